@@ -1,0 +1,176 @@
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+#[derive(Parser)]
+#[command(name = "medledger", version, about = "Patient consent and record integrity on a public chain")]
+pub struct Cli {
+    /// Log format on stderr (levels from RUST_LOG).
+    #[arg(long, global = true, value_enum, default_value = "text", env = "MEDLEDGER_LOG_FORMAT")]
+    pub log_format: LogFormat,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Subcommand)]
+pub enum Command {
+    /// Run a dev chain with the contracts deployed, the indexer and the GraphQL API.
+    Dev(DevArgs),
+    /// Mirror the contracts' events from a node into the database.
+    Index(IndexArgs),
+    /// Serve the GraphQL API over the database.
+    Serve(ServeArgs),
+    /// Organizations (registrar only).
+    #[command(subcommand)]
+    Org(OrgCommand),
+    /// Consents (signed by the patient).
+    #[command(subcommand)]
+    Consent(ConsentCommand),
+}
+
+/// Where the contracts are and how to reach the chain.
+#[derive(Args, Clone)]
+pub struct ChainArgs {
+    /// The deployment file written by `medledger dev` or `medledger-deploy`.
+    #[arg(long, env = "MEDLEDGER_DEPLOYMENT", default_value = "deploy-scripts/deployments/dev.json")]
+    pub deployment: PathBuf,
+    /// Node URL; defaults to the one in the deployment file.
+    #[arg(long, env = "MEDLEDGER_NODE_URL")]
+    pub node_url: Option<String>,
+}
+
+/// Who signs.
+#[derive(Args, Clone)]
+pub struct SignerArgs {
+    /// Secret URI of the signer: a dev name like //Alice, or a mnemonic.
+    #[arg(long, env = "MEDLEDGER_SURI", hide_env_values = true)]
+    pub suri: String,
+}
+
+#[derive(Args)]
+pub struct DevArgs {
+    /// Use this node instead of starting one.
+    #[arg(long, env = "MEDLEDGER_NODE_URL")]
+    pub node_url: Option<String>,
+    /// Database file of the read model (recreated when a fresh node is started).
+    #[arg(long, default_value = ".medledger/dev.db")]
+    pub db: PathBuf,
+    /// Where the GraphQL API listens.
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    pub listen: SocketAddr,
+    /// Folder holding the .contract bundles.
+    #[arg(long, env = "MEDLEDGER_CONTRACTS_DIR", default_value = "artifacts/contracts")]
+    pub contracts: PathBuf,
+    /// Where to write the deployment file.
+    #[arg(long, default_value = "deploy-scripts/deployments/dev.json")]
+    pub deployment: PathBuf,
+}
+
+#[derive(Args)]
+pub struct IndexArgs {
+    #[command(flatten)]
+    pub chain: ChainArgs,
+    /// Database URL: sqlite:<path> (created if missing).
+    #[arg(long, env = "MEDLEDGER_DATABASE_URL", default_value = "sqlite:.medledger/medledger.db")]
+    pub db: String,
+}
+
+#[derive(Args)]
+pub struct ServeArgs {
+    /// Database URL: sqlite:<path>.
+    #[arg(long, env = "MEDLEDGER_DATABASE_URL", default_value = "sqlite:.medledger/medledger.db")]
+    pub db: String,
+    /// Where the GraphQL API listens.
+    #[arg(long, env = "MEDLEDGER_LISTEN", default_value = "127.0.0.1:8080")]
+    pub listen: SocketAddr,
+}
+
+#[derive(Subcommand)]
+pub enum OrgCommand {
+    /// Register an organization with a role.
+    Register {
+        #[command(flatten)]
+        chain: ChainArgs,
+        #[command(flatten)]
+        signer: SignerArgs,
+        /// SS58 address of the organization.
+        #[arg(long)]
+        account: String,
+        /// provider, insurer, researcher, auditor or app.
+        #[arg(long)]
+        role: String,
+        /// May open emergency access windows.
+        #[arg(long)]
+        emergency: bool,
+    },
+}
+
+#[derive(Args, Clone)]
+pub struct ScopeArgs {
+    /// Data categories, comma-separated (e.g. lab-results,imaging).
+    #[arg(long, value_delimiter = ',', required = true)]
+    pub categories: Vec<String>,
+    /// Purposes of use, comma-separated (e.g. treatment,payment).
+    #[arg(long, value_delimiter = ',', default_value = "treatment")]
+    pub purposes: Vec<String>,
+    /// read, write, or read,write.
+    #[arg(long, value_delimiter = ',', default_value = "read")]
+    pub access: Vec<String>,
+}
+
+#[derive(Subcommand)]
+pub enum ConsentCommand {
+    /// Grant (or replace) your consent to a registered organization.
+    Grant {
+        #[command(flatten)]
+        chain: ChainArgs,
+        #[command(flatten)]
+        signer: SignerArgs,
+        /// SS58 address of the organization.
+        #[arg(long)]
+        grantee: String,
+        #[command(flatten)]
+        scope: ScopeArgs,
+        /// Start of validity: RFC 3339 time (default: now).
+        #[arg(long)]
+        valid_from: Option<String>,
+        /// End of validity: RFC 3339 time (default: none).
+        #[arg(long)]
+        expires_at: Option<String>,
+        /// 0x-hex blake2b-256 of the signed consent document.
+        #[arg(long)]
+        terms_hash: Option<String>,
+    },
+    /// Revoke your consent to an organization, at once.
+    Revoke {
+        #[command(flatten)]
+        chain: ChainArgs,
+        #[command(flatten)]
+        signer: SignerArgs,
+        /// SS58 address of the organization.
+        #[arg(long)]
+        grantee: String,
+    },
+    /// Ask the chain whether a grantee may use a patient's data now.
+    Check {
+        #[command(flatten)]
+        chain: ChainArgs,
+        #[arg(long)]
+        patient: String,
+        #[arg(long)]
+        grantee: String,
+        #[arg(long)]
+        category: String,
+        #[arg(long, default_value = "treatment")]
+        purpose: String,
+        #[arg(long, default_value = "read")]
+        access: String,
+    },
+}

@@ -1,0 +1,108 @@
+//! `medledger dev`: everything on one machine, stopped cleanly on Ctrl-C.
+
+use std::sync::Arc;
+
+use anyhow::{anyhow, Context, Result};
+use medledger_client::{consent, signer_from_suri, Chain};
+use medledger_deploy::devnode::DevNode;
+use medledger_events::{Role, FLAG_EMERGENCY};
+
+use crate::args::DevArgs;
+use crate::run::{bind, ctrl_c, indexer_for};
+
+/// Dev accounts and the roles `medledger dev` registers them with.
+const DEMO_ORGS: [(&str, Role, u32); 2] = [
+    ("//Bob", Role::Provider, FLAG_EMERGENCY),
+    ("//Charlie", Role::Insurer, 0),
+];
+
+pub async fn run(args: DevArgs) -> Result<()> {
+    // Fail on a busy port before doing anything slow.
+    let listener = bind(args.listen).await?;
+    let node = match &args.node_url {
+        Some(_) => None,
+        None => {
+            println!("starting substrate-contracts-node ...");
+            Some(DevNode::start().await?)
+        }
+    };
+    let url = match (&node, &args.node_url) {
+        (Some(node), _) => node.url().to_string(),
+        (None, Some(url)) => url.clone(),
+        (None, None) => return Err(anyhow!("no node")),
+    };
+    let chain = Chain::connect(&url).await?;
+    println!("node: {url}");
+
+    let registrar = signer_from_suri("//Alice")?;
+    let deployment = medledger_deploy::deploy(&chain, &registrar, &args.contracts, "dev")
+        .await
+        .context("deploying the contracts")?;
+    deployment.save(&args.deployment)?;
+    println!(
+        "contracts: ConsentRegistry {} / RecordRegistry {} (written to {})",
+        deployment.consent_registry.address,
+        deployment.record_registry.address,
+        args.deployment.display()
+    );
+    let (consent_addr, _) = deployment.accounts().map_err(|e| anyhow!(e))?;
+    for (suri, role, flags) in DEMO_ORGS {
+        let org = medledger_client::account_of(&signer_from_suri(suri)?);
+        chain
+            .submit(&registrar, &consent_addr, &consent::register_org(&consent_addr, &org, role, flags))
+            .await
+            .with_context(|| format!("registering {suri} as {role:?}"))?;
+        println!("registered {suri} ({org}) as {role:?}");
+    }
+
+    if node.is_some() {
+        // A fresh chain: an old mirror would hold another chain's rows.
+        for suffix in ["", "-wal", "-shm"] {
+            let mut path = args.db.clone().into_os_string();
+            path.push(suffix);
+            let _ = std::fs::remove_file(path);
+        }
+    }
+    if let Some(dir) = args.db.parent() {
+        std::fs::create_dir_all(dir)
+            .with_context(|| format!("creating {}", dir.display()))?;
+    }
+    let store = medledger_store::open(&format!("sqlite:{}", args.db.display())).await?;
+    let indexer = indexer_for(&deployment, &url, store.clone())?;
+
+    let schema = medledger_graphql::build_schema(store);
+    let addr = listener.local_addr()?;
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let stopped = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
+        let _ = rx.wait_for(|s| *s).await;
+    };
+    let indexer = Arc::new(indexer);
+    let indexing = tokio::spawn({
+        let indexer = indexer.clone();
+        let rx = stop_rx.clone();
+        async move { indexer.run(stopped(rx)).await }
+    });
+    let serving = tokio::spawn(medledger_graphql::serve(listener, schema, stopped(stop_rx)));
+
+    println!();
+    println!("GraphQL API: http://{addr}/graphql");
+    println!("Try, as patient //Dave:");
+    println!(
+        "  medledger consent grant --suri //Dave --grantee {} --categories lab-results --purposes treatment",
+        medledger_client::account_of(&signer_from_suri("//Bob")?)
+    );
+    println!("Press Ctrl-C to stop.");
+
+    ctrl_c().await;
+    println!("stopping ...");
+    let _ = stop_tx.send(true);
+    let index_result = indexing.await;
+    let serve_result = serving.await;
+    if let Some(node) = node {
+        node.stop().await;
+    }
+    index_result.context("indexer task")??;
+    serve_result.context("API task")??;
+    println!("stopped.");
+    Ok(())
+}

@@ -1,0 +1,233 @@
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use anyhow::{anyhow, bail, Context, Result};
+use medledger_client::{consent, signer_from_suri, AccountId32, Chain, CallOutcome};
+use medledger_deploy::Deployment;
+use medledger_events::{ConsentGranted, ConsentRevoked, FLAG_EMERGENCY};
+use medledger_indexer::{Indexer, IndexerConfig, SubxtSource};
+use medledger_store::Store;
+use tokio::net::TcpListener;
+
+use crate::args::{ChainArgs, Cli, Command, ConsentCommand, LogFormat, OrgCommand};
+use crate::names;
+
+pub fn init_logs(format: &LogFormat) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    match format {
+        LogFormat::Text => builder.init(),
+        LogFormat::Json => builder.json().init(),
+    }
+}
+
+pub async fn run(cli: Cli) -> Result<()> {
+    match cli.command {
+        Command::Dev(args) => crate::dev::run(args).await,
+        Command::Index(args) => {
+            let (deployment, url) = load(&args.chain)?;
+            let store = medledger_store::open(&args.db).await?;
+            let indexer = indexer_for(&deployment, &url, store)?;
+            tracing::info!(node = %url, db = %args.db, "indexing");
+            indexer.run(ctrl_c()).await?;
+            Ok(())
+        }
+        Command::Serve(args) => {
+            let store = medledger_store::open(&args.db).await?;
+            let listener = bind(args.listen).await?;
+            println!("GraphQL API: http://{}/graphql", listener.local_addr()?);
+            serve(listener, store).await
+        }
+        Command::Org(OrgCommand::Register {
+            chain,
+            signer,
+            account,
+            role,
+            emergency,
+        }) => {
+            let role = names::role(&role)?;
+            let account = account_id(&account, "--account")?;
+            let signer = signer_from_suri(&signer.suri)?;
+            let (deployment, url) = load(&chain)?;
+            let (consent_addr, _) = deployment.accounts().map_err(|e| anyhow!(e))?;
+            let chain = Chain::connect(&url).await?;
+            let flags = if emergency { FLAG_EMERGENCY } else { 0 };
+            let outcome = chain
+                .submit(&signer, &consent_addr, &consent::register_org(&consent_addr, &account, role, flags))
+                .await
+                .context("registering the organization")?;
+            println!("registered {account} as {role:?} in block #{}", outcome.block_number);
+            Ok(())
+        }
+        Command::Consent(cmd) => consent_command(cmd).await,
+    }
+}
+
+async fn consent_command(cmd: ConsentCommand) -> Result<()> {
+    match cmd {
+        ConsentCommand::Grant {
+            chain,
+            signer,
+            grantee,
+            scope,
+            valid_from,
+            expires_at,
+            terms_hash,
+        } => {
+            let args = consent::GrantArgs {
+                grantee: account_id(&grantee, "--grantee")?,
+                categories: names::categories(&scope.categories)?,
+                purposes: names::purposes(&scope.purposes)?,
+                access: names::accesses(&scope.access)?,
+                valid_from: match valid_from {
+                    Some(t) => millis(&t, "--valid-from")?,
+                    None => now_millis(),
+                },
+                expires_at: expires_at.map(|t| millis(&t, "--expires-at")).transpose()?,
+                terms_hash: match terms_hash {
+                    Some(h) => hash32(&h, "--terms-hash")?,
+                    None => [0; 32],
+                },
+            };
+            let signer = signer_from_suri(&signer.suri)?;
+            let (deployment, url) = load(&chain)?;
+            let (consent_addr, _) = deployment.accounts().map_err(|e| anyhow!(e))?;
+            let chain = Chain::connect(&url).await?;
+            let outcome = chain
+                .submit(&signer, &consent_addr, &consent::grant(&consent_addr, &args))
+                .await
+                .context("granting the consent")?;
+            let granted: ConsentGranted = event_of(&outcome)?;
+            println!(
+                "granted consent v{} to {} in block #{}",
+                granted.version, args.grantee, outcome.block_number
+            );
+            Ok(())
+        }
+        ConsentCommand::Revoke {
+            chain,
+            signer,
+            grantee,
+        } => {
+            let grantee = account_id(&grantee, "--grantee")?;
+            let signer = signer_from_suri(&signer.suri)?;
+            let (deployment, url) = load(&chain)?;
+            let (consent_addr, _) = deployment.accounts().map_err(|e| anyhow!(e))?;
+            let chain = Chain::connect(&url).await?;
+            let outcome = chain
+                .submit(&signer, &consent_addr, &consent::revoke(&consent_addr, &grantee))
+                .await
+                .context("revoking the consent")?;
+            let revoked: ConsentRevoked = event_of(&outcome)?;
+            println!(
+                "revoked consent v{} of {grantee} in block #{}",
+                revoked.version, outcome.block_number
+            );
+            Ok(())
+        }
+        ConsentCommand::Check {
+            chain,
+            patient,
+            grantee,
+            category,
+            purpose,
+            access,
+        } => {
+            let patient = account_id(&patient, "--patient")?;
+            let grantee = account_id(&grantee, "--grantee")?;
+            let (category, purpose, access) =
+                (names::category(&category)?, names::purpose(&purpose)?, names::access(&access)?);
+            let (deployment, url) = load(&chain)?;
+            let (consent_addr, _) = deployment.accounts().map_err(|e| anyhow!(e))?;
+            let chain = Chain::connect(&url).await?;
+            let message =
+                consent::is_authorized(&consent_addr, &patient, &grantee, category, purpose, access);
+            let allowed = chain.query(&patient, &consent_addr, &message).await?;
+            println!("{}", if allowed { "authorized" } else { "not authorized" });
+            Ok(())
+        }
+    }
+}
+
+/// The deployment file and the node URL to use.
+pub fn load(chain: &ChainArgs) -> Result<(Deployment, String)> {
+    let deployment = Deployment::load(&chain.deployment).map_err(|e| {
+        anyhow!("{e} (start `medledger dev`, or pass --deployment)")
+    })?;
+    let url = chain
+        .node_url
+        .clone()
+        .unwrap_or_else(|| deployment.node_url.clone());
+    Ok((deployment, url))
+}
+
+pub fn indexer_for(
+    deployment: &Deployment,
+    url: &str,
+    store: Arc<dyn Store>,
+) -> Result<Indexer<SubxtSource>> {
+    let (consent_addr, records_addr) = deployment.accounts().map_err(|e| anyhow!(e))?;
+    let config = IndexerConfig::new(vec![consent_addr.0, records_addr.0], 0);
+    Ok(Indexer::new(SubxtSource::new(url), store, config))
+}
+
+pub async fn bind(addr: SocketAddr) -> Result<TcpListener> {
+    TcpListener::bind(addr).await.map_err(|e| {
+        if e.kind() == std::io::ErrorKind::AddrInUse {
+            anyhow!("cannot listen on {addr}: the port is in use (pick another with --listen)")
+        } else {
+            anyhow!("cannot listen on {addr}: {e}")
+        }
+    })
+}
+
+pub async fn serve(listener: TcpListener, store: Arc<dyn Store>) -> Result<()> {
+    let schema = medledger_graphql::build_schema(store);
+    medledger_graphql::serve(listener, schema, ctrl_c())
+        .await
+        .context("serving the API")
+}
+
+pub async fn ctrl_c() {
+    if tokio::signal::ctrl_c().await.is_err() {
+        // No signal handler: run until killed.
+        std::future::pending::<()>().await;
+    }
+}
+
+fn account_id(s: &str, flag: &str) -> Result<AccountId32> {
+    s.parse()
+        .map_err(|_| anyhow!("{flag} {s:?} is not an SS58 address"))
+}
+
+fn hash32(s: &str, flag: &str) -> Result<[u8; 32]> {
+    s.strip_prefix("0x")
+        .and_then(|h| hex::decode(h).ok())
+        .and_then(|b| b.try_into().ok())
+        .ok_or_else(|| anyhow!("{flag} {s:?} is not a 0x-prefixed 32-byte hex hash"))
+}
+
+fn now_millis() -> u64 {
+    u64::try_from(chrono::Utc::now().timestamp_millis()).unwrap_or(0)
+}
+
+fn millis(s: &str, flag: &str) -> Result<u64> {
+    let t = chrono::DateTime::parse_from_rfc3339(s)
+        .map_err(|e| anyhow!("{flag} {s:?} is not an RFC 3339 time like 2027-01-31T00:00:00Z: {e}"))?;
+    u64::try_from(t.timestamp_millis()).map_err(|_| anyhow!("{flag} {s:?} is before 1970"))
+}
+
+/// The first event of type `E` a call emitted.
+fn event_of<E: ink::env::Event + scale::Decode>(outcome: &CallOutcome) -> Result<E> {
+    let Some(emitted) = outcome
+        .events
+        .iter()
+        .find(|e| e.topics.first() == E::SIGNATURE_TOPIC.as_ref())
+    else {
+        bail!("the call succeeded but emitted no {} event", std::any::type_name::<E>());
+    };
+    E::decode(&mut &emitted.data[..]).context("decoding the emitted event")
+}

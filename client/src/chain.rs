@@ -1,0 +1,441 @@
+use std::marker::PhantomData;
+use std::time::Duration;
+
+use ink::env::call::utils::{ReturnType, Set};
+use ink::env::call::{Call, CallBuilder, ExecutionInput};
+use ink::env::DefaultEnvironment;
+use scale::{Decode, Encode};
+use scale_decode::DecodeAsType;
+use scale_encode::EncodeAsType;
+use scale_value::{At, Value};
+use subxt::utils::{AccountId32, MultiAddress, H256};
+use subxt::{OnlineClient, SubstrateConfig};
+use subxt_signer::sr25519::Keypair;
+
+use crate::error::{CallError, ConnectError};
+
+type Api = OnlineClient<SubstrateConfig>;
+
+/// How long to wait for a node to answer the first connection.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(15);
+/// Dry runs estimate the gas a call needs; a margin covers state that moves in between.
+const GAS_MARGIN_PERCENT: u64 = 20;
+/// `ReturnFlags::REVERT` of pallet-contracts.
+const REVERT_FLAG: u128 = 1;
+
+/// Execution weight: what a contract call may consume.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, EncodeAsType, DecodeAsType)]
+pub struct Weight {
+    pub ref_time: u64,
+    pub proof_size: u64,
+}
+
+impl Weight {
+    fn with_margin(self) -> Weight {
+        let add = |v: u64| v.saturating_add(v / 100 * GAS_MARGIN_PERCENT);
+        Weight {
+            ref_time: add(self.ref_time),
+            proof_size: add(self.proof_size),
+        }
+    }
+}
+
+/// One contract message's call data, typed by what the message returns.
+///
+/// Built from a contract crate's call builder, so selectors and argument encodings can never
+/// drift from the contract.
+pub struct Message<R> {
+    data: Vec<u8>,
+    _returns: PhantomData<fn() -> R>,
+}
+
+impl<R> Message<R> {
+    /// Takes the call data out of an ink! call builder
+    /// (`ContractRef.call_mut().message(..)`).
+    pub fn from_builder<Args: Encode>(
+        builder: CallBuilder<
+            DefaultEnvironment,
+            Set<Call<DefaultEnvironment>>,
+            Set<ExecutionInput<Args>>,
+            Set<ReturnType<R>>,
+        >,
+    ) -> Self {
+        Message {
+            data: builder.params().exec_input().encode(),
+            _returns: PhantomData,
+        }
+    }
+
+    /// The SCALE-encoded selector and arguments.
+    pub fn data(&self) -> &[u8] {
+        &self.data
+    }
+}
+
+/// An event a contract emitted during a call.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EmittedEvent {
+    pub contract: AccountId32,
+    pub topics: Vec<[u8; 32]>,
+    pub data: Vec<u8>,
+}
+
+/// A call that made it into a finalized block.
+#[derive(Debug, Clone)]
+pub struct CallOutcome {
+    pub block_hash: H256,
+    pub block_number: u64,
+    pub events: Vec<EmittedEvent>,
+}
+
+/// A contract instantiated on chain.
+#[derive(Debug, Clone)]
+pub struct Instantiated {
+    pub address: AccountId32,
+    pub code_hash: H256,
+    pub block_number: u64,
+}
+
+/// What a dry run returned.
+struct DryRun {
+    gas_required: Weight,
+    reverted: bool,
+    output: Vec<u8>,
+}
+
+// The parts of pallet-contracts' runtime API answers we read. Fields we leave out are skipped
+// by `DecodeAsType`, which matches fields by name.
+#[derive(DecodeAsType)]
+struct ExecReturnDto {
+    flags: Value,
+    data: Vec<u8>,
+}
+
+#[derive(DecodeAsType)]
+struct CallResultDto {
+    gas_required: Weight,
+    result: Result<ExecReturnDto, Value>,
+}
+
+#[derive(DecodeAsType)]
+struct InstantiateReturnDto {
+    result: ExecReturnDto,
+    account_id: AccountId32,
+}
+
+#[derive(DecodeAsType)]
+struct InstantiateResultDto {
+    gas_required: Weight,
+    result: Result<InstantiateReturnDto, Value>,
+}
+
+#[derive(EncodeAsType)]
+enum CodeDto {
+    Upload(Vec<u8>),
+}
+
+/// A connection to a node of a chain with pallet-contracts.
+#[derive(Clone)]
+pub struct Chain {
+    api: Api,
+    url: String,
+}
+
+impl Chain {
+    /// Connects to the node at `url` (`ws://` or `wss://`).
+    ///
+    /// # Errors
+    /// [`ConnectError`] when the URL is malformed, or the node is down or silent.
+    pub async fn connect(url: &str) -> Result<Self, ConnectError> {
+        if !(url.starts_with("ws://") || url.starts_with("wss://")) {
+            return Err(ConnectError::InvalidUrl {
+                url: url.to_string(),
+            });
+        }
+        let api = tokio::time::timeout(CONNECT_TIMEOUT, Api::from_insecure_url(url))
+            .await
+            .map_err(|_| ConnectError::Timeout {
+                url: url.to_string(),
+                seconds: CONNECT_TIMEOUT.as_secs(),
+            })?
+            .map_err(|e| ConnectError::Unreachable {
+                url: url.to_string(),
+                reason: e.to_string(),
+            })?;
+        Ok(Chain {
+            api,
+            url: url.to_string(),
+        })
+    }
+
+    /// The URL this chain was reached at.
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// The underlying subxt client, for reading blocks and events.
+    pub fn api(&self) -> &OnlineClient<SubstrateConfig> {
+        &self.api
+    }
+
+    /// Runs `message` on `contract` as `origin` without a transaction, and decodes what it
+    /// returns.
+    ///
+    /// # Errors
+    /// [`CallError`] when the node fails, the call traps, or the answer does not decode.
+    pub async fn query<R: Decode>(
+        &self,
+        origin: &AccountId32,
+        contract: &AccountId32,
+        message: &Message<R>,
+    ) -> Result<R, CallError> {
+        let dry = self.dry_run_call(origin, contract, message.data()).await?;
+        decode_output::<R>(&dry.output)
+    }
+
+    /// Runs `message`, which returns `Result<T, E>`, on `contract` signed by `signer`: a dry
+    /// run first (so a refusal costs nothing and says why), then a transaction followed to
+    /// finality.
+    ///
+    /// # Errors
+    /// [`CallError::Rejected`] with the contract's error when it refuses; other [`CallError`]s
+    /// when the chain refuses or the node fails.
+    pub async fn submit<T: Decode, E: Decode + std::fmt::Debug>(
+        &self,
+        signer: &Keypair,
+        contract: &AccountId32,
+        message: &Message<Result<T, E>>,
+    ) -> Result<CallOutcome, CallError> {
+        let origin = signer.public_key().to_account_id();
+        let dry = self.dry_run_call(&origin, contract, message.data()).await?;
+        if let Err(e) = decode_output::<Result<T, E>>(&dry.output)? {
+            return Err(CallError::Rejected(format!("{e:?}")));
+        }
+        if dry.reverted {
+            return Err(CallError::Reverted(hex::encode(&dry.output)));
+        }
+        let tx = subxt::dynamic::tx(
+            "Contracts",
+            "call",
+            (
+                MultiAddress::<AccountId32, ()>::Id(contract.clone()),
+                0u128,
+                dry.gas_required.with_margin(),
+                Option::<u128>::None,
+                message.data().to_vec(),
+            ),
+        );
+        self.sign_and_finalize(&tx, signer).await
+    }
+
+    /// Uploads `wasm` and instantiates it with constructor input `data` (from a contract
+    /// crate's constructor builder) and `salt`.
+    ///
+    /// # Errors
+    /// [`CallError`] when the constructor fails or the chain refuses the upload.
+    pub async fn instantiate_with_code(
+        &self,
+        signer: &Keypair,
+        wasm: Vec<u8>,
+        data: Vec<u8>,
+        salt: Vec<u8>,
+    ) -> Result<Instantiated, CallError> {
+        let origin = signer.public_key().to_account_id();
+        let payload = subxt::dynamic::runtime_api_call::<_, InstantiateResultDto>(
+            "ContractsApi",
+            "instantiate",
+            (
+                origin,
+                0u128,
+                Option::<Weight>::None,
+                Option::<u128>::None,
+                CodeDto::Upload(wasm.clone()),
+                data.clone(),
+                salt.clone(),
+            ),
+        );
+        let at = self
+            .api
+            .at_current_block()
+            .await
+            .map_err(|e| CallError::node("read the finalized block", e))?;
+        let dry = at
+            .runtime_apis()
+            .call(payload)
+            .await
+            .map_err(|e| CallError::node("dry-run the instantiation", e))?;
+        let ok = dry
+            .result
+            .map_err(|e| CallError::Dispatch(describe_dispatch_error(&e, &at.metadata())))?;
+        if is_revert(&ok.result.flags) {
+            return Err(CallError::Reverted(hex::encode(&ok.result.data)));
+        }
+        let tx = subxt::dynamic::tx(
+            "Contracts",
+            "instantiate_with_code",
+            (
+                0u128,
+                dry.gas_required.with_margin(),
+                Option::<u128>::None,
+                wasm.clone(),
+                data,
+                salt,
+            ),
+        );
+        let outcome = self.sign_and_finalize(&tx, signer).await?;
+        let code_hash = H256(subxt_hash(&wasm));
+        Ok(Instantiated {
+            address: ok.account_id,
+            code_hash,
+            block_number: outcome.block_number,
+        })
+    }
+
+    async fn dry_run_call(
+        &self,
+        origin: &AccountId32,
+        contract: &AccountId32,
+        data: &[u8],
+    ) -> Result<DryRun, CallError> {
+        let payload = subxt::dynamic::runtime_api_call::<_, CallResultDto>(
+            "ContractsApi",
+            "call",
+            (
+                origin.clone(),
+                contract.clone(),
+                0u128,
+                Option::<Weight>::None,
+                Option::<u128>::None,
+                data.to_vec(),
+            ),
+        );
+        let at = self
+            .api
+            .at_current_block()
+            .await
+            .map_err(|e| CallError::node("read the finalized block", e))?;
+        let answer = at
+            .runtime_apis()
+            .call(payload)
+            .await
+            .map_err(|e| CallError::node("dry-run the call", e))?;
+        let exec = answer
+            .result
+            .map_err(|e| CallError::Dispatch(describe_dispatch_error(&e, &at.metadata())))?;
+        Ok(DryRun {
+            gas_required: answer.gas_required,
+            reverted: is_revert(&exec.flags),
+            output: exec.data,
+        })
+    }
+
+    async fn sign_and_finalize<CallData: scale_encode::EncodeAsFields>(
+        &self,
+        tx: &subxt::tx::DynamicPayload<CallData>,
+        signer: &Keypair,
+    ) -> Result<CallOutcome, CallError> {
+        let progress = self
+            .api
+            .tx()
+            .await
+            .map_err(|e| CallError::node("read the finalized block", e))?
+            .sign_and_submit_then_watch_default(tx, signer)
+            .await
+            .map_err(|e| CallError::node("accept the transaction", e))?;
+        let in_block = progress
+            .wait_for_finalized()
+            .await
+            .map_err(|e| CallError::node("finalize the transaction", e))?;
+        let events = in_block.wait_for_success().await.map_err(|e| match e {
+            subxt::error::TransactionEventsError::ExtrinsicFailed(d) => {
+                CallError::Dispatch(d.to_string())
+            }
+            other => CallError::node("report the transaction's events", other),
+        })?;
+        let block_hash = in_block.block_hash();
+        let block_number = self
+            .api
+            .at_block(block_hash)
+            .await
+            .map_err(|e| CallError::node("read the transaction's block", e))?
+            .block_number();
+        let mut emitted = Vec::new();
+        for event in events.iter() {
+            let event = event.map_err(|e| CallError::Decode(e.to_string()))?;
+            if event.pallet_name() == "Contracts" && event.event_name() == "ContractEmitted" {
+                let (contract, data) =
+                    <(AccountId32, Vec<u8>)>::decode(&mut event.field_bytes())
+                        .map_err(|e| CallError::Decode(format!("ContractEmitted: {e}")))?;
+                emitted.push(EmittedEvent {
+                    contract,
+                    topics: event.topics().iter().map(|t| t.0).collect(),
+                    data,
+                });
+            }
+        }
+        Ok(CallOutcome {
+            block_hash,
+            block_number,
+            events: emitted,
+        })
+    }
+}
+
+fn decode_output<R: Decode>(output: &[u8]) -> Result<R, CallError> {
+    match <Result<R, ink::LangError>>::decode(&mut &output[..]) {
+        Ok(Ok(value)) => Ok(value),
+        Ok(Err(lang)) => Err(CallError::Decode(format!(
+            "the contract could not dispatch the message ({lang:?}); is the address right?"
+        ))),
+        Err(e) => Err(CallError::Decode(format!(
+            "output 0x{} is not what the message returns: {e}",
+            hex::encode(output)
+        ))),
+    }
+}
+
+fn is_revert(flags: &Value) -> bool {
+    first_number(flags).is_some_and(|bits| bits & REVERT_FLAG != 0)
+}
+
+/// The first number inside a value (`ReturnFlags` is a composite around a `u32`).
+fn first_number(value: &Value) -> Option<u128> {
+    if let Some(n) = value.as_u128() {
+        return Some(n);
+    }
+    (0..4).find_map(|i| value.at(i).and_then(first_number))
+        .or_else(|| value.at("bits").and_then(first_number))
+}
+
+/// Names a dispatch error of a dry run, e.g. `Contracts::ContractTrapped`.
+fn describe_dispatch_error(error: &Value, metadata: &subxt::Metadata) -> String {
+    let module = error.at(0).filter(|_| {
+        matches!(&error.value, scale_value::ValueDef::Variant(v) if v.name == "Module")
+    });
+    if let Some(module) = module {
+        let index = module.at("index").and_then(Value::as_u128);
+        let first_byte = module
+            .at("error")
+            .and_then(|e| e.at(0))
+            .and_then(Value::as_u128);
+        if let (Some(index), Some(err)) = (index, first_byte) {
+            if let Ok(index) = u8::try_from(index) {
+                if let Some(pallet) = metadata.pallet_by_error_index(index) {
+                    if let Some(variant) = u8::try_from(err)
+                        .ok()
+                        .and_then(|e| pallet.error_variant_by_index(e))
+                    {
+                        return format!("{}::{}", pallet.name(), variant.name);
+                    }
+                }
+            }
+        }
+    }
+    error.to_string()
+}
+
+/// blake2b-256, the hash pallet-contracts uses for code hashes.
+fn subxt_hash(bytes: &[u8]) -> [u8; 32] {
+    use blake2::digest::{consts::U32, Digest};
+    blake2::Blake2b::<U32>::digest(bytes).into()
+}

@@ -1,0 +1,150 @@
+//! A throwaway `substrate-contracts-node` for development and tests: started on free
+//! loopback ports with a temporary database, stopped when dropped.
+
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use medledger_client::Chain;
+use tokio::process::{Child, Command};
+
+/// The node binary's name, and the environment variable that can point at it (the same one
+/// `ink_e2e` reads).
+pub const NODE_BINARY: &str = "substrate-contracts-node";
+pub const NODE_ENV: &str = "CONTRACTS_NODE";
+
+/// How long a fresh node may take to answer.
+const START_TIMEOUT: Duration = Duration::from_secs(90);
+
+/// The dev node could not be started.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum NodeError {
+    #[error("{NODE_BINARY} was not found (looked at ${NODE_ENV}, PATH and ~/.cargo/bin); install it with `cargo xtask setup`")]
+    NotFound,
+    #[error("cannot start {binary}: {reason}")]
+    Spawn { binary: PathBuf, reason: String },
+    #[error("the node exited while starting ({status}); its log: {log}")]
+    Exited { status: String, log: PathBuf },
+    #[error("the node did not answer on {url} within {seconds} s; its log: {log}")]
+    Timeout {
+        url: String,
+        seconds: u64,
+        log: PathBuf,
+    },
+}
+
+/// A running dev node. Dropping it kills the process.
+pub struct DevNode {
+    child: Child,
+    url: String,
+    log: PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+/// Finds the node binary: `$CONTRACTS_NODE`, then `PATH`, then `~/.cargo/bin`.
+pub fn find_node_binary() -> Option<PathBuf> {
+    if let Some(p) = std::env::var_os(NODE_ENV).map(PathBuf::from) {
+        return p.is_file().then_some(p);
+    }
+    let on_path = std::env::var_os("PATH").and_then(|paths| {
+        std::env::split_paths(&paths)
+            .map(|dir| dir.join(NODE_BINARY))
+            .find(|p| p.is_file())
+    });
+    on_path.or_else(|| {
+        let home = std::env::var_os("CARGO_HOME")
+            .map(PathBuf::from)
+            .or_else(|| std::env::var_os("HOME").map(|h| Path::new(&h).join(".cargo")))?;
+        let p = home.join("bin").join(NODE_BINARY);
+        p.is_file().then_some(p)
+    })
+}
+
+/// A free TCP port on 127.0.0.1 (free when asked; the node binds it right after).
+pub fn free_port() -> std::io::Result<u16> {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
+    Ok(listener.local_addr()?.port())
+}
+
+impl DevNode {
+    /// Starts a dev node (`--dev --tmp`, instant seal, finalized a second after each block) on
+    /// free loopback ports and waits until its RPC answers.
+    ///
+    /// # Errors
+    /// [`NodeError`] when the binary is missing or the node does not come up.
+    pub async fn start() -> Result<Self, NodeError> {
+        let binary = find_node_binary().ok_or(NodeError::NotFound)?;
+        let dir = tempfile::tempdir().map_err(|e| NodeError::Spawn {
+            binary: binary.clone(),
+            reason: format!("no temp dir: {e}"),
+        })?;
+        let log = dir.path().join("node.log");
+        let spawn_err = |reason: String| NodeError::Spawn {
+            binary: binary.clone(),
+            reason,
+        };
+        let log_file = std::fs::File::create(&log).map_err(|e| spawn_err(e.to_string()))?;
+        let log_err = log_file.try_clone().map_err(|e| spawn_err(e.to_string()))?;
+        let rpc_port = free_port().map_err(|e| spawn_err(e.to_string()))?;
+        let child = Command::new(&binary)
+            .args(["--dev", "--tmp", "--finalize-delay-sec", "1"])
+            .args(["--rpc-port", &rpc_port.to_string()])
+            .args(["--listen-addr", "/ip4/127.0.0.1/tcp/0"])
+            .args(["--no-prometheus", "--no-mdns", "--no-telemetry"])
+            .arg("--base-path")
+            .arg(dir.path().join("chain"))
+            .stdin(Stdio::null())
+            .stdout(Stdio::from(log_file))
+            .stderr(Stdio::from(log_err))
+            .kill_on_drop(true)
+            .spawn()
+            .map_err(|e| spawn_err(e.to_string()))?;
+        let mut node = DevNode {
+            child,
+            url: format!("ws://127.0.0.1:{rpc_port}"),
+            log,
+            _dir: dir,
+        };
+        node.wait_until_ready().await?;
+        Ok(node)
+    }
+
+    async fn wait_until_ready(&mut self) -> Result<(), NodeError> {
+        let started = Instant::now();
+        loop {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                return Err(NodeError::Exited {
+                    status: status.to_string(),
+                    log: self.log.clone(),
+                });
+            }
+            if Chain::connect(&self.url).await.is_ok() {
+                return Ok(());
+            }
+            if started.elapsed() > START_TIMEOUT {
+                return Err(NodeError::Timeout {
+                    url: self.url.clone(),
+                    seconds: START_TIMEOUT.as_secs(),
+                    log: self.log.clone(),
+                });
+            }
+            tokio::time::sleep(Duration::from_millis(250)).await;
+        }
+    }
+
+    /// The node's WebSocket RPC URL.
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// The node's log file (gone once the node is dropped).
+    pub fn log(&self) -> &Path {
+        &self.log
+    }
+
+    /// Stops the node and waits for it to exit.
+    pub async fn stop(mut self) {
+        let _ = self.child.kill().await;
+    }
+}

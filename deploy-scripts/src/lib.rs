@@ -1,0 +1,302 @@
+//! Deploys the medledger contracts: uploads and instantiates the ConsentRegistry and the
+//! RecordRegistry (wired to the first), and describes the result as a [`Deployment`], written
+//! to `deploy-scripts/deployments/<network>.json` for the CLI, the indexer and apps.
+//!
+//! Constructor input comes from the contract crates' own constructor builders. This crate
+//! only deploys: it does not index or serve.
+
+pub mod devnode;
+
+use std::path::{Path, PathBuf};
+
+use ink::primitives::Hash;
+use medledger_client::{AccountId32, CallError, Chain, Keypair, account_of, to_ink, to_subxt};
+use medledger_consent::consent_registry::ConsentRegistryRef;
+use medledger_records::record_registry::RecordRegistryRef;
+use scale::Encode;
+use serde::{Deserialize, Serialize};
+
+/// The file names of the two bundles `cargo xtask contracts` builds.
+pub const CONSENT_BUNDLE: &str = "medledger_consent.contract";
+pub const RECORDS_BUNDLE: &str = "medledger_records.contract";
+
+/// Deploying failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum DeployError {
+    #[error("contract bundle {path} is missing; build it with `cargo xtask contracts`")]
+    MissingBundle { path: PathBuf },
+    #[error("contract bundle {path} is not a valid .contract file: {reason}")]
+    BadBundle { path: PathBuf, reason: String },
+    #[error("instantiating the {contract} failed: {source}")]
+    Instantiate {
+        contract: &'static str,
+        #[source]
+        source: CallError,
+    },
+    #[error("the RecordRegistry is not wired to the ConsentRegistry: {0}")]
+    Wiring(String),
+    #[error("cannot {action} {path}: {reason}")]
+    File {
+        action: &'static str,
+        path: PathBuf,
+        reason: String,
+    },
+}
+
+/// A compiled contract: its wasm and code hash, read from a `.contract` bundle.
+#[derive(Debug, Clone)]
+pub struct Bundle {
+    pub wasm: Vec<u8>,
+    pub code_hash: [u8; 32],
+}
+
+#[derive(Deserialize)]
+struct BundleFile {
+    source: BundleSource,
+}
+
+#[derive(Deserialize)]
+struct BundleSource {
+    hash: String,
+    wasm: String,
+}
+
+fn hex32(s: &str) -> Option<[u8; 32]> {
+    hex::decode(s.strip_prefix("0x")?).ok()?.try_into().ok()
+}
+
+/// Reads a `.contract` bundle.
+///
+/// # Errors
+/// [`DeployError::MissingBundle`] or [`DeployError::BadBundle`].
+pub fn load_bundle(path: &Path) -> Result<Bundle, DeployError> {
+    let text = std::fs::read_to_string(path).map_err(|_| DeployError::MissingBundle {
+        path: path.to_path_buf(),
+    })?;
+    let bad = |reason: String| DeployError::BadBundle {
+        path: path.to_path_buf(),
+        reason,
+    };
+    let file: BundleFile = serde_json::from_str(&text).map_err(|e| bad(e.to_string()))?;
+    let wasm = file
+        .source
+        .wasm
+        .strip_prefix("0x")
+        .and_then(|h| hex::decode(h).ok())
+        .ok_or_else(|| bad("source.wasm is not 0x-hex".into()))?;
+    let code_hash =
+        hex32(&file.source.hash).ok_or_else(|| bad("source.hash is not a 32-byte hash".into()))?;
+    Ok(Bundle { wasm, code_hash })
+}
+
+/// One deployed contract.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ContractInfo {
+    /// SS58 address.
+    pub address: String,
+    /// 0x-hex code hash.
+    pub code_hash: String,
+}
+
+impl ContractInfo {
+    /// The address as an account id.
+    ///
+    /// # Errors
+    /// A message naming the malformed address.
+    pub fn account(&self) -> Result<AccountId32, String> {
+        self.address
+            .parse()
+            .map_err(|_| format!("{:?} is not an SS58 address", self.address))
+    }
+}
+
+/// Where the medledger contracts live on one network.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Deployment {
+    pub network: String,
+    pub node_url: String,
+    /// SS58 address of the deployer, the registrar of the ConsentRegistry.
+    pub registrar: String,
+    /// The block of the last instantiation: indexing starts here.
+    pub block_number: u64,
+    pub consent_registry: ContractInfo,
+    pub record_registry: ContractInfo,
+}
+
+impl Deployment {
+    /// Reads a deployment file.
+    ///
+    /// # Errors
+    /// [`DeployError::File`] when it is missing or malformed.
+    pub fn load(path: &Path) -> Result<Self, DeployError> {
+        let file_err = |action, reason: String| DeployError::File {
+            action,
+            path: path.to_path_buf(),
+            reason,
+        };
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| file_err("read the deployment file", e.to_string()))?;
+        serde_json::from_str(&text).map_err(|e| file_err("parse the deployment file", e.to_string()))
+    }
+
+    /// Writes the deployment file, creating its folder.
+    ///
+    /// # Errors
+    /// [`DeployError::File`] when it cannot be written.
+    pub fn save(&self, path: &Path) -> Result<(), DeployError> {
+        let file_err = |reason: String| DeployError::File {
+            action: "write the deployment file",
+            path: path.to_path_buf(),
+            reason,
+        };
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir).map_err(|e| file_err(e.to_string()))?;
+        }
+        let json = serde_json::to_string_pretty(self).map_err(|e| file_err(e.to_string()))?;
+        std::fs::write(path, json + "\n").map_err(|e| file_err(e.to_string()))
+    }
+
+    /// Both contract addresses, or a message naming the malformed one.
+    ///
+    /// # Errors
+    /// A message naming the malformed address.
+    pub fn accounts(&self) -> Result<(AccountId32, AccountId32), String> {
+        Ok((self.consent_registry.account()?, self.record_registry.account()?))
+    }
+}
+
+fn salt() -> Vec<u8> {
+    rand::random::<[u8; 32]>().to_vec()
+}
+
+/// Uploads and instantiates both contracts from the bundles in `bundles_dir`, signed by
+/// `signer` (who becomes the registrar), and checks the wiring.
+///
+/// # Errors
+/// [`DeployError`] naming the step that failed.
+pub async fn deploy(
+    chain: &Chain,
+    signer: &Keypair,
+    bundles_dir: &Path,
+    network: &str,
+) -> Result<Deployment, DeployError> {
+    let consent_bundle = load_bundle(&bundles_dir.join(CONSENT_BUNDLE))?;
+    let records_bundle = load_bundle(&bundles_dir.join(RECORDS_BUNDLE))?;
+
+    let consent_salt = salt();
+    let consent_ctor = ConsentRegistryRef::new()
+        .code_hash(Hash::from(consent_bundle.code_hash))
+        .endowment(0)
+        .salt_bytes(consent_salt.clone())
+        .params()
+        .exec_input()
+        .encode();
+    let consent = chain
+        .instantiate_with_code(signer, consent_bundle.wasm, consent_ctor, consent_salt)
+        .await
+        .map_err(|source| DeployError::Instantiate {
+            contract: "ConsentRegistry",
+            source,
+        })?;
+    tracing::info!(address = %consent.address, "ConsentRegistry instantiated");
+
+    let records_salt = salt();
+    let records_ctor = RecordRegistryRef::new(to_ink(&consent.address))
+        .code_hash(Hash::from(records_bundle.code_hash))
+        .endowment(0)
+        .salt_bytes(records_salt.clone())
+        .params()
+        .exec_input()
+        .encode();
+    let records = chain
+        .instantiate_with_code(signer, records_bundle.wasm, records_ctor, records_salt)
+        .await
+        .map_err(|source| DeployError::Instantiate {
+            contract: "RecordRegistry",
+            source,
+        })?;
+    tracing::info!(address = %records.address, "RecordRegistry instantiated");
+
+    let wired = chain
+        .query(
+            &account_of(signer),
+            &records.address,
+            &medledger_client::records::consent_registry(&records.address),
+        )
+        .await
+        .map_err(|e| DeployError::Wiring(e.to_string()))?;
+    if to_subxt(&wired) != consent.address {
+        return Err(DeployError::Wiring(format!(
+            "it points at {} instead of {}",
+            to_subxt(&wired),
+            consent.address
+        )));
+    }
+
+    Ok(Deployment {
+        network: network.to_string(),
+        node_url: chain.url().to_string(),
+        registrar: account_of(signer).to_string(),
+        block_number: records.block_number.max(consent.block_number),
+        consent_registry: ContractInfo {
+            address: consent.address.to_string(),
+            code_hash: format!("0x{}", hex::encode(consent.code_hash.0)),
+        },
+        record_registry: ContractInfo {
+            address: records.address.to_string(),
+            code_hash: format!("0x{}", hex::encode(records.code_hash.0)),
+        },
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_missing_bundle_names_the_build_command() {
+        let err = load_bundle(Path::new("/nonexistent/x.contract")).expect_err("missing");
+        assert!(err.to_string().contains("cargo xtask contracts"), "{err}");
+    }
+
+    #[test]
+    fn a_bundle_yields_its_wasm_and_code_hash() {
+        let dir = std::env::temp_dir().join(format!("medledger-bundle-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("dir");
+        let path = dir.join("ok.contract");
+        let hash = format!("0x{}", "ab".repeat(32));
+        std::fs::write(&path, format!(r#"{{"source":{{"hash":"{hash}","wasm":"0x0061736d"}}}}"#))
+            .expect("write");
+        let bundle = load_bundle(&path).expect("loads");
+        assert_eq!(bundle.wasm, [0x00, 0x61, 0x73, 0x6d]);
+        assert_eq!(bundle.code_hash, [0xab; 32]);
+        std::fs::write(&path, r#"{"source":{"hash":"0x12","wasm":"0x00"}}"#).expect("write");
+        assert!(matches!(load_bundle(&path), Err(DeployError::BadBundle { .. })));
+        std::fs::remove_dir_all(&dir).ok();
+    }
+
+    #[test]
+    fn a_deployment_round_trips_through_its_file() {
+        let d = Deployment {
+            network: "local".into(),
+            node_url: "ws://127.0.0.1:9944".into(),
+            registrar: "5GrwvaEF5zXb26Fz9rcQpDWS57CtERHpNehXCPcNoHGKutQY".into(),
+            block_number: 3,
+            consent_registry: ContractInfo {
+                address: "5GrwvaEF5zXb26Fz9rcQpDWS57CtERHpNehXCPcNoHGKutQY".into(),
+                code_hash: "0x00".into(),
+            },
+            record_registry: ContractInfo {
+                address: "not-an-address".into(),
+                code_hash: "0x00".into(),
+            },
+        };
+        let path = std::env::temp_dir().join(format!("medledger-dep-{}.json", std::process::id()));
+        d.save(&path).expect("save");
+        assert_eq!(Deployment::load(&path).expect("load"), d);
+        let err = d.accounts().expect_err("bad records address");
+        assert!(err.contains("not-an-address"));
+        std::fs::remove_file(&path).ok();
+    }
+}

@@ -1,0 +1,229 @@
+use ink::env::Event;
+use medledger_events::{
+    ConsentGranted, ConsentRevoked, DataCategory, OrgRegistered, RecordAnchored, Role,
+};
+use medledger_store::{AccountId, ChainEvent, Hash32, CATEGORY_NAMES, ROLE_NAMES};
+use scale::Decode;
+
+use crate::source::RawContractEvent;
+
+/// A contract event that matched a known signature but did not decode.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{event} event does not decode: {reason}")]
+pub struct DecodeError {
+    pub event: &'static str,
+    pub reason: String,
+}
+
+fn account(a: &ink::primitives::AccountId) -> AccountId {
+    AccountId(*AsRef::<[u8; 32]>::as_ref(a))
+}
+
+fn hash(h: &ink::primitives::Hash) -> Hash32 {
+    let mut out = [0; 32];
+    out.copy_from_slice(h.as_ref());
+    Hash32(out)
+}
+
+fn role_name(role: Role) -> &'static str {
+    ROLE_NAMES[role as usize]
+}
+
+fn category_name(category: DataCategory) -> &'static str {
+    CATEGORY_NAMES[category as usize]
+}
+
+/// Decodes `data` entirely as `E` (trailing bytes mean a different layout).
+fn decode_exact<E: Event + Decode>(name: &'static str, data: &[u8]) -> Result<E, DecodeError> {
+    let mut input = data;
+    let event = E::decode(&mut input).map_err(|e| DecodeError {
+        event: name,
+        reason: e.to_string(),
+    })?;
+    if !input.is_empty() {
+        return Err(DecodeError {
+            event: name,
+            reason: format!("{} bytes left over", input.len()),
+        });
+    }
+    Ok(event)
+}
+
+fn is<E: Event>(topic: &[u8; 32]) -> bool {
+    E::SIGNATURE_TOPIC.as_ref() == Some(topic)
+}
+
+/// Decodes a medledger contract event by its signature topic (topic 0).
+///
+/// Returns `Ok(None)` for an event with no topics or an unknown signature.
+///
+/// # Errors
+/// [`DecodeError`] when the signature is known but the data does not decode as that event.
+pub fn decode_event(raw: &RawContractEvent) -> Result<Option<ChainEvent>, DecodeError> {
+    let Some(topic) = raw.topics.first() else {
+        return Ok(None);
+    };
+    let data = &raw.data[..];
+    let event = if is::<OrgRegistered>(topic) {
+        let e: OrgRegistered = decode_exact("OrgRegistered", data)?;
+        ChainEvent::OrgRegistered {
+            org: account(&e.org),
+            role: role_name(e.role),
+            flags: e.flags,
+        }
+    } else if is::<ConsentGranted>(topic) {
+        let e: ConsentGranted = decode_exact("ConsentGranted", data)?;
+        ChainEvent::ConsentGranted {
+            patient: account(&e.patient),
+            grantee: account(&e.grantee),
+            categories: e.categories,
+            purposes: e.purposes,
+            access: e.access,
+            valid_from: e.valid_from,
+            expires_at: e.expires_at,
+            terms_hash: hash(&e.terms_hash),
+            version: e.version,
+            by: account(&e.by),
+        }
+    } else if is::<ConsentRevoked>(topic) {
+        let e: ConsentRevoked = decode_exact("ConsentRevoked", data)?;
+        ChainEvent::ConsentRevoked {
+            patient: account(&e.patient),
+            grantee: account(&e.grantee),
+            version: e.version,
+            by: account(&e.by),
+        }
+    } else if is::<RecordAnchored>(topic) {
+        let e: RecordAnchored = decode_exact("RecordAnchored", data)?;
+        ChainEvent::RecordAnchored {
+            patient: account(&e.patient),
+            record_id: hash(&e.record_id),
+            commitment: hash(&e.commitment),
+            custodian: account(&e.custodian),
+            category: category_name(e.category),
+            version: e.version,
+        }
+    } else {
+        return Ok(None);
+    };
+    Ok(Some(event))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ink::primitives::{AccountId as InkAccount, Hash as InkHash};
+    use medledger_events::Purpose;
+    use scale::Encode;
+
+    fn raw<E: Event + Encode>(event: &E) -> RawContractEvent {
+        RawContractEvent {
+            index: 3,
+            contract: [5; 32],
+            topics: vec![E::SIGNATURE_TOPIC.expect("not anonymous")],
+            data: event.encode(),
+        }
+    }
+
+    fn granted() -> ConsentGranted {
+        ConsentGranted {
+            patient: InkAccount::from([1; 32]),
+            grantee: InkAccount::from([2; 32]),
+            categories: DataCategory::LabResults.bit() | DataCategory::Genomics.bit(),
+            purposes: Purpose::Treatment.bit(),
+            access: 1,
+            valid_from: 10,
+            expires_at: Some(20),
+            terms_hash: InkHash::from([7; 32]),
+            version: 4,
+            by: InkAccount::from([1; 32]),
+        }
+    }
+
+    #[test]
+    fn a_consent_granted_event_decodes_into_its_store_form() {
+        let decoded = decode_event(&raw(&granted())).expect("decodes");
+        assert_eq!(
+            decoded,
+            Some(ChainEvent::ConsentGranted {
+                patient: AccountId([1; 32]),
+                grantee: AccountId([2; 32]),
+                categories: (1 << 4) | (1 << 9),
+                purposes: 1,
+                access: 1,
+                valid_from: 10,
+                expires_at: Some(20),
+                terms_hash: Hash32([7; 32]),
+                version: 4,
+                by: AccountId([1; 32]),
+            })
+        );
+    }
+
+    #[test]
+    fn each_event_kind_is_told_apart_by_its_signature_topic() {
+        let org = OrgRegistered {
+            org: InkAccount::from([3; 32]),
+            role: Role::Insurer,
+            flags: 1,
+        };
+        let revoked = ConsentRevoked {
+            patient: InkAccount::from([1; 32]),
+            grantee: InkAccount::from([2; 32]),
+            version: 2,
+            by: InkAccount::from([1; 32]),
+        };
+        let anchored = RecordAnchored {
+            patient: InkAccount::from([1; 32]),
+            record_id: InkHash::from([8; 32]),
+            commitment: InkHash::from([9; 32]),
+            custodian: InkAccount::from([2; 32]),
+            category: DataCategory::Imaging,
+            version: 1,
+        };
+        let kinds: Vec<_> = [raw(&org), raw(&revoked), raw(&anchored)]
+            .iter()
+            .map(|r| decode_event(r).expect("decodes").expect("known").kind())
+            .collect();
+        assert_eq!(kinds, ["OrgRegistered", "ConsentRevoked", "RecordAnchored"]);
+        match decode_event(&raw(&anchored)) {
+            Ok(Some(ChainEvent::RecordAnchored { category, .. })) => {
+                assert_eq!(category, "Imaging")
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+
+    #[test]
+    fn unknown_signatures_and_topicless_events_are_skipped() {
+        let mut unknown = raw(&granted());
+        unknown.topics[0] = [0xee; 32];
+        assert_eq!(decode_event(&unknown), Ok(None));
+        unknown.topics.clear();
+        assert_eq!(decode_event(&unknown), Ok(None));
+    }
+
+    #[test]
+    fn a_known_signature_with_bad_data_is_an_error() {
+        let mut truncated = raw(&granted());
+        truncated.data.truncate(10);
+        let err = decode_event(&truncated).expect_err("truncated");
+        assert_eq!(err.event, "ConsentGranted");
+        let mut longer = raw(&granted());
+        longer.data.push(0);
+        assert!(decode_event(&longer).is_err(), "trailing bytes are refused");
+    }
+
+    #[test]
+    fn store_names_match_the_contract_enums() {
+        for c in DataCategory::ALL {
+            assert_eq!(category_name(c), format!("{c:?}"));
+        }
+        for r in Role::ALL {
+            assert_eq!(role_name(r), format!("{r:?}"));
+        }
+        for (i, p) in Purpose::ALL.iter().enumerate() {
+            assert_eq!(medledger_store::PURPOSE_NAMES[i], format!("{p:?}"));
+        }
+    }
+}

@@ -1,0 +1,324 @@
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Serialize, Serializer};
+
+/// The SS58 address format used for display: 42, generic Substrate.
+const SS58_PREFIX: u8 = 42;
+
+/// Names of the data categories, in bit order (bit `i` is `CATEGORY_NAMES[i]`).
+/// Must match `medledger_events::DataCategory` (checked by the indexer's tests).
+pub const CATEGORY_NAMES: [&str; 14] = [
+    "Demographics",
+    "Allergies",
+    "Medications",
+    "Problems",
+    "LabResults",
+    "Imaging",
+    "ClinicalNotes",
+    "Immunizations",
+    "Procedures",
+    "Genomics",
+    "MentalHealth",
+    "SubstanceUse",
+    "SexualHealth",
+    "Billing",
+];
+/// Names of the purposes of use, in bit order.
+pub const PURPOSE_NAMES: [&str; 6] = [
+    "Treatment",
+    "Payment",
+    "Operations",
+    "Research",
+    "PublicHealth",
+    "PatientRequest",
+];
+/// Names of the access kinds, in bit order.
+pub const ACCESS_NAMES: [&str; 2] = ["Read", "Write"];
+/// Names of the organization roles.
+pub const ROLE_NAMES: [&str; 5] = ["Provider", "Insurer", "Researcher", "Auditor", "App"];
+
+/// The names of the bits set in `bits`, in bit order.
+pub fn names_of_bits(bits: u64, names: &[&'static str]) -> Vec<&'static str> {
+    names
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| bits & (1 << i) != 0)
+        .map(|(_, n)| *n)
+        .collect()
+}
+
+/// A malformed account or hash.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ParseError {
+    #[error("{0:?} is not an SS58 address or 0x-prefixed 32-byte hex account id")]
+    Account(String),
+    #[error("{0:?} is not a 0x-prefixed 32-byte hex hash")]
+    Hash(String),
+}
+
+/// A 32-byte account id. Shown as SS58 (prefix 42); parsed from SS58 of any prefix or from
+/// 0x-hex.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct AccountId(pub [u8; 32]);
+
+fn ss58_checksum(payload: &[u8]) -> [u8; 2] {
+    use blake2::{Blake2b512, Digest};
+    let mut hasher = Blake2b512::new();
+    hasher.update(b"SS58PRE");
+    hasher.update(payload);
+    let digest = hasher.finalize();
+    [digest[0], digest[1]]
+}
+
+impl fmt::Display for AccountId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut bytes = Vec::with_capacity(35);
+        bytes.push(SS58_PREFIX);
+        bytes.extend_from_slice(&self.0);
+        let checksum = ss58_checksum(&bytes);
+        bytes.extend_from_slice(&checksum);
+        f.write_str(&bs58::encode(bytes).into_string())
+    }
+}
+
+impl fmt::Debug for AccountId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "AccountId({self})")
+    }
+}
+
+impl FromStr for AccountId {
+    type Err = ParseError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let bad = || ParseError::Account(s.to_string());
+        if s.starts_with("0x") {
+            return parse_hex32(s).map(AccountId).ok_or_else(bad);
+        }
+        let bytes = bs58::decode(s).into_vec().map_err(|_| bad())?;
+        // One prefix byte for prefixes < 64, two above.
+        let prefix_len = match bytes.len() {
+            35 => 1,
+            36 => 2,
+            _ => return Err(bad()),
+        };
+        let (payload, checksum) = bytes.split_at(bytes.len() - 2);
+        if ss58_checksum(payload) != checksum {
+            return Err(bad());
+        }
+        let account: [u8; 32] = payload[prefix_len..].try_into().map_err(|_| bad())?;
+        Ok(AccountId(account))
+    }
+}
+
+impl Serialize for AccountId {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+/// A 32-byte hash (commitment, record id, block hash), shown as 0x-hex.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Hash32(pub [u8; 32]);
+
+fn parse_hex32(s: &str) -> Option<[u8; 32]> {
+    let digits = s.strip_prefix("0x")?;
+    let bytes = hex::decode(digits).ok()?;
+    bytes.try_into().ok()
+}
+
+impl fmt::Display for Hash32 {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "0x{}", hex::encode(self.0))
+    }
+}
+
+impl fmt::Debug for Hash32 {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Hash32({self})")
+    }
+}
+
+impl FromStr for Hash32 {
+    type Err = ParseError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        parse_hex32(s)
+            .map(Hash32)
+            .ok_or_else(|| ParseError::Hash(s.to_string()))
+    }
+}
+
+impl Serialize for Hash32 {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+/// A medledger contract event, decoded and in store terms.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind")]
+pub enum ChainEvent {
+    OrgRegistered {
+        org: AccountId,
+        role: &'static str,
+        flags: u32,
+    },
+    ConsentGranted {
+        patient: AccountId,
+        grantee: AccountId,
+        categories: u16,
+        purposes: u8,
+        access: u8,
+        valid_from: u64,
+        expires_at: Option<u64>,
+        terms_hash: Hash32,
+        version: u32,
+        by: AccountId,
+    },
+    ConsentRevoked {
+        patient: AccountId,
+        grantee: AccountId,
+        version: u32,
+        by: AccountId,
+    },
+    RecordAnchored {
+        patient: AccountId,
+        record_id: Hash32,
+        commitment: Hash32,
+        custodian: AccountId,
+        category: &'static str,
+        version: u32,
+    },
+}
+
+impl ChainEvent {
+    /// The event's name, as stored in `events.kind`.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            ChainEvent::OrgRegistered { .. } => "OrgRegistered",
+            ChainEvent::ConsentGranted { .. } => "ConsentGranted",
+            ChainEvent::ConsentRevoked { .. } => "ConsentRevoked",
+            ChainEvent::RecordAnchored { .. } => "RecordAnchored",
+        }
+    }
+}
+
+/// An event and where it stands in its block.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IndexedEvent {
+    /// The index of the event among all of the block's events.
+    pub index: u32,
+    pub contract: AccountId,
+    pub event: ChainEvent,
+}
+
+/// Everything the store needs from one finalized block.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BlockChanges {
+    pub number: u64,
+    pub hash: Hash32,
+    pub timestamp_ms: u64,
+    pub events: Vec<IndexedEvent>,
+}
+
+/// The last block applied.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Cursor {
+    pub number: u64,
+    pub hash: Hash32,
+}
+
+/// How far indexing got.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct IndexerStatus {
+    pub cursor: Option<Cursor>,
+    pub finalized_head: Option<u64>,
+}
+
+/// The current consent of a (patient, grantee) pair.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConsentRow {
+    pub patient: AccountId,
+    pub grantee: AccountId,
+    pub categories: u16,
+    pub purposes: u8,
+    pub access: u8,
+    pub valid_from: u64,
+    pub expires_at: Option<u64>,
+    pub terms_hash: Hash32,
+    pub version: u32,
+    pub revoked: bool,
+    pub updated_by: AccountId,
+    pub updated_block: u64,
+    pub updated_at: u64,
+}
+
+/// A registered organization.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OrganizationRow {
+    pub account: AccountId,
+    pub role: String,
+    pub flags: u32,
+    pub active: bool,
+    pub registered_block: u64,
+    pub registered_at: u64,
+}
+
+/// An anchored record version.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecordVersionRow {
+    pub commitment: Hash32,
+    pub record_id: Hash32,
+    pub version: u32,
+    pub patient: AccountId,
+    pub custodian: AccountId,
+    pub category: String,
+    pub block_number: u64,
+    pub anchored_at: u64,
+    pub superseded_by: Option<Hash32>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    // //Alice's public key and its well-known SS58 address (prefix 42).
+    const ALICE_HEX: &str = "0xd43593c715fdd31c61141abd04a99fd6822c8558854ccde39a5684e7a56da27d";
+    const ALICE_SS58: &str = "5GrwvaEF5zXb26Fz9rcQpDWS57CtERHpNehXCPcNoHGKutQY";
+
+    #[test]
+    fn ss58_round_trips_a_known_address() {
+        let alice: AccountId = ALICE_HEX.parse().expect("hex account");
+        assert_eq!(alice.to_string(), ALICE_SS58);
+        assert_eq!(ALICE_SS58.parse::<AccountId>(), Ok(alice));
+    }
+
+    #[test]
+    fn ss58_with_a_bad_checksum_is_refused() {
+        let mut bad = ALICE_SS58.to_string();
+        bad.replace_range(10..11, "b");
+        assert!(matches!(bad.parse::<AccountId>(), Err(ParseError::Account(_))));
+        assert!("not an address".parse::<AccountId>().is_err());
+        assert!("0x1234".parse::<AccountId>().is_err());
+    }
+
+    #[test]
+    fn hashes_need_the_0x_prefix_and_32_bytes() {
+        let h: Hash32 = format!("0x{}", "ab".repeat(32)).parse().expect("hash");
+        assert_eq!(h.to_string(), format!("0x{}", "ab".repeat(32)));
+        assert!("ab".repeat(32).parse::<Hash32>().is_err());
+        assert!("0xabcd".parse::<Hash32>().is_err());
+        assert!(format!("0x{}", "zz".repeat(32)).parse::<Hash32>().is_err());
+    }
+
+    #[test]
+    fn names_of_bits_follow_bit_order() {
+        assert_eq!(
+            names_of_bits(0b10_0001, &CATEGORY_NAMES),
+            ["Demographics", "Imaging"]
+        );
+        assert!(names_of_bits(0, &PURPOSE_NAMES).is_empty());
+    }
+}

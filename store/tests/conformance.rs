@@ -1,0 +1,182 @@
+//! The store conformance suite: what every `Store` implementation must do. Each test gets a
+//! fresh, migrated database.
+
+use std::sync::Arc;
+
+use medledger_store::{
+    AccountId, BlockChanges, ChainEvent, Hash32, IndexedEvent, SqliteStore, Store,
+};
+
+struct Fixture {
+    store: Arc<dyn Store>,
+    _dir: tempfile::TempDir,
+}
+
+async fn sqlite() -> Fixture {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("medledger.db");
+    let store = SqliteStore::open(&format!("sqlite:{}", path.display()))
+        .await
+        .expect("open a fresh sqlite store");
+    Fixture {
+        store: Arc::new(store),
+        _dir: dir,
+    }
+}
+
+const CONTRACT: AccountId = AccountId([9; 32]);
+const PATIENT: AccountId = AccountId([1; 32]);
+const PROVIDER: AccountId = AccountId([2; 32]);
+
+fn block(number: u64, events: Vec<ChainEvent>) -> BlockChanges {
+    BlockChanges {
+        number,
+        hash: Hash32([number as u8; 32]),
+        timestamp_ms: 1_700_000_000_000 + number * 1_000,
+        events: events
+            .into_iter()
+            .enumerate()
+            .map(|(i, event)| IndexedEvent {
+                index: i as u32 + 1,
+                contract: CONTRACT,
+                event,
+            })
+            .collect(),
+    }
+}
+
+fn granted(version: u32, categories: u16) -> ChainEvent {
+    ChainEvent::ConsentGranted {
+        patient: PATIENT,
+        grantee: PROVIDER,
+        categories,
+        purposes: 1,
+        access: 1,
+        valid_from: 0,
+        expires_at: Some(2_000_000_000_000),
+        terms_hash: Hash32([7; 32]),
+        version,
+        by: PATIENT,
+    }
+}
+
+#[tokio::test]
+async fn a_fresh_store_has_no_cursor_and_no_rows() {
+    let f = sqlite().await;
+    assert_eq!(f.store.cursor().await.expect("cursor"), None);
+    assert!(f.store.consents_of_patient(&PATIENT).await.expect("consents").is_empty());
+    let status = f.store.status().await.expect("status");
+    assert_eq!(status.cursor, None);
+}
+
+#[tokio::test]
+async fn a_grant_becomes_the_current_consent_and_a_revoke_marks_it() {
+    // given
+    let f = sqlite().await;
+    let org = ChainEvent::OrgRegistered {
+        org: PROVIDER,
+        role: "Provider",
+        flags: 0,
+    };
+    // when
+    assert!(f.store.apply_block(&block(3, vec![org, granted(1, 0b1_0000)])).await.expect("apply"));
+    // then
+    let consents = f.store.consents_of_patient(&PATIENT).await.expect("consents");
+    assert_eq!(consents.len(), 1);
+    let c = &consents[0];
+    assert_eq!((c.grantee, c.categories, c.version, c.revoked), (PROVIDER, 0b1_0000, 1, false));
+    assert_eq!(c.updated_block, 3);
+    assert_eq!(c.expires_at, Some(2_000_000_000_000));
+    let org = f.store.organization(&PROVIDER).await.expect("org").expect("registered");
+    assert_eq!(org.role, "Provider");
+
+    // when: a new grant replaces it, then it is revoked
+    f.store.apply_block(&block(5, vec![granted(2, 0b10_0000)])).await.expect("apply");
+    let revoke = ChainEvent::ConsentRevoked {
+        patient: PATIENT,
+        grantee: PROVIDER,
+        version: 2,
+        by: PATIENT,
+    };
+    f.store.apply_block(&block(6, vec![revoke])).await.expect("apply");
+    // then
+    let consents = f.store.consents_of_patient(&PATIENT).await.expect("consents");
+    assert_eq!(consents.len(), 1, "one current consent per pair");
+    let c = &consents[0];
+    assert_eq!((c.categories, c.version, c.revoked), (0b10_0000, 2, true));
+    assert_eq!(c.updated_block, 6);
+    assert!(f.store.consents_of_patient(&PROVIDER).await.expect("consents").is_empty());
+}
+
+#[tokio::test]
+async fn a_replayed_block_changes_nothing() {
+    // given
+    let f = sqlite().await;
+    let b = block(4, vec![granted(1, 1)]);
+    assert!(f.store.apply_block(&b).await.expect("first apply"));
+    // when: the same block, and an older one, arrive again (a restart after a crash)
+    let replay = f.store.apply_block(&b).await.expect("replay");
+    let older = f.store.apply_block(&block(2, vec![granted(9, 4)])).await.expect("older");
+    // then
+    assert!(!replay && !older);
+    let consents = f.store.consents_of_patient(&PATIENT).await.expect("consents");
+    assert_eq!((consents[0].version, consents[0].categories), (1, 1));
+    assert_eq!(f.store.cursor().await.expect("cursor").map(|c| c.number), Some(4));
+}
+
+#[tokio::test]
+async fn the_cursor_follows_empty_blocks_too() {
+    let f = sqlite().await;
+    f.store.apply_block(&block(1, vec![])).await.expect("apply");
+    f.store.apply_block(&block(2, vec![])).await.expect("apply");
+    let cursor = f.store.cursor().await.expect("cursor").expect("set");
+    assert_eq!((cursor.number, cursor.hash), (2, Hash32([2; 32])));
+    f.store.set_finalized_head(10).await.expect("head");
+    let status = f.store.status().await.expect("status");
+    assert_eq!(status.finalized_head, Some(10));
+    assert_eq!(status.cursor.map(|c| c.number), Some(2));
+}
+
+#[tokio::test]
+async fn an_anchored_commitment_can_be_looked_up() {
+    let f = sqlite().await;
+    let commitment = Hash32([0xcc; 32]);
+    let anchored = ChainEvent::RecordAnchored {
+        patient: PATIENT,
+        record_id: Hash32([0xaa; 32]),
+        commitment,
+        custodian: PROVIDER,
+        category: "LabResults",
+        version: 1,
+    };
+    f.store.apply_block(&block(8, vec![anchored])).await.expect("apply");
+    let row = f.store.record_version(&commitment).await.expect("lookup").expect("anchored");
+    assert_eq!(row.record_id, Hash32([0xaa; 32]));
+    assert_eq!((row.version, row.block_number), (1, 8));
+    assert_eq!(row.anchored_at, 1_700_000_008_000);
+    assert_eq!(row.category, "LabResults");
+    assert_eq!(row.superseded_by, None);
+    assert_eq!(f.store.record_version(&Hash32([0; 32])).await.expect("lookup"), None);
+}
+
+#[tokio::test]
+async fn a_block_that_fails_midway_leaves_nothing_behind() {
+    // given: a store with block 1 applied
+    let f = sqlite().await;
+    f.store.apply_block(&block(1, vec![granted(1, 1)])).await.expect("apply");
+    // when: block 2 carries two events with the same index (the second insert fails)
+    let mut bad = block(2, vec![granted(2, 2), granted(3, 3)]);
+    bad.events[1].index = bad.events[0].index;
+    let result = f.store.apply_block(&bad).await;
+    // then: the error is reported and neither rows nor cursor moved
+    assert!(result.is_err());
+    let consents = f.store.consents_of_patient(&PATIENT).await.expect("consents");
+    assert_eq!(consents[0].version, 1);
+    assert_eq!(f.store.cursor().await.expect("cursor").map(|c| c.number), Some(1));
+}
+
+#[tokio::test]
+async fn a_postgres_url_is_refused_with_a_clear_message() {
+    let err = medledger_store::open("postgres://localhost/x").await.err().expect("refused");
+    assert!(err.to_string().contains("PostgreSQL is not supported yet"), "{err}");
+}
