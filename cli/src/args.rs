@@ -4,10 +4,20 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 #[derive(Parser)]
-#[command(name = "medledger", version, about = "Patient consent and record integrity on a public chain")]
+#[command(
+    name = "medledger",
+    version,
+    about = "Patient consent and record integrity on a public chain"
+)]
 pub struct Cli {
     /// Log format on stderr (levels from RUST_LOG).
-    #[arg(long, global = true, value_enum, default_value = "text", env = "MEDLEDGER_LOG_FORMAT")]
+    #[arg(
+        long,
+        global = true,
+        value_enum,
+        default_value = "text",
+        env = "MEDLEDGER_LOG_FORMAT"
+    )]
     pub log_format: LogFormat,
     #[command(subcommand)]
     pub command: Command,
@@ -39,7 +49,11 @@ pub enum Command {
 #[derive(Args, Clone)]
 pub struct ChainArgs {
     /// The deployment file written by `medledger dev` or `medledger-deploy`.
-    #[arg(long, env = "MEDLEDGER_DEPLOYMENT", default_value = "deploy-scripts/deployments/dev.json")]
+    #[arg(
+        long,
+        env = "MEDLEDGER_DEPLOYMENT",
+        default_value = "deploy-scripts/deployments/dev.json"
+    )]
     pub deployment: PathBuf,
     /// Node URL; defaults to the one in the deployment file.
     #[arg(long, env = "MEDLEDGER_NODE_URL")]
@@ -66,7 +80,11 @@ pub struct DevArgs {
     #[arg(long, default_value = "127.0.0.1:8080")]
     pub listen: SocketAddr,
     /// Folder holding the .contract bundles.
-    #[arg(long, env = "MEDLEDGER_CONTRACTS_DIR", default_value = "artifacts/contracts")]
+    #[arg(
+        long,
+        env = "MEDLEDGER_CONTRACTS_DIR",
+        default_value = "artifacts/contracts"
+    )]
     pub contracts: PathBuf,
     /// Where to write the deployment file.
     #[arg(long, default_value = "deploy-scripts/deployments/dev.json")]
@@ -78,14 +96,22 @@ pub struct IndexArgs {
     #[command(flatten)]
     pub chain: ChainArgs,
     /// Database URL: sqlite:<path> (created if missing).
-    #[arg(long, env = "MEDLEDGER_DATABASE_URL", default_value = "sqlite:.medledger/medledger.db")]
+    #[arg(
+        long,
+        env = "MEDLEDGER_DATABASE_URL",
+        default_value = "sqlite:.medledger/medledger.db"
+    )]
     pub db: String,
 }
 
 #[derive(Args)]
 pub struct ServeArgs {
     /// Database URL: sqlite:<path>.
-    #[arg(long, env = "MEDLEDGER_DATABASE_URL", default_value = "sqlite:.medledger/medledger.db")]
+    #[arg(
+        long,
+        env = "MEDLEDGER_DATABASE_URL",
+        default_value = "sqlite:.medledger/medledger.db"
+    )]
     pub db: String,
     /// Where the GraphQL API listens.
     #[arg(long, env = "MEDLEDGER_LISTEN", default_value = "127.0.0.1:8080")]

@@ -2,10 +2,10 @@
 
 use std::sync::Arc;
 
-use anyhow::{anyhow, Context, Result};
-use medledger_client::{consent, signer_from_suri, Chain};
+use anyhow::{Context, Result, anyhow};
+use medledger_client::{Chain, consent, signer_from_suri};
 use medledger_deploy::devnode::DevNode;
-use medledger_events::{Role, FLAG_EMERGENCY};
+use medledger_events::{FLAG_EMERGENCY, Role};
 
 use crate::args::DevArgs;
 use crate::run::{bind, ctrl_c, indexer_for};
@@ -17,7 +17,13 @@ const DEMO_ORGS: [(&str, Role, u32); 2] = [
 ];
 
 pub async fn run(args: DevArgs) -> Result<()> {
-    // Fail on a busy port before doing anything slow.
+    // Fail on missing bundles or a busy port before doing anything slow.
+    for bundle in [
+        medledger_deploy::CONSENT_BUNDLE,
+        medledger_deploy::RECORDS_BUNDLE,
+    ] {
+        medledger_deploy::load_bundle(&args.contracts.join(bundle))?;
+    }
     let listener = bind(args.listen).await?;
     let node = match &args.node_url {
         Some(_) => None,
@@ -49,7 +55,11 @@ pub async fn run(args: DevArgs) -> Result<()> {
     for (suri, role, flags) in DEMO_ORGS {
         let org = medledger_client::account_of(&signer_from_suri(suri)?);
         chain
-            .submit(&registrar, &consent_addr, &consent::register_org(&consent_addr, &org, role, flags))
+            .submit(
+                &registrar,
+                &consent_addr,
+                &consent::register_org(&consent_addr, &org, role, flags),
+            )
             .await
             .with_context(|| format!("registering {suri} as {role:?}"))?;
         println!("registered {suri} ({org}) as {role:?}");
@@ -64,8 +74,7 @@ pub async fn run(args: DevArgs) -> Result<()> {
         }
     }
     if let Some(dir) = args.db.parent() {
-        std::fs::create_dir_all(dir)
-            .with_context(|| format!("creating {}", dir.display()))?;
+        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     }
     let store = medledger_store::open(&format!("sqlite:{}", args.db.display())).await?;
     let indexer = indexer_for(&deployment, &url, store.clone())?;

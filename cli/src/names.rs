@@ -1,7 +1,7 @@
 //! User-facing names of roles, categories, purposes and access, parsed leniently
 //! (`lab-results`, `LabResults` and `lab_results` are the same).
 
-use anyhow::{anyhow, Result};
+use anyhow::{Result, anyhow};
 use medledger_events::{Access, DataCategory, Purpose, Role};
 
 fn norm(s: &str) -> String {
@@ -17,7 +17,10 @@ fn pick<T: Copy + std::fmt::Debug>(what: &str, all: &[T], name: &str) -> Result<
         .find(|v| norm(&format!("{v:?}")) == norm(name))
         .ok_or_else(|| {
             let known: Vec<_> = all.iter().map(|v| format!("{v:?}")).collect();
-            anyhow!("unknown {what} {name:?}; expected one of {}", known.join(", "))
+            anyhow!(
+                "unknown {what} {name:?}; expected one of {}",
+                known.join(", ")
+            )
         })
 }
 
@@ -38,15 +41,21 @@ pub fn access(name: &str) -> Result<Access> {
 }
 
 pub fn categories(names: &[String]) -> Result<u16> {
-    names.iter().try_fold(0, |set, n| Ok(set | category(n)?.bit()))
+    names
+        .iter()
+        .try_fold(0, |set, n| Ok(set | category(n)?.bit()))
 }
 
 pub fn purposes(names: &[String]) -> Result<u8> {
-    names.iter().try_fold(0, |set, n| Ok(set | purpose(n)?.bit()))
+    names
+        .iter()
+        .try_fold(0, |set, n| Ok(set | purpose(n)?.bit()))
 }
 
 pub fn accesses(names: &[String]) -> Result<u8> {
-    names.iter().try_fold(0, |set, n| Ok(set | access(n)?.bit()))
+    names
+        .iter()
+        .try_fold(0, |set, n| Ok(set | access(n)?.bit()))
 }
 
 #[cfg(test)]
@@ -57,13 +66,13 @@ mod tests {
     fn names_parse_in_any_common_spelling() {
         assert_eq!(category("lab-results").ok(), Some(DataCategory::LabResults));
         assert_eq!(category("LabResults").ok(), Some(DataCategory::LabResults));
-        assert_eq!(category("mental_health").ok(), Some(DataCategory::MentalHealth));
+        assert_eq!(
+            category("mental_health").ok(),
+            Some(DataCategory::MentalHealth)
+        );
         assert_eq!(purpose("public-health").ok(), Some(Purpose::PublicHealth));
         assert_eq!(role("Provider").ok(), Some(Role::Provider));
-        assert_eq!(
-            accesses(&["read".into(), "write".into()]).ok(),
-            Some(0b11)
-        );
+        assert_eq!(accesses(&["read".into(), "write".into()]).ok(), Some(0b11));
         assert_eq!(
             categories(&["imaging".into(), "labresults".into()]).ok(),
             Some(DataCategory::Imaging.bit() | DataCategory::LabResults.bit())
@@ -73,6 +82,9 @@ mod tests {
     #[test]
     fn an_unknown_name_lists_the_known_ones() {
         let err = category("xrays").expect_err("unknown");
-        assert!(err.to_string().contains("expected one of Demographics"), "{err}");
+        assert!(
+            err.to_string().contains("expected one of Demographics"),
+            "{err}"
+        );
     }
 }

@@ -1,8 +1,8 @@
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use anyhow::{anyhow, bail, Context, Result};
-use medledger_client::{consent, signer_from_suri, AccountId32, Chain, CallOutcome};
+use anyhow::{Context, Result, anyhow, bail};
+use medledger_client::{AccountId32, CallOutcome, Chain, consent, signer_from_suri};
 use medledger_deploy::Deployment;
 use medledger_events::{ConsentGranted, ConsentRevoked, FLAG_EMERGENCY};
 use medledger_indexer::{Indexer, IndexerConfig, SubxtSource};
@@ -56,10 +56,17 @@ pub async fn run(cli: Cli) -> Result<()> {
             let chain = Chain::connect(&url).await?;
             let flags = if emergency { FLAG_EMERGENCY } else { 0 };
             let outcome = chain
-                .submit(&signer, &consent_addr, &consent::register_org(&consent_addr, &account, role, flags))
+                .submit(
+                    &signer,
+                    &consent_addr,
+                    &consent::register_org(&consent_addr, &account, role, flags),
+                )
                 .await
                 .context("registering the organization")?;
-            println!("registered {account} as {role:?} in block #{}", outcome.block_number);
+            println!(
+                "registered {account} as {role:?} in block #{}",
+                outcome.block_number
+            );
             Ok(())
         }
         Command::Consent(cmd) => consent_command(cmd).await,
@@ -97,7 +104,11 @@ async fn consent_command(cmd: ConsentCommand) -> Result<()> {
             let (consent_addr, _) = deployment.accounts().map_err(|e| anyhow!(e))?;
             let chain = Chain::connect(&url).await?;
             let outcome = chain
-                .submit(&signer, &consent_addr, &consent::grant(&consent_addr, &args))
+                .submit(
+                    &signer,
+                    &consent_addr,
+                    &consent::grant(&consent_addr, &args),
+                )
                 .await
                 .context("granting the consent")?;
             let granted: ConsentGranted = event_of(&outcome)?;
@@ -118,7 +129,11 @@ async fn consent_command(cmd: ConsentCommand) -> Result<()> {
             let (consent_addr, _) = deployment.accounts().map_err(|e| anyhow!(e))?;
             let chain = Chain::connect(&url).await?;
             let outcome = chain
-                .submit(&signer, &consent_addr, &consent::revoke(&consent_addr, &grantee))
+                .submit(
+                    &signer,
+                    &consent_addr,
+                    &consent::revoke(&consent_addr, &grantee),
+                )
                 .await
                 .context("revoking the consent")?;
             let revoked: ConsentRevoked = event_of(&outcome)?;
@@ -138,15 +153,31 @@ async fn consent_command(cmd: ConsentCommand) -> Result<()> {
         } => {
             let patient = account_id(&patient, "--patient")?;
             let grantee = account_id(&grantee, "--grantee")?;
-            let (category, purpose, access) =
-                (names::category(&category)?, names::purpose(&purpose)?, names::access(&access)?);
+            let (category, purpose, access) = (
+                names::category(&category)?,
+                names::purpose(&purpose)?,
+                names::access(&access)?,
+            );
             let (deployment, url) = load(&chain)?;
             let (consent_addr, _) = deployment.accounts().map_err(|e| anyhow!(e))?;
             let chain = Chain::connect(&url).await?;
-            let message =
-                consent::is_authorized(&consent_addr, &patient, &grantee, category, purpose, access);
+            let message = consent::is_authorized(
+                &consent_addr,
+                &patient,
+                &grantee,
+                category,
+                purpose,
+                access,
+            );
             let allowed = chain.query(&patient, &consent_addr, &message).await?;
-            println!("{}", if allowed { "authorized" } else { "not authorized" });
+            println!(
+                "{}",
+                if allowed {
+                    "authorized"
+                } else {
+                    "not authorized"
+                }
+            );
             Ok(())
         }
     }
@@ -154,9 +185,8 @@ async fn consent_command(cmd: ConsentCommand) -> Result<()> {
 
 /// The deployment file and the node URL to use.
 pub fn load(chain: &ChainArgs) -> Result<(Deployment, String)> {
-    let deployment = Deployment::load(&chain.deployment).map_err(|e| {
-        anyhow!("{e} (start `medledger dev`, or pass --deployment)")
-    })?;
+    let deployment = Deployment::load(&chain.deployment)
+        .map_err(|e| anyhow!("{e} (start `medledger dev`, or pass --deployment)"))?;
     let url = chain
         .node_url
         .clone()
@@ -215,8 +245,9 @@ fn now_millis() -> u64 {
 }
 
 fn millis(s: &str, flag: &str) -> Result<u64> {
-    let t = chrono::DateTime::parse_from_rfc3339(s)
-        .map_err(|e| anyhow!("{flag} {s:?} is not an RFC 3339 time like 2027-01-31T00:00:00Z: {e}"))?;
+    let t = chrono::DateTime::parse_from_rfc3339(s).map_err(|e| {
+        anyhow!("{flag} {s:?} is not an RFC 3339 time like 2027-01-31T00:00:00Z: {e}")
+    })?;
     u64::try_from(t.timestamp_millis()).map_err(|_| anyhow!("{flag} {s:?} is before 1970"))
 }
 
@@ -227,7 +258,10 @@ fn event_of<E: ink::env::Event + scale::Decode>(outcome: &CallOutcome) -> Result
         .iter()
         .find(|e| e.topics.first() == E::SIGNATURE_TOPIC.as_ref())
     else {
-        bail!("the call succeeded but emitted no {} event", std::any::type_name::<E>());
+        bail!(
+            "the call succeeded but emitted no {} event",
+            std::any::type_name::<E>()
+        );
     };
     E::decode(&mut &emitted.data[..]).context("decoding the emitted event")
 }

@@ -1,14 +1,14 @@
 use std::marker::PhantomData;
 use std::time::Duration;
 
+use ink::env::DefaultEnvironment;
 use ink::env::call::utils::{ReturnType, Set};
 use ink::env::call::{Call, CallBuilder, ExecutionInput};
-use ink::env::DefaultEnvironment;
 use scale::{Decode, Encode};
 use scale_decode::DecodeAsType;
 use scale_encode::EncodeAsType;
 use scale_value::{At, Value};
-use subxt::utils::{AccountId32, MultiAddress, H256};
+use subxt::utils::{AccountId32, H256, MultiAddress};
 use subxt::{OnlineClient, SubstrateConfig};
 use subxt_signer::sr25519::Keypair;
 
@@ -49,17 +49,18 @@ pub struct Message<R> {
     _returns: PhantomData<fn() -> R>,
 }
 
+/// A complete ink! call builder for a message with arguments `Args` returning `R`.
+pub type MessageBuilder<Args, R> = CallBuilder<
+    DefaultEnvironment,
+    Set<Call<DefaultEnvironment>>,
+    Set<ExecutionInput<Args>>,
+    Set<ReturnType<R>>,
+>;
+
 impl<R> Message<R> {
     /// Takes the call data out of an ink! call builder
     /// (`ContractRef.call_mut().message(..)`).
-    pub fn from_builder<Args: Encode>(
-        builder: CallBuilder<
-            DefaultEnvironment,
-            Set<Call<DefaultEnvironment>>,
-            Set<ExecutionInput<Args>>,
-            Set<ReturnType<R>>,
-        >,
-    ) -> Self {
+    pub fn from_builder<Args: Encode>(builder: MessageBuilder<Args, R>) -> Self {
         Message {
             data: builder.params().exec_input().encode(),
             _returns: PhantomData,
@@ -218,7 +219,7 @@ impl Chain {
             "Contracts",
             "call",
             (
-                MultiAddress::<AccountId32, ()>::Id(contract.clone()),
+                MultiAddress::<AccountId32, ()>::Id(*contract),
                 0u128,
                 dry.gas_required.with_margin(),
                 Option::<u128>::None,
@@ -301,8 +302,8 @@ impl Chain {
             "ContractsApi",
             "call",
             (
-                origin.clone(),
-                contract.clone(),
+                *origin,
+                *contract,
                 0u128,
                 Option::<Weight>::None,
                 Option::<u128>::None,
@@ -403,39 +404,32 @@ fn first_number(value: &Value) -> Option<u128> {
     if let Some(n) = value.as_u128() {
         return Some(n);
     }
-    (0..4).find_map(|i| value.at(i).and_then(first_number))
+    (0..4)
+        .find_map(|i| value.at(i).and_then(first_number))
         .or_else(|| value.at("bits").and_then(first_number))
 }
 
 /// Names a dispatch error of a dry run, e.g. `Contracts::ContractTrapped`.
 fn describe_dispatch_error(error: &Value, metadata: &subxt::Metadata) -> String {
-    let module = error.at(0).filter(|_| {
-        matches!(&error.value, scale_value::ValueDef::Variant(v) if v.name == "Module")
-    });
-    if let Some(module) = module {
-        let index = module.at("index").and_then(Value::as_u128);
-        let first_byte = module
-            .at("error")
-            .and_then(|e| e.at(0))
-            .and_then(Value::as_u128);
-        if let (Some(index), Some(err)) = (index, first_byte) {
-            if let Ok(index) = u8::try_from(index) {
-                if let Some(pallet) = metadata.pallet_by_error_index(index) {
-                    if let Some(variant) = u8::try_from(err)
-                        .ok()
-                        .and_then(|e| pallet.error_variant_by_index(e))
-                    {
-                        return format!("{}::{}", pallet.name(), variant.name);
-                    }
-                }
-            }
-        }
+    module_error_name(error, metadata).unwrap_or_else(|| error.to_string())
+}
+
+/// `Pallet::Error` for a `Module` dispatch error.
+fn module_error_name(error: &Value, metadata: &subxt::Metadata) -> Option<String> {
+    let is_module = matches!(&error.value, scale_value::ValueDef::Variant(v) if v.name == "Module");
+    if !is_module {
+        return None;
     }
-    error.to_string()
+    let module = error.at(0)?;
+    let index = u8::try_from(module.at("index")?.as_u128()?).ok()?;
+    let first_byte = u8::try_from(module.at("error")?.at(0)?.as_u128()?).ok()?;
+    let pallet = metadata.pallet_by_error_index(index)?;
+    let variant = pallet.error_variant_by_index(first_byte)?;
+    Some(format!("{}::{}", pallet.name(), variant.name))
 }
 
 /// blake2b-256, the hash pallet-contracts uses for code hashes.
 fn subxt_hash(bytes: &[u8]) -> [u8; 32] {
-    use blake2::digest::{consts::U32, Digest};
+    use blake2::digest::{Digest, consts::U32};
     blake2::Blake2b::<U32>::digest(bytes).into()
 }

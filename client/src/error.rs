@@ -14,9 +14,7 @@ pub enum ConnectError {
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum SignerError {
-    #[error(
-        "invalid secret URI ({reason}); expected a dev name like //Alice or a mnemonic phrase"
-    )]
+    #[error("invalid secret URI ({reason}); expected a dev name like //Alice or a mnemonic phrase")]
     Invalid { reason: String },
 }
 
@@ -33,7 +31,10 @@ pub enum CallError {
     #[error("cannot decode the contract's answer: {0}")]
     Decode(String),
     #[error("the node failed to {action}: {reason}")]
-    Node { action: &'static str, reason: String },
+    Node {
+        action: &'static str,
+        reason: String,
+    },
 }
 
 impl CallError {

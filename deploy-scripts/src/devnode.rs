@@ -20,7 +20,9 @@ const START_TIMEOUT: Duration = Duration::from_secs(90);
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum NodeError {
-    #[error("{NODE_BINARY} was not found (looked at ${NODE_ENV}, PATH and ~/.cargo/bin); install it with `cargo xtask setup`")]
+    #[error(
+        "{NODE_BINARY} was not found (looked at ${NODE_ENV}, PATH and ~/.cargo/bin); install it with `cargo xtask setup`"
+    )]
     NotFound,
     #[error("cannot start {binary}: {reason}")]
     Spawn { binary: PathBuf, reason: String },

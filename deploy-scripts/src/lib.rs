@@ -137,7 +137,8 @@ impl Deployment {
         };
         let text = std::fs::read_to_string(path)
             .map_err(|e| file_err("read the deployment file", e.to_string()))?;
-        serde_json::from_str(&text).map_err(|e| file_err("parse the deployment file", e.to_string()))
+        serde_json::from_str(&text)
+            .map_err(|e| file_err("parse the deployment file", e.to_string()))
     }
 
     /// Writes the deployment file, creating its folder.
@@ -162,7 +163,10 @@ impl Deployment {
     /// # Errors
     /// A message naming the malformed address.
     pub fn accounts(&self) -> Result<(AccountId32, AccountId32), String> {
-        Ok((self.consent_registry.account()?, self.record_registry.account()?))
+        Ok((
+            self.consent_registry.account()?,
+            self.record_registry.account()?,
+        ))
     }
 }
 
@@ -266,13 +270,19 @@ mod tests {
         std::fs::create_dir_all(&dir).expect("dir");
         let path = dir.join("ok.contract");
         let hash = format!("0x{}", "ab".repeat(32));
-        std::fs::write(&path, format!(r#"{{"source":{{"hash":"{hash}","wasm":"0x0061736d"}}}}"#))
-            .expect("write");
+        std::fs::write(
+            &path,
+            format!(r#"{{"source":{{"hash":"{hash}","wasm":"0x0061736d"}}}}"#),
+        )
+        .expect("write");
         let bundle = load_bundle(&path).expect("loads");
         assert_eq!(bundle.wasm, [0x00, 0x61, 0x73, 0x6d]);
         assert_eq!(bundle.code_hash, [0xab; 32]);
         std::fs::write(&path, r#"{"source":{"hash":"0x12","wasm":"0x00"}}"#).expect("write");
-        assert!(matches!(load_bundle(&path), Err(DeployError::BadBundle { .. })));
+        assert!(matches!(
+            load_bundle(&path),
+            Err(DeployError::BadBundle { .. })
+        ));
         std::fs::remove_dir_all(&dir).ok();
     }
 

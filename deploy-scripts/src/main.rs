@@ -7,10 +7,17 @@ use clap::Parser;
 use medledger_client::{Chain, signer_from_suri};
 
 #[derive(Parser)]
-#[command(version, about = "Upload, instantiate and wire the medledger contracts")]
+#[command(
+    version,
+    about = "Upload, instantiate and wire the medledger contracts"
+)]
 struct Args {
     /// WebSocket URL of the node.
-    #[arg(long, env = "MEDLEDGER_NODE_URL", default_value = "ws://127.0.0.1:9944")]
+    #[arg(
+        long,
+        env = "MEDLEDGER_NODE_URL",
+        default_value = "ws://127.0.0.1:9944"
+    )]
     node_url: String,
     /// Secret URI of the deployer, who becomes the registrar (a dev name like //Alice or a
     /// mnemonic).
@@ -20,7 +27,11 @@ struct Args {
     #[arg(long, default_value = "local")]
     network: String,
     /// Folder holding the .contract bundles (`cargo xtask contracts` builds them).
-    #[arg(long, env = "MEDLEDGER_CONTRACTS_DIR", default_value = "artifacts/contracts")]
+    #[arg(
+        long,
+        env = "MEDLEDGER_CONTRACTS_DIR",
+        default_value = "artifacts/contracts"
+    )]
     contracts: PathBuf,
     /// Where to write the deployment file [default: deploy-scripts/deployments/<network>.json].
     #[arg(long)]

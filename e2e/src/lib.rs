@@ -1,0 +1,173 @@
+//! Test helpers for whole-system tests: a real node on free loopback ports, the contracts
+//! deployed from `artifacts/contracts`, the indexer on a fresh SQLite file and the GraphQL API
+//! on port 0, all stopped when the [`TestSystem`] is dropped.
+//!
+//! Logs stay silent unless `TEST_LOG` is set.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, bail};
+use medledger_client::{AccountId32, Chain, Keypair, account_of, consent, signer_from_suri};
+use medledger_deploy::Deployment;
+use medledger_deploy::devnode::DevNode;
+use medledger_events::Role;
+use medledger_indexer::{Indexer, IndexerConfig, SubxtSource};
+use serde_json::{Value, json};
+use tokio::sync::watch;
+
+/// Where `cargo xtask contracts` puts the bundles.
+pub fn contracts_dir() -> PathBuf {
+    std::env::var_os("MEDLEDGER_CONTRACTS_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            PathBuf::from(concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/../artifacts/contracts"
+            ))
+        })
+}
+
+fn init_logs() {
+    if std::env::var_os("TEST_LOG").is_some() {
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::new("info"))
+            .with_test_writer()
+            .try_init();
+    }
+}
+
+/// Everything running, for one test.
+pub struct TestSystem {
+    pub chain: Chain,
+    pub deployment: Deployment,
+    pub consent_registry: AccountId32,
+    pub record_registry: AccountId32,
+    /// `http://127.0.0.1:<port>/graphql`
+    pub graphql_url: String,
+    stop: watch::Sender<bool>,
+    _dir: tempfile::TempDir,
+    node: Option<DevNode>,
+}
+
+/// Dev accounts by their role in the tests.
+pub fn registrar() -> Result<Keypair> {
+    Ok(signer_from_suri("//Alice")?)
+}
+pub fn provider() -> Result<Keypair> {
+    Ok(signer_from_suri("//Bob")?)
+}
+pub fn patient() -> Result<Keypair> {
+    Ok(signer_from_suri("//Dave")?)
+}
+
+/// Starts the node, deploys, registers //Bob as a provider, and starts indexer and API.
+pub async fn spawn_system() -> Result<TestSystem> {
+    init_logs();
+    let node = DevNode::start().await?;
+    let chain = Chain::connect(node.url()).await?;
+    let registrar = registrar()?;
+    let deployment = medledger_deploy::deploy(&chain, &registrar, &contracts_dir(), "test")
+        .await
+        .context("deploying (build the bundles with `cargo xtask contracts`)")?;
+    let (consent_registry, record_registry) = deployment.accounts().map_err(anyhow::Error::msg)?;
+    let bob = account_of(&provider()?);
+    chain
+        .submit(
+            &registrar,
+            &consent_registry,
+            &consent::register_org(&consent_registry, &bob, Role::Provider, 0),
+        )
+        .await
+        .context("registering //Bob")?;
+
+    let dir = tempfile::tempdir()?;
+    let store =
+        medledger_store::open(&format!("sqlite:{}", dir.path().join("e2e.db").display())).await?;
+    let config = IndexerConfig {
+        poll_interval: Duration::from_millis(200),
+        ..IndexerConfig::new(vec![consent_registry.0, record_registry.0], 0)
+    };
+    let indexer = Arc::new(Indexer::new(
+        SubxtSource::new(node.url()),
+        store.clone(),
+        config,
+    ));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let graphql_url = format!("http://{}/graphql", listener.local_addr()?);
+    let (stop, stopped) = watch::channel(false);
+    let until_stopped = |mut rx: watch::Receiver<bool>| async move {
+        let _ = rx.wait_for(|s| *s).await;
+    };
+    tokio::spawn({
+        let rx = stopped.clone();
+        async move { indexer.run(until_stopped(rx)).await }
+    });
+    tokio::spawn(medledger_graphql::serve(
+        listener,
+        medledger_graphql::build_schema(store),
+        until_stopped(stopped),
+    ));
+    Ok(TestSystem {
+        chain,
+        deployment,
+        consent_registry,
+        record_registry,
+        graphql_url,
+        stop,
+        _dir: dir,
+        node: Some(node),
+    })
+}
+
+impl TestSystem {
+    /// Posts a GraphQL query and returns its `data`, failing on errors.
+    pub async fn query(&self, query: &str) -> Result<Value> {
+        let response: Value = reqwest::Client::new()
+            .post(&self.graphql_url)
+            .json(&json!({ "query": query }))
+            .send()
+            .await?
+            .json()
+            .await?;
+        if response["errors"] != Value::Null {
+            bail!("GraphQL errors: {}", response["errors"]);
+        }
+        Ok(response["data"].clone())
+    }
+
+    /// Polls `query` until `done` holds for its data, for up to `timeout`.
+    pub async fn wait_for(
+        &self,
+        query: &str,
+        timeout: Duration,
+        done: impl Fn(&Value) -> bool,
+    ) -> Result<Value> {
+        let started = Instant::now();
+        loop {
+            let data = self.query(query).await?;
+            if done(&data) {
+                return Ok(data);
+            }
+            if started.elapsed() > timeout {
+                bail!("gave up after {timeout:?}; last answer: {data}");
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+
+    /// Stops indexer, API and node.
+    pub async fn shutdown(mut self) {
+        let _ = self.stop.send(true);
+        if let Some(node) = self.node.take() {
+            node.stop().await;
+        }
+    }
+}
+
+impl Drop for TestSystem {
+    fn drop(&mut self) {
+        let _ = self.stop.send(true);
+    }
+}

@@ -10,5 +10,5 @@ mod schema;
 mod server;
 
 pub use scalars::{AccountIdScalar, HashScalar};
-pub use schema::{build_schema, MedledgerSchema, QueryRoot};
+pub use schema::{MedledgerSchema, QueryRoot, build_schema};
 pub use server::{router, serve};

@@ -1,13 +1,12 @@
 use std::sync::Arc;
 
 use async_graphql::{
-    Context, EmptyMutation, EmptySubscription, Enum, Error, Object, Result, Schema,
-    SimpleObject,
+    Context, EmptyMutation, EmptySubscription, Enum, Error, Object, Result, Schema, SimpleObject,
 };
 use chrono::{DateTime, TimeZone, Utc};
 use medledger_store::{
-    names_of_bits, ConsentRow, RecordVersionRow, Store, StoreError, ACCESS_NAMES,
-    CATEGORY_NAMES, PURPOSE_NAMES,
+    ACCESS_NAMES, CATEGORY_NAMES, ConsentRow, PURPOSE_NAMES, RecordVersionRow, Store, StoreError,
+    names_of_bits,
 };
 
 use crate::scalars::{AccountIdScalar, HashScalar};
@@ -43,7 +42,10 @@ fn time(ms: u64) -> DateTime<Utc> {
 }
 
 fn names(bits: u64, all: &[&'static str]) -> Vec<String> {
-    names_of_bits(bits, all).into_iter().map(String::from).collect()
+    names_of_bits(bits, all)
+        .into_iter()
+        .map(String::from)
+        .collect()
 }
 
 /// Where a consent stands at the time of the query.
@@ -190,11 +192,7 @@ pub struct QueryRoot;
 impl QueryRoot {
     /// The consents `patient` has granted, one per grantee (revoked ones included), most
     /// recently changed first.
-    async fn consents(
-        &self,
-        ctx: &Context<'_>,
-        patient: AccountIdScalar,
-    ) -> Result<Vec<Consent>> {
+    async fn consents(&self, ctx: &Context<'_>, patient: AccountIdScalar) -> Result<Vec<Consent>> {
         let rows = store(ctx)
             .consents_of_patient(&patient.0)
             .await

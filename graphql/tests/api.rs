@@ -6,7 +6,7 @@ use medledger_graphql::build_schema;
 use medledger_store::{
     AccountId, BlockChanges, ChainEvent, Hash32, IndexedEvent, SqliteStore, Store,
 };
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 
 const PATIENT: AccountId = AccountId([1; 32]);
 const PROVIDER: AccountId = AccountId([2; 32]);
@@ -102,7 +102,11 @@ async fn consents_of_a_patient_are_listed_with_names_and_times() {
 #[tokio::test]
 async fn a_patient_without_consents_gets_an_empty_list() {
     let s = seeded().await;
-    let v = run(&s.store, &format!(r#"{{ consents(patient: "{PROVIDER}") {{ version }} }}"#)).await;
+    let v = run(
+        &s.store,
+        &format!(r#"{{ consents(patient: "{PROVIDER}") {{ version }} }}"#),
+    )
+    .await;
     assert_eq!(v["data"]["consents"], json!([]));
 }
 
@@ -129,18 +133,34 @@ async fn verify_commitment_finds_anchors_and_says_null_otherwise() {
     )
     .await;
     assert_eq!(v["errors"], Value::Null, "{v}");
-    assert_eq!(v["data"]["hit"]["recordId"], json!(format!("0x{}", "aa".repeat(32))));
+    assert_eq!(
+        v["data"]["hit"]["recordId"],
+        json!(format!("0x{}", "aa".repeat(32)))
+    );
     assert_eq!(v["data"]["hit"]["custodian"], json!(PROVIDER.to_string()));
     assert_eq!(v["data"]["hit"]["blockNumber"], json!(12));
     assert_eq!(v["data"]["miss"], Value::Null);
-    let bad = run(&s.store, r#"{ verifyCommitment(commitment: "0x12") { version } }"#).await;
-    assert!(bad["errors"][0]["message"].as_str().unwrap_or("").contains("32-byte hex"));
+    let bad = run(
+        &s.store,
+        r#"{ verifyCommitment(commitment: "0x12") { version } }"#,
+    )
+    .await;
+    assert!(
+        bad["errors"][0]["message"]
+            .as_str()
+            .unwrap_or("")
+            .contains("32-byte hex")
+    );
 }
 
 #[tokio::test]
 async fn indexer_status_reports_the_lag() {
     let s = seeded().await;
-    let v = run(&s.store, "{ indexerStatus { indexedBlock finalizedHead lag } }").await;
+    let v = run(
+        &s.store,
+        "{ indexerStatus { indexedBlock finalizedHead lag } }",
+    )
+    .await;
     assert_eq!(
         v["data"]["indexerStatus"],
         json!({"indexedBlock": 12, "finalizedHead": 15, "lag": 3})
@@ -155,7 +175,10 @@ async fn organizations_are_looked_up_by_account() {
         &format!(r#"{{ organization(account: "{PROVIDER}") {{ role flags active }} }}"#),
     )
     .await;
-    assert_eq!(v["data"]["organization"], json!({"role": "Provider", "flags": 1, "active": true}));
+    assert_eq!(
+        v["data"]["organization"],
+        json!({"role": "Provider", "flags": 1, "active": true})
+    );
 }
 
 #[tokio::test]
@@ -168,7 +191,13 @@ async fn too_deep_queries_are_refused() {
         "} ".repeat(8)
     );
     let v = run(&s.store, &deep).await;
-    assert!(v["errors"][0]["message"].as_str().unwrap_or("").contains("nested too deep"), "{v}");
+    assert!(
+        v["errors"][0]["message"]
+            .as_str()
+            .unwrap_or("")
+            .contains("nested too deep"),
+        "{v}"
+    );
 }
 
 #[tokio::test]
@@ -189,7 +218,9 @@ async fn the_checked_in_sdl_matches_the_schema() {
 #[tokio::test]
 async fn http_serves_queries_graphiql_and_health() {
     let s = seeded().await;
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
     let addr = listener.local_addr().expect("addr");
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let server = tokio::spawn(medledger_graphql::serve(
@@ -213,10 +244,18 @@ async fn http_serves_queries_graphiql_and_health() {
         .expect("json");
     assert_eq!(answer["data"]["consents"], json!([{"version": 1}]));
 
-    let page = http.get(format!("{base}/graphql")).send().await.expect("get");
+    let page = http
+        .get(format!("{base}/graphql"))
+        .send()
+        .await
+        .expect("get");
     assert!(page.status().is_success());
     assert!(page.text().await.expect("body").contains("graphiql"));
-    let health = http.get(format!("{base}/healthz")).send().await.expect("healthz");
+    let health = http
+        .get(format!("{base}/healthz"))
+        .send()
+        .await
+        .expect("healthz");
     assert_eq!(health.text().await.expect("body"), "ok");
 
     stop.send(()).expect("stop");

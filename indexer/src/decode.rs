@@ -2,7 +2,7 @@ use ink::env::Event;
 use medledger_events::{
     ConsentGranted, ConsentRevoked, DataCategory, OrgRegistered, RecordAnchored, Role,
 };
-use medledger_store::{AccountId, ChainEvent, Hash32, CATEGORY_NAMES, ROLE_NAMES};
+use medledger_store::{AccountId, CATEGORY_NAMES, ChainEvent, Hash32, ROLE_NAMES};
 use scale::Decode;
 
 use crate::source::RawContractEvent;

@@ -13,6 +13,6 @@ mod decode;
 mod follow;
 mod source;
 
-pub use decode::{decode_event, DecodeError};
+pub use decode::{DecodeError, decode_event};
 pub use follow::{Indexer, IndexerConfig, IndexerError, Stats};
 pub use source::{BlockSource, RawBlock, RawContractEvent, SourceError, SubxtSource};

@@ -31,7 +31,10 @@ pub enum SourceError {
     #[error("cannot reach the node at {url}: {reason}")]
     Unreachable { url: String, reason: String },
     #[error("the node failed to {action}: {reason}")]
-    Node { action: &'static str, reason: String },
+    Node {
+        action: &'static str,
+        reason: String,
+    },
 }
 
 /// Where blocks come from: the chain, or a test's script.

@@ -117,14 +117,21 @@ async fn mirrors_only_the_watched_contracts_events() {
     ]);
     let dir = tempfile::tempdir().expect("dir");
     let store = store(&dir).await;
-    let indexer = Indexer::new(chain.clone(), store.clone(), IndexerConfig::new(vec![CONSENT], 1));
+    let indexer = Indexer::new(
+        chain.clone(),
+        store.clone(),
+        IndexerConfig::new(vec![CONSENT], 1),
+    );
     // when
     let cursor = indexer.catch_up().await.expect("catch up");
     // then
     assert_eq!(cursor, Some(2));
     let consents = store.consents_of_patient(&PATIENT).await.expect("consents");
     assert_eq!(consents.len(), 1);
-    assert_eq!(consents[0].version, 1, "the other contract's event was ignored");
+    assert_eq!(
+        consents[0].version, 1,
+        "the other contract's event was ignored"
+    );
     assert_eq!(indexer.stats().events.load(Ordering::Relaxed), 1);
 }
 
@@ -163,7 +170,10 @@ async fn a_failure_midway_resumes_from_the_cursor_without_duplicates() {
     // when
     assert!(indexer.catch_up().await.is_err());
     // then: blocks 1..=3 are in, and nothing after
-    assert_eq!(store.cursor().await.expect("cursor").map(|c| c.number), Some(3));
+    assert_eq!(
+        store.cursor().await.expect("cursor").map(|c| c.number),
+        Some(3)
+    );
     // when: the node answers again and a fresh indexer (a restart) resumes
     chain.fail_at(None);
     let revoke = ConsentRevoked {
@@ -206,7 +216,12 @@ async fn run_follows_new_blocks_until_shutdown() {
     chain.push(vec![event(CONSENT, 1, &grant(1))]);
     let mut seen = false;
     for _ in 0..200 {
-        if !store.consents_of_patient(&PATIENT).await.expect("read").is_empty() {
+        if !store
+            .consents_of_patient(&PATIENT)
+            .await
+            .expect("read")
+            .is_empty()
+        {
             seen = true;
             break;
         }

@@ -1,0 +1,298 @@
+//! Record commitments, Merkle trees and inclusion proofs for medledger.
+//!
+//! A commitment is `blake2b_256("medledger/record/v1" || salt || document)`. The 32-byte salt
+//! is random per record version and travels with the document, never to the chain: without
+//! it a commitment reveals nothing about the document, however short or guessable.
+//!
+//! Many commitments can be anchored at once as the root of a Merkle tree with RFC 6962-style
+//! domain separation: leaf `blake2b_256(0x00 || c)`, node `blake2b_256(0x01 || left || right)`,
+//! an odd node promoted unchanged to the next level. An [`InclusionProof`] shows one
+//! commitment is under a root; a [`ProofBundle`] adds where that root was anchored, as JSON
+//! that can be checked offline.
+//!
+//! Pure functions only: no I/O, no chain, no clock.
+
+use blake2::digest::consts::U32;
+use blake2::{Blake2b, Digest};
+use serde::{Deserialize, Serialize};
+
+/// A 32-byte blake2b-256 digest.
+pub type Hash = [u8; 32];
+
+/// Domain tag of version 1 record commitments.
+pub const COMMITMENT_DOMAIN: &[u8] = b"medledger/record/v1";
+const LEAF_PREFIX: u8 = 0x00;
+const NODE_PREFIX: u8 = 0x01;
+
+fn blake2b_256(parts: &[&[u8]]) -> Hash {
+    let mut hasher = Blake2b::<U32>::new();
+    for part in parts {
+        hasher.update(part);
+    }
+    hasher.finalize().into()
+}
+
+/// A fresh random salt for one record version.
+pub fn random_salt() -> [u8; 32] {
+    rand::random()
+}
+
+/// The commitment of `document` under `salt`.
+pub fn commitment(salt: &[u8; 32], document: &[u8]) -> Hash {
+    blake2b_256(&[COMMITMENT_DOMAIN, salt, document])
+}
+
+/// The hash of a leaf holding commitment `c`.
+pub fn leaf_hash(c: &Hash) -> Hash {
+    blake2b_256(&[&[LEAF_PREFIX], c])
+}
+
+fn node_hash(left: &Hash, right: &Hash) -> Hash {
+    blake2b_256(&[&[NODE_PREFIX], left, right])
+}
+
+/// Which side a sibling is on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Side {
+    Left,
+    Right,
+}
+
+/// The path from one leaf to the root: the siblings met on the way up, bottom first.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InclusionProof {
+    #[serde(with = "hex32")]
+    pub leaf: Hash,
+    pub path: Vec<Step>,
+}
+
+/// One step of an inclusion proof.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Step {
+    pub side: Side,
+    #[serde(with = "hex32")]
+    pub sibling: Hash,
+}
+
+impl InclusionProof {
+    /// The root this proof leads to.
+    pub fn root(&self) -> Hash {
+        self.path
+            .iter()
+            .fold(leaf_hash(&self.leaf), |acc, step| match step.side {
+                Side::Left => node_hash(&step.sibling, &acc),
+                Side::Right => node_hash(&acc, &step.sibling),
+            })
+    }
+
+    /// Whether this proof shows its leaf is under `root`.
+    pub fn verifies(&self, root: &Hash) -> bool {
+        &self.root() == root
+    }
+}
+
+/// A Merkle tree over commitments.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MerkleTree {
+    /// Level 0 holds the leaf hashes; the last level holds the root alone.
+    levels: Vec<Vec<Hash>>,
+    leaves: Vec<Hash>,
+}
+
+/// A tree needs at least one leaf.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("a Merkle tree needs at least one commitment")]
+pub struct EmptyTree;
+
+impl MerkleTree {
+    /// Builds the tree over `commitments`, in order.
+    ///
+    /// # Errors
+    /// [`EmptyTree`] when there are none.
+    pub fn new(commitments: &[Hash]) -> Result<Self, EmptyTree> {
+        if commitments.is_empty() {
+            return Err(EmptyTree);
+        }
+        let mut levels = vec![commitments.iter().map(leaf_hash).collect::<Vec<_>>()];
+        while let Some(level) = levels.last().filter(|l| l.len() > 1) {
+            let next = level
+                .chunks(2)
+                .map(|pair| match pair {
+                    [left, right] => node_hash(left, right),
+                    // The odd node out is promoted unchanged.
+                    odd => odd.first().copied().unwrap_or_default(),
+                })
+                .collect();
+            levels.push(next);
+        }
+        Ok(MerkleTree {
+            levels,
+            leaves: commitments.to_vec(),
+        })
+    }
+
+    /// The root.
+    pub fn root(&self) -> Hash {
+        self.levels
+            .last()
+            .and_then(|l| l.first())
+            .copied()
+            .unwrap_or_default()
+    }
+
+    /// How many commitments the tree holds.
+    pub fn len(&self) -> usize {
+        self.leaves.len()
+    }
+
+    /// Always false: a tree has at least one leaf.
+    pub fn is_empty(&self) -> bool {
+        self.leaves.is_empty()
+    }
+
+    /// The inclusion proof of the commitment at `index`, if there is one.
+    pub fn proof(&self, index: usize) -> Option<InclusionProof> {
+        let leaf = *self.leaves.get(index)?;
+        let mut path = Vec::new();
+        let mut i = index;
+        for level in &self.levels[..self.levels.len() - 1] {
+            let sibling = i ^ 1;
+            if let Some(hash) = level.get(sibling) {
+                let side = if sibling < i { Side::Left } else { Side::Right };
+                path.push(Step {
+                    side,
+                    sibling: *hash,
+                });
+            }
+            i /= 2;
+        }
+        Some(InclusionProof { leaf, path })
+    }
+}
+
+/// An inclusion proof with where its root was anchored, checkable offline.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProofBundle {
+    #[serde(flatten)]
+    pub proof: InclusionProof,
+    #[serde(with = "hex32")]
+    pub root: Hash,
+    pub block_number: u64,
+    #[serde(with = "hex32")]
+    pub block_hash: Hash,
+}
+
+impl ProofBundle {
+    /// Whether the proof leads to the bundle's root.
+    pub fn verifies(&self) -> bool {
+        self.proof.verifies(&self.root)
+    }
+}
+
+mod hex32 {
+    use serde::{Deserialize, Deserializer, Serializer, de::Error};
+
+    pub fn serialize<S: Serializer>(h: &[u8; 32], s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&format!("0x{}", hex::encode(h)))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<[u8; 32], D::Error> {
+        let s = String::deserialize(d)?;
+        s.strip_prefix("0x")
+            .and_then(|h| hex::decode(h).ok())
+            .and_then(|b| b.try_into().ok())
+            .ok_or_else(|| D::Error::custom(format!("{s:?} is not a 0x-prefixed 32-byte hex hash")))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn commitments(n: usize) -> Vec<Hash> {
+        (0..n)
+            .map(|i| commitment(&[i as u8; 32], format!("document {i}").as_bytes()))
+            .collect()
+    }
+
+    #[test]
+    fn a_commitment_depends_on_salt_and_every_byte() {
+        let salt = [1; 32];
+        let c = commitment(&salt, b"HbA1c 5.4%");
+        assert_eq!(c, commitment(&salt, b"HbA1c 5.4%"));
+        assert_ne!(c, commitment(&salt, b"HbA1c 5.5%"));
+        assert_ne!(c, commitment(&[2; 32], b"HbA1c 5.4%"));
+        assert_ne!(random_salt(), random_salt());
+    }
+
+    #[test]
+    fn a_one_leaf_tree_has_the_leaf_hash_as_root() {
+        let c = commitments(1);
+        let tree = MerkleTree::new(&c).expect("tree");
+        assert_eq!(tree.root(), leaf_hash(&c[0]));
+        assert!(tree.proof(0).expect("proof").path.is_empty());
+        assert_eq!(MerkleTree::new(&[]), Err(EmptyTree));
+    }
+
+    #[test]
+    fn a_two_leaf_root_is_the_node_of_both_leaves() {
+        let c = commitments(2);
+        let root = MerkleTree::new(&c).expect("tree").root();
+        assert_eq!(root, node_hash(&leaf_hash(&c[0]), &leaf_hash(&c[1])));
+    }
+
+    #[test]
+    fn every_leaf_proves_into_the_root_for_many_sizes() {
+        for n in 1..=33 {
+            let c = commitments(n);
+            let tree = MerkleTree::new(&c).expect("tree");
+            for i in 0..n {
+                let proof = tree.proof(i).expect("proof");
+                assert!(proof.verifies(&tree.root()), "n={n} i={i}");
+            }
+            assert!(tree.proof(n).is_none());
+        }
+    }
+
+    #[test]
+    fn a_proof_fails_for_another_leaf_or_root() {
+        let c = commitments(5);
+        let tree = MerkleTree::new(&c).expect("tree");
+        let mut proof = tree.proof(2).expect("proof");
+        assert!(!proof.verifies(&MerkleTree::new(&c[..4]).expect("tree").root()));
+        proof.leaf = c[3];
+        assert!(!proof.verifies(&tree.root()));
+    }
+
+    #[test]
+    fn a_leaf_is_not_mistaken_for_a_node() {
+        // Domain separation: the two children's concatenation is not a valid leaf.
+        let c = commitments(2);
+        let tree = MerkleTree::new(&c).expect("tree");
+        let forged = InclusionProof {
+            leaf: node_hash(&leaf_hash(&c[0]), &leaf_hash(&c[1])),
+            path: vec![],
+        };
+        assert!(!forged.verifies(&tree.root()));
+    }
+
+    #[test]
+    fn a_bundle_round_trips_through_json_and_still_verifies() {
+        let c = commitments(6);
+        let tree = MerkleTree::new(&c).expect("tree");
+        let bundle = ProofBundle {
+            proof: tree.proof(4).expect("proof"),
+            root: tree.root(),
+            block_number: 42,
+            block_hash: [9; 32],
+        };
+        let json = serde_json::to_string(&bundle).expect("json");
+        assert!(json.contains(r#""side":"#));
+        let back: ProofBundle = serde_json::from_str(&json).expect("parse");
+        assert_eq!(back, bundle);
+        assert!(back.verifies());
+        let bad = json.replace(&format!("0x{}", hex::encode([9u8; 32])), "0x12");
+        assert!(serde_json::from_str::<ProofBundle>(&bad).is_err());
+    }
+}

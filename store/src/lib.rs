@@ -13,9 +13,9 @@ mod types;
 pub use error::StoreError;
 pub use sqlite::SqliteStore;
 pub use types::{
-    AccountId, BlockChanges, ChainEvent, ConsentRow, Cursor, Hash32, IndexedEvent,
-    IndexerStatus, OrganizationRow, ParseError, RecordVersionRow, ACCESS_NAMES, CATEGORY_NAMES,
-    PURPOSE_NAMES, ROLE_NAMES, names_of_bits,
+    ACCESS_NAMES, AccountId, BlockChanges, CATEGORY_NAMES, ChainEvent, ConsentRow, Cursor, Hash32,
+    IndexedEvent, IndexerStatus, OrganizationRow, PURPOSE_NAMES, ParseError, ROLE_NAMES,
+    RecordVersionRow, names_of_bits,
 };
 
 use std::sync::Arc;
@@ -45,8 +45,10 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<Option<RecordVersionRow>, StoreError>;
 
     /// The organization registered under `account`, if any.
-    async fn organization(&self, account: &AccountId)
-    -> Result<Option<OrganizationRow>, StoreError>;
+    async fn organization(
+        &self,
+        account: &AccountId,
+    ) -> Result<Option<OrganizationRow>, StoreError>;
 
     /// How far indexing got.
     async fn status(&self) -> Result<IndexerStatus, StoreError>;

@@ -4,14 +4,14 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow};
-use sqlx::{Row, SqlitePool, Sqlite, Transaction};
+use sqlx::{Row, Sqlite, SqlitePool, Transaction};
 
+use crate::Store;
 use crate::error::StoreError;
 use crate::types::{
-    AccountId, BlockChanges, ChainEvent, ConsentRow, Cursor, Hash32, IndexedEvent,
-    IndexerStatus, OrganizationRow, RecordVersionRow,
+    AccountId, BlockChanges, ChainEvent, ConsentRow, Cursor, Hash32, IndexedEvent, IndexerStatus,
+    OrganizationRow, RecordVersionRow,
 };
-use crate::Store;
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 
@@ -330,10 +330,10 @@ impl Store for SqliteStore {
             .begin()
             .await
             .map_err(StoreError::db("begin a transaction"))?;
-        if let Some(cursor) = Self::cursor_in(&mut tx).await? {
-            if cursor.number >= block.number {
-                return Ok(false);
-            }
+        if let Some(cursor) = Self::cursor_in(&mut tx).await?
+            && cursor.number >= block.number
+        {
+            return Ok(false);
         }
         let number = int(block.number, "block number")?;
         if !block.events.is_empty() {
@@ -425,12 +425,11 @@ impl Store for SqliteStore {
     }
 
     async fn status(&self) -> Result<IndexerStatus, StoreError> {
-        let row = sqlx::query(
-            "SELECT block_number, block_hash, finalized_head FROM cursor WHERE id = 1",
-        )
-        .fetch_optional(&self.pool)
-        .await
-        .map_err(StoreError::db("read the indexer status"))?;
+        let row =
+            sqlx::query("SELECT block_number, block_hash, finalized_head FROM cursor WHERE id = 1")
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(StoreError::db("read the indexer status"))?;
         match row {
             None => Ok(IndexerStatus {
                 cursor: None,

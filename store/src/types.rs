@@ -299,7 +299,10 @@ mod tests {
     fn ss58_with_a_bad_checksum_is_refused() {
         let mut bad = ALICE_SS58.to_string();
         bad.replace_range(10..11, "b");
-        assert!(matches!(bad.parse::<AccountId>(), Err(ParseError::Account(_))));
+        assert!(matches!(
+            bad.parse::<AccountId>(),
+            Err(ParseError::Account(_))
+        ));
         assert!("not an address".parse::<AccountId>().is_err());
         assert!("0x1234".parse::<AccountId>().is_err());
     }

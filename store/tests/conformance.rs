@@ -64,7 +64,13 @@ fn granted(version: u32, categories: u16) -> ChainEvent {
 async fn a_fresh_store_has_no_cursor_and_no_rows() {
     let f = sqlite().await;
     assert_eq!(f.store.cursor().await.expect("cursor"), None);
-    assert!(f.store.consents_of_patient(&PATIENT).await.expect("consents").is_empty());
+    assert!(
+        f.store
+            .consents_of_patient(&PATIENT)
+            .await
+            .expect("consents")
+            .is_empty()
+    );
     let status = f.store.status().await.expect("status");
     assert_eq!(status.cursor, None);
 }
@@ -79,33 +85,66 @@ async fn a_grant_becomes_the_current_consent_and_a_revoke_marks_it() {
         flags: 0,
     };
     // when
-    assert!(f.store.apply_block(&block(3, vec![org, granted(1, 0b1_0000)])).await.expect("apply"));
+    assert!(
+        f.store
+            .apply_block(&block(3, vec![org, granted(1, 0b1_0000)]))
+            .await
+            .expect("apply")
+    );
     // then
-    let consents = f.store.consents_of_patient(&PATIENT).await.expect("consents");
+    let consents = f
+        .store
+        .consents_of_patient(&PATIENT)
+        .await
+        .expect("consents");
     assert_eq!(consents.len(), 1);
     let c = &consents[0];
-    assert_eq!((c.grantee, c.categories, c.version, c.revoked), (PROVIDER, 0b1_0000, 1, false));
+    assert_eq!(
+        (c.grantee, c.categories, c.version, c.revoked),
+        (PROVIDER, 0b1_0000, 1, false)
+    );
     assert_eq!(c.updated_block, 3);
     assert_eq!(c.expires_at, Some(2_000_000_000_000));
-    let org = f.store.organization(&PROVIDER).await.expect("org").expect("registered");
+    let org = f
+        .store
+        .organization(&PROVIDER)
+        .await
+        .expect("org")
+        .expect("registered");
     assert_eq!(org.role, "Provider");
 
     // when: a new grant replaces it, then it is revoked
-    f.store.apply_block(&block(5, vec![granted(2, 0b10_0000)])).await.expect("apply");
+    f.store
+        .apply_block(&block(5, vec![granted(2, 0b10_0000)]))
+        .await
+        .expect("apply");
     let revoke = ChainEvent::ConsentRevoked {
         patient: PATIENT,
         grantee: PROVIDER,
         version: 2,
         by: PATIENT,
     };
-    f.store.apply_block(&block(6, vec![revoke])).await.expect("apply");
+    f.store
+        .apply_block(&block(6, vec![revoke]))
+        .await
+        .expect("apply");
     // then
-    let consents = f.store.consents_of_patient(&PATIENT).await.expect("consents");
+    let consents = f
+        .store
+        .consents_of_patient(&PATIENT)
+        .await
+        .expect("consents");
     assert_eq!(consents.len(), 1, "one current consent per pair");
     let c = &consents[0];
     assert_eq!((c.categories, c.version, c.revoked), (0b10_0000, 2, true));
     assert_eq!(c.updated_block, 6);
-    assert!(f.store.consents_of_patient(&PROVIDER).await.expect("consents").is_empty());
+    assert!(
+        f.store
+            .consents_of_patient(&PROVIDER)
+            .await
+            .expect("consents")
+            .is_empty()
+    );
 }
 
 #[tokio::test]
@@ -116,12 +155,23 @@ async fn a_replayed_block_changes_nothing() {
     assert!(f.store.apply_block(&b).await.expect("first apply"));
     // when: the same block, and an older one, arrive again (a restart after a crash)
     let replay = f.store.apply_block(&b).await.expect("replay");
-    let older = f.store.apply_block(&block(2, vec![granted(9, 4)])).await.expect("older");
+    let older = f
+        .store
+        .apply_block(&block(2, vec![granted(9, 4)]))
+        .await
+        .expect("older");
     // then
     assert!(!replay && !older);
-    let consents = f.store.consents_of_patient(&PATIENT).await.expect("consents");
+    let consents = f
+        .store
+        .consents_of_patient(&PATIENT)
+        .await
+        .expect("consents");
     assert_eq!((consents[0].version, consents[0].categories), (1, 1));
-    assert_eq!(f.store.cursor().await.expect("cursor").map(|c| c.number), Some(4));
+    assert_eq!(
+        f.store.cursor().await.expect("cursor").map(|c| c.number),
+        Some(4)
+    );
 }
 
 #[tokio::test]
@@ -149,34 +199,64 @@ async fn an_anchored_commitment_can_be_looked_up() {
         category: "LabResults",
         version: 1,
     };
-    f.store.apply_block(&block(8, vec![anchored])).await.expect("apply");
-    let row = f.store.record_version(&commitment).await.expect("lookup").expect("anchored");
+    f.store
+        .apply_block(&block(8, vec![anchored]))
+        .await
+        .expect("apply");
+    let row = f
+        .store
+        .record_version(&commitment)
+        .await
+        .expect("lookup")
+        .expect("anchored");
     assert_eq!(row.record_id, Hash32([0xaa; 32]));
     assert_eq!((row.version, row.block_number), (1, 8));
     assert_eq!(row.anchored_at, 1_700_000_008_000);
     assert_eq!(row.category, "LabResults");
     assert_eq!(row.superseded_by, None);
-    assert_eq!(f.store.record_version(&Hash32([0; 32])).await.expect("lookup"), None);
+    assert_eq!(
+        f.store
+            .record_version(&Hash32([0; 32]))
+            .await
+            .expect("lookup"),
+        None
+    );
 }
 
 #[tokio::test]
 async fn a_block_that_fails_midway_leaves_nothing_behind() {
     // given: a store with block 1 applied
     let f = sqlite().await;
-    f.store.apply_block(&block(1, vec![granted(1, 1)])).await.expect("apply");
+    f.store
+        .apply_block(&block(1, vec![granted(1, 1)]))
+        .await
+        .expect("apply");
     // when: block 2 carries two events with the same index (the second insert fails)
     let mut bad = block(2, vec![granted(2, 2), granted(3, 3)]);
     bad.events[1].index = bad.events[0].index;
     let result = f.store.apply_block(&bad).await;
     // then: the error is reported and neither rows nor cursor moved
     assert!(result.is_err());
-    let consents = f.store.consents_of_patient(&PATIENT).await.expect("consents");
+    let consents = f
+        .store
+        .consents_of_patient(&PATIENT)
+        .await
+        .expect("consents");
     assert_eq!(consents[0].version, 1);
-    assert_eq!(f.store.cursor().await.expect("cursor").map(|c| c.number), Some(1));
+    assert_eq!(
+        f.store.cursor().await.expect("cursor").map(|c| c.number),
+        Some(1)
+    );
 }
 
 #[tokio::test]
 async fn a_postgres_url_is_refused_with_a_clear_message() {
-    let err = medledger_store::open("postgres://localhost/x").await.err().expect("refused");
-    assert!(err.to_string().contains("PostgreSQL is not supported yet"), "{err}");
+    let err = medledger_store::open("postgres://localhost/x")
+        .await
+        .err()
+        .expect("refused");
+    assert!(
+        err.to_string().contains("PostgreSQL is not supported yet"),
+        "{err}"
+    );
 }

@@ -1,1 +1,425 @@
-fn main(){}
+//! Project tasks, run as `cargo xtask <task>`:
+//!
+//! - `setup`: installs the toolchains and tools the project needs, skipping what is present.
+//! - `contracts`: builds the ink! contracts into `.contract` bundles in `artifacts/contracts`.
+//! - `test`: setup, contracts, then every test tier (lint, contract unit and e2e, host).
+//! - `dev`: setup, contracts, then `medledger dev` (extra arguments are passed on).
+//!
+//! Build caches live outside the clone (`~/.cache/medledger/{target,contracts-target}`, or
+//! `$CARGO_TARGET_DIR` for the host workspace) so fresh clones reuse earlier builds.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode};
+
+use anyhow::{Context, Result, anyhow, bail};
+
+const CONTRACTS_TOOLCHAIN: &str = "1.86.0";
+const CARGO_CONTRACT_VERSION: &str = "5.0.3";
+const NODE_CRATE_VERSION: &str = "0.42.0";
+const NODE_BINARY: &str = "substrate-contracts-node";
+const APT_PACKAGES: [&str; 4] = ["protobuf-compiler", "clang", "libclang-dev", "postgresql"];
+/// The contracts, as (folder under contracts/, bundle name).
+const CONTRACTS: [(&str, &str); 2] = [
+    ("consent", "medledger_consent"),
+    ("records", "medledger_records"),
+];
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let result = match args.first().map(String::as_str) {
+        Some("setup") => setup(),
+        Some("contracts") => contracts(),
+        Some("test") => test(),
+        Some("dev") => dev(&args[1..]),
+        _ => {
+            eprintln!("usage: cargo xtask <setup | contracts | test | dev [medledger dev args]>");
+            return ExitCode::from(2);
+        }
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("xtask: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| PathBuf::from("."))
+}
+
+fn home() -> PathBuf {
+    std::env::var_os("HOME")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("/root"))
+}
+
+fn cargo_home() -> PathBuf {
+    std::env::var_os("CARGO_HOME")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| home().join(".cargo"))
+}
+
+fn cache() -> PathBuf {
+    home().join(".cache").join("medledger")
+}
+
+fn host_target() -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| cache().join("target"))
+}
+
+fn contracts_target() -> PathBuf {
+    cache().join("contracts-target")
+}
+
+fn artifacts() -> PathBuf {
+    root().join("artifacts").join("contracts")
+}
+
+fn step(what: &str) {
+    println!("\n==> {what}");
+}
+
+/// Runs a command, inheriting stdio; fails naming the step.
+fn run(what: &str, cmd: &mut Command) -> Result<()> {
+    let status = cmd
+        .status()
+        .with_context(|| format!("{what}: cannot start {:?}", cmd.get_program()))?;
+    if !status.success() {
+        bail!("{what} failed ({status})");
+    }
+    Ok(())
+}
+
+/// Whether a command runs and its output contains `needle`.
+fn output_contains(cmd: &mut Command, needle: &str) -> bool {
+    cmd.output()
+        .map(|o| o.status.success() && String::from_utf8_lossy(&o.stdout).contains(needle))
+        .unwrap_or(false)
+}
+
+fn node_binary() -> Option<PathBuf> {
+    if let Some(p) = std::env::var_os("CONTRACTS_NODE").map(PathBuf::from)
+        && p.is_file()
+    {
+        return Some(p);
+    }
+    let candidates = std::env::var_os("PATH")
+        .map(|p| std::env::split_paths(&p).collect::<Vec<_>>())
+        .unwrap_or_default();
+    candidates
+        .into_iter()
+        .chain([cargo_home().join("bin")])
+        .map(|dir| dir.join(NODE_BINARY))
+        .find(|p| output_contains(Command::new(p).arg("--version"), NODE_BINARY))
+}
+
+fn setup() -> Result<()> {
+    step(&format!(
+        "Rust {CONTRACTS_TOOLCHAIN} for the contracts (wasm32, rust-src, clippy)"
+    ));
+    let has_toolchain = output_contains(
+        Command::new("rustup").args([
+            "+".to_owned() + CONTRACTS_TOOLCHAIN,
+            "target".into(),
+            "list".into(),
+            "--installed".into(),
+        ]),
+        "wasm32-unknown-unknown",
+    ) && output_contains(
+        Command::new("rustup").args([
+            "+".to_owned() + CONTRACTS_TOOLCHAIN,
+            "component".into(),
+            "list".into(),
+            "--installed".into(),
+        ]),
+        "rust-src",
+    );
+    if has_toolchain {
+        println!("present");
+    } else {
+        run(
+            "installing the contracts toolchain",
+            Command::new("rustup").args([
+                "toolchain",
+                "install",
+                CONTRACTS_TOOLCHAIN,
+                "--profile",
+                "minimal",
+                "--target",
+                "wasm32-unknown-unknown",
+                "--component",
+                "rust-src,clippy",
+            ]),
+        )?;
+    }
+
+    step("Debian packages: protobuf-compiler clang libclang-dev postgresql");
+    let missing: Vec<&str> = APT_PACKAGES
+        .iter()
+        .copied()
+        .filter(|p| {
+            !output_contains(
+                Command::new("dpkg-query").args(["-W", "-f=${Status}", p]),
+                "install ok installed",
+            )
+        })
+        .collect();
+    if missing.is_empty() {
+        println!("present");
+    } else {
+        println!("installing {}", missing.join(" "));
+        run(
+            "apt-get update",
+            Command::new("apt-get").args(["update", "-q"]),
+        )?;
+        run(
+            "apt-get install",
+            Command::new("apt-get")
+                .args(["install", "-y", "-q", "--no-install-recommends"])
+                .args(&missing)
+                .env("DEBIAN_FRONTEND", "noninteractive"),
+        )?;
+    }
+
+    step(&format!("cargo-contract {CARGO_CONTRACT_VERSION}"));
+    if output_contains(
+        Command::new("cargo").args(["contract", "--version"]),
+        CARGO_CONTRACT_VERSION,
+    ) {
+        println!("present");
+    } else {
+        run(
+            "installing cargo-contract",
+            Command::new("cargo")
+                .args([
+                    "install",
+                    "cargo-contract",
+                    "--version",
+                    CARGO_CONTRACT_VERSION,
+                    "--locked",
+                ])
+                .env("CARGO_TARGET_DIR", cache().join("install-target")),
+        )?;
+    }
+
+    step(&format!(
+        "{NODE_BINARY} (crate contracts-node {NODE_CRATE_VERSION})"
+    ));
+    if let Some(path) = node_binary() {
+        println!("present: {}", path.display());
+        return Ok(());
+    }
+    println!("missing: building it from source, which takes about 40 minutes on two cores");
+    // The runtimes' wasm builds must use the crate's own Cargo.lock (a fresh resolution pulls
+    // incompatible versions) and Rust 1.86 (newer compilers break them). cargo install
+    // unpacks the crate into the registry's src folder before building it.
+    let registry = cargo_home().join("registry").join("src");
+    let index = std::fs::read_dir(&registry)
+        .ok()
+        .and_then(|entries| {
+            entries.filter_map(|e| e.ok().map(|e| e.path())).find(|p| {
+                p.file_name()
+                    .is_some_and(|n| n.to_string_lossy().starts_with("index.crates.io-"))
+            })
+        })
+        .ok_or_else(|| {
+            anyhow!(
+                "no crates.io registry under {}; run any cargo build once",
+                registry.display()
+            )
+        })?;
+    run(
+        "installing substrate-contracts-node",
+        Command::new("cargo")
+            .args([
+                "install",
+                "contracts-node",
+                "--version",
+                NODE_CRATE_VERSION,
+                "--locked",
+            ])
+            .env(
+                "WASM_BUILD_WORKSPACE_HINT",
+                index.join(format!("contracts-node-{NODE_CRATE_VERSION}")),
+            )
+            .env("WASM_BUILD_TOOLCHAIN", CONTRACTS_TOOLCHAIN)
+            .env("CARGO_TARGET_DIR", cache().join("install-target")),
+    )?;
+    node_binary()
+        .map(|_| ())
+        .ok_or_else(|| anyhow!("{NODE_BINARY} was installed but does not run"))
+}
+
+/// A stable fingerprint (FNV-1a) of the contract sources, to skip unchanged rebuilds.
+fn contracts_fingerprint() -> Result<String> {
+    fn walk(dir: &Path, files: &mut BTreeMap<PathBuf, Vec<u8>>) -> Result<()> {
+        for entry in std::fs::read_dir(dir).with_context(|| format!("reading {}", dir.display()))? {
+            let path = entry?.path();
+            let name = path
+                .file_name()
+                .map(|n| n.to_string_lossy().to_string())
+                .unwrap_or_default();
+            if path.is_dir() {
+                if name != "target" {
+                    walk(&path, files)?;
+                }
+            } else if name.ends_with(".rs") || name.ends_with(".toml") || name == "Cargo.lock" {
+                files.insert(path.clone(), std::fs::read(&path)?);
+            }
+        }
+        Ok(())
+    }
+    let mut files = BTreeMap::new();
+    walk(&root().join("contracts"), &mut files)?;
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for (path, bytes) in &files {
+        for b in path.to_string_lossy().bytes().chain(bytes.iter().copied()) {
+            hash ^= u64::from(b);
+            hash = hash.wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+    Ok(format!("{hash:016x}"))
+}
+
+fn contracts() -> Result<()> {
+    step("contracts: release bundles into artifacts/contracts");
+    let out = artifacts();
+    let stamp = out.join(".fingerprint");
+    let fingerprint = contracts_fingerprint()?;
+    let bundles_present = CONTRACTS
+        .iter()
+        .all(|(_, name)| out.join(format!("{name}.contract")).is_file());
+    if bundles_present
+        && std::fs::read_to_string(&stamp).ok().as_deref() == Some(fingerprint.as_str())
+    {
+        println!("up to date");
+        return Ok(());
+    }
+    std::fs::create_dir_all(&out).with_context(|| format!("creating {}", out.display()))?;
+    for (dir, name) in CONTRACTS {
+        run(
+            &format!("building contract {name}"),
+            Command::new("cargo")
+                .args([
+                    &format!("+{CONTRACTS_TOOLCHAIN}"),
+                    "contract",
+                    "build",
+                    "--release",
+                    "--quiet",
+                ])
+                .current_dir(root().join("contracts").join(dir))
+                .env("CARGO_TARGET_DIR", contracts_target()),
+        )?;
+        let built = contracts_target()
+            .join("ink")
+            .join(name)
+            .join(format!("{name}.contract"));
+        std::fs::copy(&built, out.join(format!("{name}.contract")))
+            .with_context(|| format!("copying {}", built.display()))?;
+        println!("{name}.contract");
+    }
+    std::fs::write(&stamp, fingerprint).context("writing the fingerprint")?;
+    Ok(())
+}
+
+fn host_cargo(args: &[&str]) -> Command {
+    let mut cmd = Command::new("cargo");
+    cmd.args(args)
+        .current_dir(root())
+        .env("CARGO_TARGET_DIR", host_target())
+        .env("MEDLEDGER_CONTRACTS_DIR", artifacts());
+    if let Some(node) = node_binary() {
+        cmd.env("CONTRACTS_NODE", node);
+    }
+    cmd
+}
+
+fn contracts_cargo(args: &[&str]) -> Command {
+    let mut cmd = Command::new("cargo");
+    cmd.arg(format!("+{CONTRACTS_TOOLCHAIN}"))
+        .args(args)
+        .current_dir(root().join("contracts"))
+        .env("CARGO_TARGET_DIR", contracts_target());
+    if let Some(node) = node_binary() {
+        cmd.env("CONTRACTS_NODE", node);
+    }
+    cmd
+}
+
+fn test() -> Result<()> {
+    setup()?;
+    contracts()?;
+
+    step("lint: rustfmt and clippy, both workspaces");
+    run(
+        "cargo fmt (host)",
+        &mut host_cargo(&["fmt", "--all", "--", "--check"]),
+    )?;
+    run(
+        "cargo fmt (contracts)",
+        Command::new("cargo")
+            .args(["fmt", "--all", "--", "--check"])
+            .current_dir(root().join("contracts"))
+            .env("RUSTUP_TOOLCHAIN", "stable"),
+    )?;
+    run(
+        "clippy (contracts)",
+        &mut contracts_cargo(&["clippy", "--all-targets", "--", "-D", "warnings"]),
+    )?;
+    run(
+        "clippy (host)",
+        &mut host_cargo(&[
+            "clippy",
+            "--workspace",
+            "--all-targets",
+            "--",
+            "-D",
+            "warnings",
+        ]),
+    )?;
+
+    step("tier 1: contract unit tests (#[ink::test])");
+    run(
+        "contract unit tests",
+        &mut contracts_cargo(&["test", "--workspace"]),
+    )?;
+
+    step("tier 2: contract e2e tests (ink_e2e on substrate-contracts-node)");
+    for (dir, _) in CONTRACTS {
+        let package = format!("medledger-{dir}");
+        run(
+            &format!("e2e tests of {package}"),
+            &mut contracts_cargo(&[
+                "test",
+                "-p",
+                &package,
+                "--features",
+                "e2e-tests",
+                "--",
+                "e2e_tests",
+            ]),
+        )?;
+    }
+
+    step("tiers 3-5: host workspace (decoding, stores, GraphQL, CLI, whole-system e2e)");
+    run("host tests", &mut host_cargo(&["test", "--workspace"]))?;
+    println!("\nall tiers passed");
+    Ok(())
+}
+
+fn dev(extra: &[String]) -> Result<()> {
+    setup()?;
+    contracts()?;
+    step("medledger dev");
+    let mut args = vec!["run", "--quiet", "-p", "medledger", "--", "dev"];
+    args.extend(extra.iter().map(String::as_str));
+    run("medledger dev", &mut host_cargo(&args))
+}

@@ -13,8 +13,8 @@
 pub mod consent_registry {
     use ink::storage::Mapping;
     use medledger_events::{
-        AccessSet, CategorySet, ConsentGranted, ConsentRevoked, OrgRegistered, PurposeSet,
-        Access, DataCategory, Purpose, Role, ALL_ACCESS, ALL_CATEGORIES, ALL_PURPOSES,
+        Access, AccessSet, CategorySet, ConsentGranted, ConsentRevoked, DataCategory,
+        OrgRegistered, Purpose, PurposeSet, Role, ALL_ACCESS, ALL_CATEGORIES, ALL_PURPOSES,
         KNOWN_FLAGS,
     };
 
@@ -285,8 +285,7 @@ pub mod consent_registry {
     mod tests {
         use super::*;
         use ink::env::test::{
-            default_accounts, recorded_events, set_block_timestamp, set_caller,
-            DefaultAccounts,
+            default_accounts, recorded_events, set_block_timestamp, set_caller, DefaultAccounts,
         };
         use ink::env::DefaultEnvironment;
         use ink::scale::Decode;
@@ -497,7 +496,15 @@ pub mod consent_registry {
             let a = accounts();
             set_caller::<Env>(a.charlie);
             registry
-                .grant(a.bob, LABS, TREATMENT, READ, 1_000, Some(2_000), Hash::from([1; 32]))
+                .grant(
+                    a.bob,
+                    LABS,
+                    TREATMENT,
+                    READ,
+                    1_000,
+                    Some(2_000),
+                    Hash::from([1; 32]),
+                )
                 .expect("grant");
             // then
             set_block_timestamp::<Env>(999);
@@ -549,6 +556,7 @@ pub mod consent_registry {
     mod e2e_tests {
         use super::*;
         use ink::env::Event;
+        use ink::scale::Decode;
         use ink_e2e::ContractsBackend;
 
         type E2EResult<T> = std::result::Result<T, Box<dyn std::error::Error>>;
@@ -611,7 +619,11 @@ pub mod consent_registry {
                 Purpose::Treatment,
                 Access::Read,
             );
-            assert!(client.call(&ink_e2e::alice(), &check).dry_run().await?.return_value());
+            assert!(client
+                .call(&ink_e2e::alice(), &check)
+                .dry_run()
+                .await?
+                .return_value());
 
             // when: charlie revokes
             let revoke = call_builder.revoke(bob);
@@ -619,7 +631,11 @@ pub mod consent_registry {
             let emitted = result.contract_emitted_events()?;
             let revoked = ConsentRevoked::decode(&mut &emitted[0].event.data[..])?;
             assert_eq!(revoked.version, 1);
-            assert!(!client.call(&ink_e2e::alice(), &check).dry_run().await?.return_value());
+            assert!(!client
+                .call(&ink_e2e::alice(), &check)
+                .dry_run()
+                .await?
+                .return_value());
 
             // and a stranger cannot register organizations
             let refused = client

@@ -151,7 +151,13 @@ pub mod record_registry {
                 ink::env::call::FromAccountId::from_account_id(self.consent_registry);
             match registry
                 .call()
-                .is_authorized(patient, custodian, category, Purpose::Treatment, Access::Write)
+                .is_authorized(
+                    patient,
+                    custodian,
+                    category,
+                    Purpose::Treatment,
+                    Access::Write,
+                )
                 .try_invoke()
             {
                 Ok(Ok(allowed)) => Ok(allowed),

@@ -1,0 +1,404 @@
+//! The `medledger` binary as a user runs it.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+const BIN: &str = env!("CARGO_BIN_EXE_medledger");
+const BOB: &str = "5FHneW46xGXgs5mUiveU4sbTyGBzmstUspZC92UhjJM694ty";
+
+fn medledger(args: &[&str], dir: &Path) -> Output {
+    Command::new(BIN)
+        .args(args)
+        .current_dir(dir)
+        .env_remove("MEDLEDGER_SURI")
+        .env_remove("MEDLEDGER_NODE_URL")
+        .env_remove("MEDLEDGER_DEPLOYMENT")
+        .env("RUST_LOG", "off")
+        .output()
+        .expect("run medledger")
+}
+
+/// The command failed with exactly one line on stderr containing `needle`, and no panic.
+fn assert_one_line_error(out: &Output, needle: &str) {
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !out.status.success(),
+        "expected failure, got success: {stderr}"
+    );
+    assert_eq!(
+        stderr.trim_end().lines().count(),
+        1,
+        "not one line: {stderr}"
+    );
+    assert!(stderr.starts_with("error: "), "{stderr}");
+    assert!(stderr.contains(needle), "missing {needle:?} in: {stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}
+
+fn deployment_file(dir: &Path, node_url: &str) -> PathBuf {
+    let path = dir.join("deployment.json");
+    let alice = "5GrwvaEF5zXb26Fz9rcQpDWS57CtERHpNehXCPcNoHGKutQY";
+    std::fs::write(
+        &path,
+        format!(
+            r#"{{"network":"t","node_url":"{node_url}","registrar":"{alice}","block_number":1,
+            "consent_registry":{{"address":"{alice}","code_hash":"0x00"}},
+            "record_registry":{{"address":"{alice}","code_hash":"0x00"}}}}"#
+        ),
+    )
+    .expect("write deployment");
+    path
+}
+
+#[test]
+fn a_node_that_is_down_is_one_clear_line() {
+    let dir = tempfile::tempdir().expect("dir");
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = closed.local_addr().expect("addr").port();
+    drop(closed);
+    let dep = deployment_file(dir.path(), &format!("ws://127.0.0.1:{port}"));
+    let out = medledger(
+        &[
+            "consent",
+            "revoke",
+            "--suri",
+            "//Dave",
+            "--grantee",
+            BOB,
+            "--deployment",
+            dep.to_str().expect("utf8"),
+        ],
+        dir.path(),
+    );
+    assert_one_line_error(
+        &out,
+        &format!("cannot reach the node at ws://127.0.0.1:{port}"),
+    );
+}
+
+#[test]
+fn a_malformed_node_url_is_one_clear_line() {
+    let dir = tempfile::tempdir().expect("dir");
+    let dep = deployment_file(dir.path(), "ws://127.0.0.1:1");
+    let out = medledger(
+        &[
+            "consent",
+            "revoke",
+            "--suri",
+            "//Dave",
+            "--grantee",
+            BOB,
+            "--deployment",
+            dep.to_str().expect("utf8"),
+            "--node-url",
+            "http//nonsense",
+        ],
+        dir.path(),
+    );
+    assert_one_line_error(&out, "is not a ws:// or wss:// URL");
+}
+
+#[test]
+fn a_bad_suri_is_one_clear_line_that_does_not_echo_it() {
+    let dir = tempfile::tempdir().expect("dir");
+    let secret = "correct horse battery staple";
+    let out = medledger(
+        &[
+            "consent",
+            "grant",
+            "--suri",
+            secret,
+            "--grantee",
+            BOB,
+            "--categories",
+            "lab-results",
+        ],
+        dir.path(),
+    );
+    assert_one_line_error(&out, "invalid secret URI");
+    assert!(!String::from_utf8_lossy(&out.stderr).contains("horse"));
+}
+
+#[test]
+fn bad_names_and_addresses_are_one_clear_line() {
+    let dir = tempfile::tempdir().expect("dir");
+    let out = medledger(
+        &[
+            "consent",
+            "grant",
+            "--suri",
+            "//Dave",
+            "--grantee",
+            BOB,
+            "--categories",
+            "xrays",
+        ],
+        dir.path(),
+    );
+    assert_one_line_error(&out, "unknown category \"xrays\"");
+    let out = medledger(
+        &[
+            "consent",
+            "grant",
+            "--suri",
+            "//Dave",
+            "--grantee",
+            "5Nope",
+            "--categories",
+            "imaging",
+        ],
+        dir.path(),
+    );
+    assert_one_line_error(&out, "--grantee \"5Nope\" is not an SS58 address");
+    let out = medledger(
+        &[
+            "consent",
+            "grant",
+            "--suri",
+            "//Dave",
+            "--grantee",
+            BOB,
+            "--categories",
+            "imaging",
+            "--expires-at",
+            "next tuesday",
+        ],
+        dir.path(),
+    );
+    assert_one_line_error(
+        &out,
+        "--expires-at \"next tuesday\" is not an RFC 3339 time",
+    );
+}
+
+#[test]
+fn a_missing_deployment_file_is_one_clear_line() {
+    let dir = tempfile::tempdir().expect("dir");
+    let out = medledger(
+        &["consent", "revoke", "--suri", "//Dave", "--grantee", BOB],
+        dir.path(),
+    );
+    assert_one_line_error(&out, "start `medledger dev`, or pass --deployment");
+}
+
+#[test]
+fn a_missing_contract_bundle_is_one_clear_line() {
+    let dir = tempfile::tempdir().expect("dir");
+    let out = medledger(
+        &[
+            "dev",
+            "--contracts",
+            "no-such-dir",
+            "--listen",
+            "127.0.0.1:0",
+        ],
+        dir.path(),
+    );
+    assert_one_line_error(&out, "build it with `cargo xtask contracts`");
+}
+
+#[test]
+fn a_port_in_use_is_one_clear_line() {
+    let dir = tempfile::tempdir().expect("dir");
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = taken.local_addr().expect("addr").to_string();
+    let db = format!("sqlite:{}", dir.path().join("x.db").display());
+    let out = medledger(&["serve", "--db", &db, "--listen", &addr], dir.path());
+    assert_one_line_error(&out, "the port is in use");
+}
+
+/// Stops `medledger dev` with Ctrl-C (SIGINT) when dropped, if still running.
+struct Running(Child);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn interrupt(child: &Child) {
+    let status = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .expect("run kill");
+    assert!(status.success());
+}
+
+fn graphql(url: &str, query: &str) -> serde_json::Value {
+    let body = serde_json::json!({ "query": query }).to_string();
+    let out = Command::new("curl")
+        .args([
+            "-sS",
+            "-H",
+            "content-type: application/json",
+            "--data",
+            &body,
+            url,
+        ])
+        .output()
+        .expect("run curl");
+    serde_json::from_slice(&out.stdout).unwrap_or(serde_json::Value::Null)
+}
+
+fn wait_for_status(url: &str, query: &str, want: &str) -> serde_json::Value {
+    let started = Instant::now();
+    loop {
+        let v = graphql(url, query);
+        if v["data"]["consents"][0]["status"] == want {
+            return v;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "no {want} consent; last: {v}"
+        );
+        std::thread::sleep(Duration::from_millis(250));
+    }
+}
+
+/// The README's flow: `medledger dev`, grant with the CLI, see it in GraphQL, revoke, see it
+/// revoked, Ctrl-C.
+#[test]
+fn dev_serves_graphql_and_consents_granted_with_the_cli_show_up() {
+    let dir = tempfile::tempdir().expect("dir");
+    let contracts = concat!(env!("CARGO_MANIFEST_DIR"), "/../artifacts/contracts");
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("free port")
+        .port();
+    let listen = format!("127.0.0.1:{port}");
+    let mut child = Command::new(BIN)
+        .args(["dev", "--contracts", contracts, "--listen", &listen])
+        .current_dir(dir.path())
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("start medledger dev");
+    let stdout = child.stdout.take().expect("stdout");
+    let dev = Running(child);
+
+    // Read stdout until the API URL is printed.
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    let started = Instant::now();
+    let url = loop {
+        match rx.recv_timeout(Duration::from_secs(120)) {
+            Ok(line) => {
+                if let Some(url) = line.strip_prefix("GraphQL API: ") {
+                    break url.to_string();
+                }
+            }
+            Err(e) => panic!(
+                "medledger dev printed no GraphQL URL ({e}) after {:?}",
+                started.elapsed()
+            ),
+        }
+    };
+    assert_eq!(url, format!("http://{listen}/graphql"));
+
+    let dave = "5DAAnrj7VHTznn2AWBemMuyBwZWs6FNFjdyVXUeYum3PTXFy";
+    let out = medledger(
+        &[
+            "consent",
+            "grant",
+            "--suri",
+            "//Dave",
+            "--grantee",
+            BOB,
+            "--categories",
+            "lab-results,imaging",
+            "--purposes",
+            "treatment",
+            "--access",
+            "read",
+        ],
+        dir.path(),
+    );
+    assert!(
+        out.status.success(),
+        "grant failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("granted consent v1"));
+
+    let query = format!(r#"{{ consents(patient: "{dave}") {{ grantee categories status }} }}"#);
+    let v = wait_for_status(&url, &query, "ACTIVE");
+    assert_eq!(v["data"]["consents"][0]["grantee"], BOB);
+    assert_eq!(
+        v["data"]["consents"][0]["categories"],
+        serde_json::json!(["LabResults", "Imaging"])
+    );
+
+    let out = medledger(
+        &[
+            "consent",
+            "check",
+            "--patient",
+            dave,
+            "--grantee",
+            BOB,
+            "--category",
+            "imaging",
+        ],
+        dir.path(),
+    );
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "authorized");
+
+    let out = medledger(
+        &["consent", "revoke", "--suri", "//Dave", "--grantee", BOB],
+        dir.path(),
+    );
+    assert!(
+        out.status.success(),
+        "revoke failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    wait_for_status(&url, &query, "REVOKED");
+    let out = medledger(
+        &[
+            "consent",
+            "check",
+            "--patient",
+            dave,
+            "--grantee",
+            BOB,
+            "--category",
+            "imaging",
+        ],
+        dir.path(),
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        "not authorized"
+    );
+
+    // Ctrl-C stops everything cleanly.
+    let mut dev = dev;
+    let child = &mut dev.0;
+    interrupt(child);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("wait") {
+            break status;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "medledger dev did not stop on Ctrl-C"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    assert!(status.success(), "medledger dev exited with {status}");
+    let rest: Vec<String> = rx.try_iter().collect();
+    assert!(rest.iter().any(|l| l == "stopped."), "{rest:?}");
+    assert!(
+        std::net::TcpStream::connect(&listen).is_err(),
+        "the API still listens"
+    );
+}
