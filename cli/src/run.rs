@@ -51,9 +51,7 @@ pub async fn run(cli: Cli) -> Result<()> {
             let role = names::role(&role)?;
             let account = account_id(&account, "--account")?;
             let signer = signer_from_suri(&signer.suri)?;
-            let (deployment, url) = load(&chain)?;
-            let (consent_addr, _) = deployment.accounts().map_err(|e| anyhow!(e))?;
-            let chain = Chain::connect(&url).await?;
+            let (chain, consent_addr) = consent_registry(&chain).await?;
             let flags = if emergency { FLAG_EMERGENCY } else { 0 };
             let outcome = chain
                 .submit(
@@ -100,9 +98,7 @@ async fn consent_command(cmd: ConsentCommand) -> Result<()> {
                 },
             };
             let signer = signer_from_suri(&signer.suri)?;
-            let (deployment, url) = load(&chain)?;
-            let (consent_addr, _) = deployment.accounts().map_err(|e| anyhow!(e))?;
-            let chain = Chain::connect(&url).await?;
+            let (chain, consent_addr) = consent_registry(&chain).await?;
             let outcome = chain
                 .submit(
                     &signer,
@@ -125,9 +121,7 @@ async fn consent_command(cmd: ConsentCommand) -> Result<()> {
         } => {
             let grantee = account_id(&grantee, "--grantee")?;
             let signer = signer_from_suri(&signer.suri)?;
-            let (deployment, url) = load(&chain)?;
-            let (consent_addr, _) = deployment.accounts().map_err(|e| anyhow!(e))?;
-            let chain = Chain::connect(&url).await?;
+            let (chain, consent_addr) = consent_registry(&chain).await?;
             let outcome = chain
                 .submit(
                     &signer,
@@ -158,9 +152,7 @@ async fn consent_command(cmd: ConsentCommand) -> Result<()> {
                 names::purpose(&purpose)?,
                 names::access(&access)?,
             );
-            let (deployment, url) = load(&chain)?;
-            let (consent_addr, _) = deployment.accounts().map_err(|e| anyhow!(e))?;
-            let chain = Chain::connect(&url).await?;
+            let (chain, consent_addr) = consent_registry(&chain).await?;
             let message = consent::is_authorized(
                 &consent_addr,
                 &patient,
@@ -181,6 +173,13 @@ async fn consent_command(cmd: ConsentCommand) -> Result<()> {
             Ok(())
         }
     }
+}
+
+/// Connects to the chain of a deployment; returns it with the ConsentRegistry's address.
+async fn consent_registry(chain: &ChainArgs) -> Result<(Chain, AccountId32)> {
+    let (deployment, url) = load(chain)?;
+    let (consent_addr, _) = deployment.accounts().map_err(|e| anyhow!(e))?;
+    Ok((Chain::connect(&url).await?, consent_addr))
 }
 
 /// The deployment file and the node URL to use.

@@ -112,22 +112,17 @@ struct ExecReturnDto {
     data: Vec<u8>,
 }
 
+/// `ContractResult<Result<Ok, DispatchError>, ..>` of the `ContractsApi` runtime API.
 #[derive(DecodeAsType)]
-struct CallResultDto {
+struct DryRunDto<Ok> {
     gas_required: Weight,
-    result: Result<ExecReturnDto, Value>,
+    result: Result<Ok, Value>,
 }
 
 #[derive(DecodeAsType)]
 struct InstantiateReturnDto {
     result: ExecReturnDto,
     account_id: AccountId32,
-}
-
-#[derive(DecodeAsType)]
-struct InstantiateResultDto {
-    gas_required: Weight,
-    result: Result<InstantiateReturnDto, Value>,
 }
 
 #[derive(EncodeAsType)]
@@ -242,32 +237,18 @@ impl Chain {
         salt: Vec<u8>,
     ) -> Result<Instantiated, CallError> {
         let origin = signer.public_key().to_account_id();
-        let payload = subxt::dynamic::runtime_api_call::<_, InstantiateResultDto>(
-            "ContractsApi",
-            "instantiate",
-            (
-                origin,
-                0u128,
-                Option::<Weight>::None,
-                Option::<u128>::None,
-                CodeDto::Upload(wasm.clone()),
-                data.clone(),
-                salt.clone(),
-            ),
+        let args = (
+            origin,
+            0u128,
+            Option::<Weight>::None,
+            Option::<u128>::None,
+            CodeDto::Upload(wasm.clone()),
+            data.clone(),
+            salt.clone(),
         );
-        let at = self
-            .api
-            .at_current_block()
-            .await
-            .map_err(|e| CallError::node("read the finalized block", e))?;
-        let dry = at
-            .runtime_apis()
-            .call(payload)
-            .await
-            .map_err(|e| CallError::node("dry-run the instantiation", e))?;
-        let ok = dry
-            .result
-            .map_err(|e| CallError::Dispatch(describe_dispatch_error(&e, &at.metadata())))?;
+        let (gas_required, ok) = self
+            .dry_run::<_, InstantiateReturnDto>("instantiate", args, "dry-run the instantiation")
+            .await?;
         if is_revert(&ok.result.flags) {
             return Err(CallError::Reverted(hex::encode(&ok.result.data)));
         }
@@ -276,7 +257,7 @@ impl Chain {
             "instantiate_with_code",
             (
                 0u128,
-                dry.gas_required.with_margin(),
+                gas_required.with_margin(),
                 Option::<u128>::None,
                 wasm.clone(),
                 data,
@@ -298,18 +279,39 @@ impl Chain {
         contract: &AccountId32,
         data: &[u8],
     ) -> Result<DryRun, CallError> {
-        let payload = subxt::dynamic::runtime_api_call::<_, CallResultDto>(
-            "ContractsApi",
-            "call",
-            (
-                *origin,
-                *contract,
-                0u128,
-                Option::<Weight>::None,
-                Option::<u128>::None,
-                data.to_vec(),
-            ),
+        let args = (
+            *origin,
+            *contract,
+            0u128,
+            Option::<Weight>::None,
+            Option::<u128>::None,
+            data.to_vec(),
         );
+        let (gas_required, exec) = self
+            .dry_run::<_, ExecReturnDto>("call", args, "dry-run the call")
+            .await?;
+        Ok(DryRun {
+            gas_required,
+            reverted: is_revert(&exec.flags),
+            output: exec.data,
+        })
+    }
+
+    /// Calls `ContractsApi_<method>` at the finalized block: the gas it needs and what it
+    /// returned, or the dispatch error by name.
+    async fn dry_run<Args, Ok>(
+        &self,
+        method: &str,
+        args: Args,
+        action: &'static str,
+    ) -> Result<(Weight, Ok), CallError>
+    where
+        Args: subxt::ext::frame_decode::runtime_apis::IntoEncodableValues,
+        Ok: scale_decode::IntoVisitor,
+        DryRunDto<Ok>: DecodeAsType,
+    {
+        let payload =
+            subxt::dynamic::runtime_api_call::<_, DryRunDto<Ok>>("ContractsApi", method, args);
         let at = self
             .api
             .at_current_block()
@@ -319,15 +321,11 @@ impl Chain {
             .runtime_apis()
             .call(payload)
             .await
-            .map_err(|e| CallError::node("dry-run the call", e))?;
-        let exec = answer
+            .map_err(|e| CallError::node(action, e))?;
+        let ok = answer
             .result
             .map_err(|e| CallError::Dispatch(describe_dispatch_error(&e, &at.metadata())))?;
-        Ok(DryRun {
-            gas_required: answer.gas_required,
-            reverted: is_revert(&exec.flags),
-            output: exec.data,
-        })
+        Ok((answer.gas_required, ok))
     }
 
     async fn sign_and_finalize<CallData: scale_encode::EncodeAsFields>(

@@ -170,8 +170,32 @@ impl Deployment {
     }
 }
 
-fn salt() -> Vec<u8> {
-    rand::random::<[u8; 32]>().to_vec()
+/// What a constructor builder needs to produce its call data.
+struct CtorInputs {
+    code_hash: Hash,
+    salt: Vec<u8>,
+}
+
+/// Uploads and instantiates one bundle with a random salt; `ctor` encodes the constructor
+/// call with the contract crate's own builder.
+async fn instantiate(
+    chain: &Chain,
+    signer: &Keypair,
+    bundle: Bundle,
+    contract: &'static str,
+    ctor: impl FnOnce(CtorInputs) -> Vec<u8>,
+) -> Result<medledger_client::Instantiated, DeployError> {
+    let salt = rand::random::<[u8; 32]>().to_vec();
+    let data = ctor(CtorInputs {
+        code_hash: Hash::from(bundle.code_hash),
+        salt: salt.clone(),
+    });
+    let instantiated = chain
+        .instantiate_with_code(signer, bundle.wasm, data, salt)
+        .await
+        .map_err(|source| DeployError::Instantiate { contract, source })?;
+    tracing::info!(address = %instantiated.address, "{contract} instantiated");
+    Ok(instantiated)
 }
 
 /// Uploads and instantiates both contracts from the bundles in `bundles_dir`, signed by
@@ -188,39 +212,27 @@ pub async fn deploy(
     let consent_bundle = load_bundle(&bundles_dir.join(CONSENT_BUNDLE))?;
     let records_bundle = load_bundle(&bundles_dir.join(RECORDS_BUNDLE))?;
 
-    let consent_salt = salt();
-    let consent_ctor = ConsentRegistryRef::new()
-        .code_hash(Hash::from(consent_bundle.code_hash))
-        .endowment(0)
-        .salt_bytes(consent_salt.clone())
-        .params()
-        .exec_input()
-        .encode();
-    let consent = chain
-        .instantiate_with_code(signer, consent_bundle.wasm, consent_ctor, consent_salt)
-        .await
-        .map_err(|source| DeployError::Instantiate {
-            contract: "ConsentRegistry",
-            source,
-        })?;
-    tracing::info!(address = %consent.address, "ConsentRegistry instantiated");
-
-    let records_salt = salt();
-    let records_ctor = RecordRegistryRef::new(to_ink(&consent.address))
-        .code_hash(Hash::from(records_bundle.code_hash))
-        .endowment(0)
-        .salt_bytes(records_salt.clone())
-        .params()
-        .exec_input()
-        .encode();
-    let records = chain
-        .instantiate_with_code(signer, records_bundle.wasm, records_ctor, records_salt)
-        .await
-        .map_err(|source| DeployError::Instantiate {
-            contract: "RecordRegistry",
-            source,
-        })?;
-    tracing::info!(address = %records.address, "RecordRegistry instantiated");
+    let consent = instantiate(chain, signer, consent_bundle, "ConsentRegistry", |ctor| {
+        ConsentRegistryRef::new()
+            .code_hash(ctor.code_hash)
+            .endowment(0)
+            .salt_bytes(ctor.salt)
+            .params()
+            .exec_input()
+            .encode()
+    })
+    .await?;
+    let consent_ink = to_ink(&consent.address);
+    let records = instantiate(chain, signer, records_bundle, "RecordRegistry", |ctor| {
+        RecordRegistryRef::new(consent_ink)
+            .code_hash(ctor.code_hash)
+            .endowment(0)
+            .salt_bytes(ctor.salt)
+            .params()
+            .exec_input()
+            .encode()
+    })
+    .await?;
 
     let wired = chain
         .query(
