@@ -6,6 +6,18 @@
 //! sides instead of a silent drift. This crate holds types only: no storage, no logic beyond
 //! bit-set helpers, and nothing that could ever carry health data.
 #![cfg_attr(not(feature = "std"), no_std, no_main)]
+#![cfg_attr(
+    not(test),
+    deny(
+        clippy::arithmetic_side_effects,
+        clippy::cast_possible_truncation,
+        clippy::cast_possible_wrap,
+        clippy::cast_sign_loss,
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::indexing_slicing
+    )
+)]
 
 use ink::primitives::{AccountId, Hash};
 
@@ -238,6 +250,227 @@ pub struct RecordAnchored {
     pub version: u32,
 }
 
+/// Why an emergency provider broke the glass.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[ink::scale_derive(Encode, Decode, TypeInfo)]
+#[cfg_attr(feature = "std", derive(ink::storage::traits::StorageLayout))]
+pub enum EmergencyReason {
+    /// The patient cannot consent (unconscious, incapacitated).
+    PatientIncapacitated,
+    /// A threat to life or limb that cannot wait for consent.
+    LifeThreatening,
+    /// Anything else; the justification document says what.
+    Other,
+}
+
+/// The registrar suspended an organization: its access ends at once.
+#[ink::event]
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OrgSuspended {
+    #[ink(topic)]
+    pub org: AccountId,
+}
+
+/// The registrar reinstated a suspended organization.
+#[ink::event]
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OrgReinstated {
+    #[ink(topic)]
+    pub org: AccountId,
+}
+
+/// The registrar proposed a successor, who must accept.
+#[ink::event]
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RegistrarProposed {
+    #[ink(topic)]
+    pub current: AccountId,
+    #[ink(topic)]
+    pub proposed: AccountId,
+}
+
+/// The proposed registrar accepted: the handover is done.
+#[ink::event]
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RegistrarChanged {
+    #[ink(topic)]
+    pub previous: AccountId,
+    #[ink(topic)]
+    pub registrar: AccountId,
+}
+
+/// The registrar changed the length of emergency access windows.
+#[ink::event]
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EmergencyWindowChanged {
+    pub window_ms: u64,
+}
+
+/// The registrar upgraded the contract's code.
+#[ink::event]
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ContractUpgraded {
+    #[ink(topic)]
+    pub code_hash: Hash,
+    pub storage_version: u32,
+}
+
+/// A patient appointed (or re-appointed) a delegate to manage their consents until
+/// `expires_at`.
+#[ink::event]
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DelegateSet {
+    #[ink(topic)]
+    pub patient: AccountId,
+    #[ink(topic)]
+    pub delegate: AccountId,
+    pub expires_at: Timestamp,
+}
+
+/// A patient removed a delegate.
+#[ink::event]
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DelegateRemoved {
+    #[ink(topic)]
+    pub patient: AccountId,
+    #[ink(topic)]
+    pub delegate: AccountId,
+}
+
+/// An emergency provider opened a window of read access to the patient's non-sensitive data
+/// for treatment. This event is the patient's alert.
+#[ink::event]
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EmergencyAccessOpened {
+    #[ink(topic)]
+    pub patient: AccountId,
+    #[ink(topic)]
+    pub provider: AccountId,
+    pub reason: EmergencyReason,
+    pub justification_hash: Hash,
+    pub ends_at: Timestamp,
+}
+
+/// The patient (or a delegate) closed an emergency window early.
+#[ink::event]
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EmergencyAccessEnded {
+    #[ink(topic)]
+    pub patient: AccountId,
+    #[ink(topic)]
+    pub provider: AccountId,
+    pub by: AccountId,
+}
+
+/// A grantee declared an access the rule allows.
+#[ink::event]
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccessRecorded {
+    #[ink(topic)]
+    pub patient: AccountId,
+    #[ink(topic)]
+    pub accessor: AccountId,
+    #[ink(topic)]
+    pub record_id: Hash,
+    pub categories: CategorySet,
+    pub purpose: Purpose,
+    /// Whether only an emergency window allowed it.
+    pub emergency: bool,
+}
+
+/// A caller declared an access the rule refuses. This event is the alert.
+#[ink::event]
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccessDenied {
+    #[ink(topic)]
+    pub patient: AccountId,
+    #[ink(topic)]
+    pub accessor: AccountId,
+    #[ink(topic)]
+    pub record_id: Hash,
+    pub categories: CategorySet,
+    pub purpose: Purpose,
+}
+
+/// Why a record got a new version.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[ink::scale_derive(Encode, Decode, TypeInfo)]
+#[cfg_attr(feature = "std", derive(ink::storage::traits::StorageLayout))]
+pub enum AmendReason {
+    /// The previous version was wrong.
+    Correction,
+    /// Information was added.
+    Addendum,
+    /// Anything else.
+    Other,
+}
+
+/// Where and when a batch root was anchored: the answer of `RecordRegistry::verify_batch`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[ink::scale_derive(Encode, Decode, TypeInfo)]
+#[cfg_attr(feature = "std", derive(ink::storage::traits::StorageLayout))]
+pub struct BatchInfo {
+    pub org: AccountId,
+    pub leaf_count: u32,
+    pub anchored_at: Timestamp,
+    pub block_number: u32,
+}
+
+/// The custodian anchored the next version of a record.
+#[ink::event]
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecordAmended {
+    #[ink(topic)]
+    pub patient: AccountId,
+    #[ink(topic)]
+    pub record_id: Hash,
+    #[ink(topic)]
+    pub commitment: Hash,
+    /// The commitment this version supersedes.
+    pub previous: Hash,
+    pub version: u32,
+    pub reason: AmendReason,
+}
+
+/// An organization anchored the Merkle root of many commitments.
+#[ink::event]
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BatchAnchored {
+    #[ink(topic)]
+    pub org: AccountId,
+    #[ink(topic)]
+    pub root: Hash,
+    pub leaf_count: u32,
+}
+
+/// An insurer attested a claim's documents against the anchors.
+#[ink::event]
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClaimAttested {
+    #[ink(topic)]
+    pub patient: AccountId,
+    #[ink(topic)]
+    pub insurer: AccountId,
+    #[ink(topic)]
+    pub claim_ref: Hash,
+    pub documents: u32,
+    /// Whether every commitment is anchored, for this patient, and not superseded.
+    pub all_current: bool,
+}
+
+/// A commitment in a claim was already used by an earlier claim: a fraud signal.
+#[ink::event]
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DuplicateClaimUse {
+    #[ink(topic)]
+    pub patient: AccountId,
+    #[ink(topic)]
+    pub commitment: Hash,
+    #[ink(topic)]
+    pub claim_ref: Hash,
+    pub first_claim_ref: Hash,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -284,6 +517,22 @@ mod tests {
             ConsentGranted::SIGNATURE_TOPIC,
             ConsentRevoked::SIGNATURE_TOPIC,
             RecordAnchored::SIGNATURE_TOPIC,
+            OrgSuspended::SIGNATURE_TOPIC,
+            OrgReinstated::SIGNATURE_TOPIC,
+            RegistrarProposed::SIGNATURE_TOPIC,
+            RegistrarChanged::SIGNATURE_TOPIC,
+            EmergencyWindowChanged::SIGNATURE_TOPIC,
+            ContractUpgraded::SIGNATURE_TOPIC,
+            DelegateSet::SIGNATURE_TOPIC,
+            DelegateRemoved::SIGNATURE_TOPIC,
+            EmergencyAccessOpened::SIGNATURE_TOPIC,
+            EmergencyAccessEnded::SIGNATURE_TOPIC,
+            AccessRecorded::SIGNATURE_TOPIC,
+            AccessDenied::SIGNATURE_TOPIC,
+            RecordAmended::SIGNATURE_TOPIC,
+            BatchAnchored::SIGNATURE_TOPIC,
+            ClaimAttested::SIGNATURE_TOPIC,
+            DuplicateClaimUse::SIGNATURE_TOPIC,
         ];
         for (i, a) in topics.iter().enumerate() {
             assert!(a.is_some());
