@@ -99,7 +99,7 @@ pub struct Instantiated {
 
 /// What a dry run returned.
 struct DryRun {
-    gas_required: Weight,
+    estimate: Estimate,
     reverted: bool,
     output: Vec<u8>,
 }
@@ -116,7 +116,32 @@ struct ExecReturnDto {
 #[derive(DecodeAsType)]
 struct DryRunDto<Ok> {
     gas_required: Weight,
+    storage_deposit: StorageDepositDto,
     result: Result<Ok, Value>,
+}
+
+#[derive(DecodeAsType)]
+enum StorageDepositDto {
+    Refund(u128),
+    Charge(u128),
+}
+
+impl StorageDepositDto {
+    fn signed(&self) -> i128 {
+        match self {
+            StorageDepositDto::Charge(v) => i128::try_from(*v).unwrap_or(i128::MAX),
+            StorageDepositDto::Refund(v) => i128::try_from(*v).map(|v| -v).unwrap_or(i128::MIN),
+        }
+    }
+}
+
+/// What a call would cost, from a dry run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Estimate {
+    /// The weight the call needs.
+    pub gas_required: Weight,
+    /// Storage deposit charged (positive) or refunded (negative), in plancks.
+    pub storage_deposit: i128,
 }
 
 #[derive(DecodeAsType)]
@@ -189,6 +214,22 @@ impl Chain {
         decode_output::<R>(&dry.output)
     }
 
+    /// What running `message` on `contract` as `origin` would cost now, from a dry run.
+    ///
+    /// # Errors
+    /// [`CallError`] when the node fails or the call traps.
+    pub async fn estimate<R>(
+        &self,
+        origin: &AccountId32,
+        contract: &AccountId32,
+        message: &Message<R>,
+    ) -> Result<Estimate, CallError> {
+        Ok(self
+            .dry_run_call(origin, contract, message.data())
+            .await?
+            .estimate)
+    }
+
     /// Runs `message`, which returns `Result<T, E>`, on `contract` signed by `signer`: a dry
     /// run first (so a refusal costs nothing and says why), then a transaction followed to
     /// finality.
@@ -216,7 +257,7 @@ impl Chain {
             (
                 MultiAddress::<AccountId32, ()>::Id(*contract),
                 0u128,
-                dry.gas_required.with_margin(),
+                dry.estimate.gas_required.with_margin(),
                 Option::<u128>::None,
                 message.data().to_vec(),
             ),
@@ -246,7 +287,7 @@ impl Chain {
             data.clone(),
             salt.clone(),
         );
-        let (gas_required, ok) = self
+        let (estimate, ok) = self
             .dry_run::<_, InstantiateReturnDto>("instantiate", args, "dry-run the instantiation")
             .await?;
         if is_revert(&ok.result.flags) {
@@ -257,7 +298,7 @@ impl Chain {
             "instantiate_with_code",
             (
                 0u128,
-                gas_required.with_margin(),
+                estimate.gas_required.with_margin(),
                 Option::<u128>::None,
                 wasm.clone(),
                 data,
@@ -287,11 +328,11 @@ impl Chain {
             Option::<u128>::None,
             data.to_vec(),
         );
-        let (gas_required, exec) = self
+        let (estimate, exec) = self
             .dry_run::<_, ExecReturnDto>("call", args, "dry-run the call")
             .await?;
         Ok(DryRun {
-            gas_required,
+            estimate,
             reverted: is_revert(&exec.flags),
             output: exec.data,
         })
@@ -304,7 +345,7 @@ impl Chain {
         method: &str,
         args: Args,
         action: &'static str,
-    ) -> Result<(Weight, Ok), CallError>
+    ) -> Result<(Estimate, Ok), CallError>
     where
         Args: subxt::ext::frame_decode::runtime_apis::IntoEncodableValues,
         Ok: scale_decode::IntoVisitor,
@@ -325,7 +366,11 @@ impl Chain {
         let ok = answer
             .result
             .map_err(|e| CallError::Dispatch(describe_dispatch_error(&e, &at.metadata())))?;
-        Ok((answer.gas_required, ok))
+        let estimate = Estimate {
+            gas_required: answer.gas_required,
+            storage_deposit: answer.storage_deposit.signed(),
+        };
+        Ok((estimate, ok))
     }
 
     async fn sign_and_finalize<CallData: scale_encode::EncodeAsFields>(

@@ -3,9 +3,10 @@
 use ink::codegen::TraitCallBuilder;
 use ink::env::call::FromAccountId;
 use ink::primitives::Hash;
-use medledger_consent::consent_registry::{Consent, ConsentRegistryRef, Error, Org};
+use medledger_consent::consent_registry::{Consent, ConsentRegistryRef, Error, Org, Scope};
 use medledger_events::{
-    Access, AccessSet, CategorySet, DataCategory, Purpose, PurposeSet, Role, Timestamp,
+    Access, AccessSet, CategorySet, DataCategory, EmergencyReason, Purpose, PurposeSet, Role,
+    Timestamp,
 };
 use subxt::utils::AccountId32;
 
@@ -92,4 +93,138 @@ pub fn consent(
 pub fn org(address: &AccountId32, account: &AccountId32) -> Message<Option<Org>> {
     let r = registry(address);
     Message::from_builder(r.call().org(to_ink(account)))
+}
+
+/// A message of the ConsentRegistry at `address` returning `Result<(), Error>`.
+type Unit = Message<Result<(), Error>>;
+
+/// `suspend_org(account)`.
+pub fn suspend_org(address: &AccountId32, account: &AccountId32) -> Unit {
+    Message::from_builder(registry(address).call_mut().suspend_org(to_ink(account)))
+}
+
+/// `reinstate_org(account)`.
+pub fn reinstate_org(address: &AccountId32, account: &AccountId32) -> Unit {
+    Message::from_builder(registry(address).call_mut().reinstate_org(to_ink(account)))
+}
+
+/// `propose_registrar(proposed)`.
+pub fn propose_registrar(address: &AccountId32, proposed: &AccountId32) -> Unit {
+    Message::from_builder(
+        registry(address)
+            .call_mut()
+            .propose_registrar(to_ink(proposed)),
+    )
+}
+
+/// `accept_registrar()`.
+pub fn accept_registrar(address: &AccountId32) -> Unit {
+    Message::from_builder(registry(address).call_mut().accept_registrar())
+}
+
+/// `set_emergency_window(window_ms)`.
+pub fn set_emergency_window(address: &AccountId32, window_ms: Timestamp) -> Unit {
+    Message::from_builder(registry(address).call_mut().set_emergency_window(window_ms))
+}
+
+/// `upgrade(code_hash)`.
+pub fn upgrade(address: &AccountId32, code_hash: [u8; 32]) -> Unit {
+    Message::from_builder(registry(address).call_mut().upgrade(Hash::from(code_hash)))
+}
+
+/// `grant_for(patient, grantee, scope, terms_hash)`, by a delegate.
+pub fn grant_for(address: &AccountId32, patient: &AccountId32, args: &GrantArgs) -> Unit {
+    let scope = Scope {
+        categories: args.categories,
+        purposes: args.purposes,
+        access: args.access,
+        valid_from: args.valid_from,
+        expires_at: args.expires_at,
+    };
+    Message::from_builder(registry(address).call_mut().grant_for(
+        to_ink(patient),
+        to_ink(&args.grantee),
+        scope,
+        Hash::from(args.terms_hash),
+    ))
+}
+
+/// `revoke_for(patient, grantee)`, by a delegate.
+pub fn revoke_for(address: &AccountId32, patient: &AccountId32, grantee: &AccountId32) -> Unit {
+    Message::from_builder(
+        registry(address)
+            .call_mut()
+            .revoke_for(to_ink(patient), to_ink(grantee)),
+    )
+}
+
+/// `set_delegate(delegate, expires_at)`.
+pub fn set_delegate(address: &AccountId32, delegate: &AccountId32, expires_at: Timestamp) -> Unit {
+    Message::from_builder(
+        registry(address)
+            .call_mut()
+            .set_delegate(to_ink(delegate), expires_at),
+    )
+}
+
+/// `remove_delegate(delegate)`.
+pub fn remove_delegate(address: &AccountId32, delegate: &AccountId32) -> Unit {
+    Message::from_builder(
+        registry(address)
+            .call_mut()
+            .remove_delegate(to_ink(delegate)),
+    )
+}
+
+/// `break_glass(patient, reason, justification_hash)`.
+pub fn break_glass(
+    address: &AccountId32,
+    patient: &AccountId32,
+    reason: EmergencyReason,
+    justification_hash: [u8; 32],
+) -> Unit {
+    Message::from_builder(registry(address).call_mut().break_glass(
+        to_ink(patient),
+        reason,
+        Hash::from(justification_hash),
+    ))
+}
+
+/// `end_emergency(provider)`, by the patient.
+pub fn end_emergency(address: &AccountId32, provider: &AccountId32) -> Unit {
+    Message::from_builder(registry(address).call_mut().end_emergency(to_ink(provider)))
+}
+
+/// `end_emergency_for(patient, provider)`, by a delegate.
+pub fn end_emergency_for(
+    address: &AccountId32,
+    patient: &AccountId32,
+    provider: &AccountId32,
+) -> Unit {
+    Message::from_builder(
+        registry(address)
+            .call_mut()
+            .end_emergency_for(to_ink(patient), to_ink(provider)),
+    )
+}
+
+/// `record_access(patient, categories, purpose, record_id)`: `Ok(true)` when allowed.
+pub fn record_access(
+    address: &AccountId32,
+    patient: &AccountId32,
+    categories: CategorySet,
+    purpose: Purpose,
+    record_id: [u8; 32],
+) -> Message<Result<bool, Error>> {
+    Message::from_builder(registry(address).call_mut().record_access(
+        to_ink(patient),
+        categories,
+        purpose,
+        Hash::from(record_id),
+    ))
+}
+
+/// `storage_version()`.
+pub fn storage_version(address: &AccountId32) -> Message<u32> {
+    Message::from_builder(registry(address).call().storage_version())
 }

@@ -15,7 +15,7 @@ mod convert;
 mod error;
 pub mod records;
 
-pub use chain::{CallOutcome, Chain, EmittedEvent, Instantiated, Message, Weight};
+pub use chain::{CallOutcome, Chain, EmittedEvent, Estimate, Instantiated, Message, Weight};
 pub use convert::{to_ink, to_subxt};
 pub use error::{CallError, ConnectError, SignerError};
 pub use subxt::utils::AccountId32;

@@ -4,6 +4,7 @@
 //! - `contracts`: builds the ink! contracts into `.contract` bundles in `artifacts/contracts`.
 //! - `test`: setup, contracts, then every test tier (lint, contract unit and e2e, host).
 //! - `dev`: setup, contracts, then `medledger dev` (extra arguments are passed on).
+//! - `bench contracts`: what every contract message costs on a real node (dry runs).
 //!
 //! Build caches live outside the clone (`~/.cache/medledger/{target,contracts-target}`, or
 //! `$CARGO_TARGET_DIR` for the host workspace) so fresh clones reuse earlier builds.
@@ -32,8 +33,11 @@ fn main() -> ExitCode {
         Some("contracts") => contracts(),
         Some("test") => test(),
         Some("dev") => dev(&args[1..]),
+        Some("bench") => bench(args.get(1).map(String::as_str)),
         _ => {
-            eprintln!("usage: cargo xtask <setup | contracts | test | dev [medledger dev args]>");
+            eprintln!(
+                "usage: cargo xtask <setup | contracts | test | dev [medledger dev args] | bench contracts>"
+            );
             return ExitCode::from(2);
         }
     };
@@ -422,4 +426,26 @@ fn dev(extra: &[String]) -> Result<()> {
     let mut args = vec!["run", "--quiet", "-p", "medledger", "--", "dev"];
     args.extend(extra.iter().map(String::as_str));
     run("medledger dev", &mut host_cargo(&args))
+}
+
+fn bench(what: Option<&str>) -> Result<()> {
+    match what {
+        Some("contracts") | None => {
+            setup()?;
+            contracts()?;
+            step("bench: contract messages on a dev node");
+            run(
+                "contract benchmark",
+                &mut host_cargo(&[
+                    "run",
+                    "--quiet",
+                    "-p",
+                    "medledger-e2e",
+                    "--bin",
+                    "bench-contracts",
+                ]),
+            )
+        }
+        Some(other) => bail!("unknown benchmark {other:?}; known: contracts"),
+    }
 }
