@@ -1884,6 +1884,10 @@ pub mod consent_registry {
         use ink::env::Event;
         use ink::scale::Decode;
         use ink_e2e::ContractsBackend;
+        use medledger_events::{
+            AccessDenied, AccessRecorded, ContractUpgraded, EmergencyAccessEnded,
+            EmergencyAccessOpened, OrgReinstated, OrgSuspended, RegistrarChanged,
+        };
 
         type E2EResult<T> = std::result::Result<T, Box<dyn std::error::Error>>;
 
@@ -1972,6 +1976,259 @@ pub mod consent_registry {
                 .dry_run()
                 .await?;
             assert_eq!(refused.return_value(), Err(Error::NotRegistrar));
+            Ok(())
+        }
+
+        /// The decoded events of type `E` a call emitted, via the shared event types.
+        fn events_of<E: Event + Decode>(
+            emitted: &[ink_e2e::events::EventWithTopics<
+                ink_e2e::events::ContractEmitted<ink::env::DefaultEnvironment>,
+            >],
+        ) -> Vec<E> {
+            emitted
+                .iter()
+                .filter(|e| e.topics.first().map(|t| t.0) == E::SIGNATURE_TOPIC)
+                .filter_map(|e| E::decode(&mut &e.event.data[..]).ok())
+                .collect()
+        }
+
+        #[ink_e2e::test]
+        async fn every_message_works_on_a_node<Client: E2EBackend>(
+            mut client: Client,
+        ) -> E2EResult<()> {
+            let mut ctor = ConsentRegistryRef::new();
+            let contract = client
+                .instantiate("medledger-consent", &ink_e2e::alice(), &mut ctor)
+                .submit()
+                .await
+                .expect("instantiate");
+            let mut r = contract.call_builder::<ConsentRegistry>();
+            let id = ink_e2e::account_id;
+            use ink_e2e::AccountKeyring::{Alice, Bob, Charlie, Dave, Eve, Ferdie};
+            let (alice, bob, charlie, dave, eve, ferdie) = (
+                id(Alice),
+                id(Bob),
+                id(Charlie),
+                id(Dave),
+                id(Eve),
+                id(Ferdie),
+            );
+
+            // registrar: organizations, suspension, handover, emergency window
+            let out = client
+                .call(
+                    &ink_e2e::alice(),
+                    &r.register_org(bob, Role::Provider, FLAG_EMERGENCY),
+                )
+                .submit()
+                .await?;
+            let registered: Vec<OrgRegistered> = events_of(&out.contract_emitted_events()?);
+            assert_eq!(registered.len(), 1);
+            assert_eq!(
+                (registered[0].org, registered[0].flags),
+                (bob, FLAG_EMERGENCY)
+            );
+            client
+                .call(
+                    &ink_e2e::alice(),
+                    &r.register_org(charlie, Role::Insurer, 0),
+                )
+                .submit()
+                .await?;
+            let out = client
+                .call(&ink_e2e::alice(), &r.suspend_org(charlie))
+                .submit()
+                .await?;
+            assert_eq!(
+                events_of::<OrgSuspended>(&out.contract_emitted_events()?).len(),
+                1
+            );
+            let out = client
+                .call(&ink_e2e::alice(), &r.reinstate_org(charlie))
+                .submit()
+                .await?;
+            assert_eq!(
+                events_of::<OrgReinstated>(&out.contract_emitted_events()?).len(),
+                1
+            );
+            client
+                .call(&ink_e2e::alice(), &r.propose_registrar(ferdie))
+                .submit()
+                .await?;
+            let out = client
+                .call(&ink_e2e::ferdie(), &r.accept_registrar())
+                .submit()
+                .await?;
+            let changed: Vec<RegistrarChanged> = events_of(&out.contract_emitted_events()?);
+            assert_eq!((changed[0].previous, changed[0].registrar), (alice, ferdie));
+            client
+                .call(&ink_e2e::ferdie(), &r.propose_registrar(alice))
+                .submit()
+                .await?;
+            client
+                .call(&ink_e2e::alice(), &r.accept_registrar())
+                .submit()
+                .await?;
+            client
+                .call(&ink_e2e::alice(), &r.set_emergency_window(60 * 60 * 1000))
+                .submit()
+                .await?;
+
+            // patient, delegate
+            let scope = Scope {
+                categories: DataCategory::LabResults.bit(),
+                purposes: Purpose::Treatment.bit() | Purpose::Payment.bit(),
+                access: Access::Read.bit(),
+                valid_from: 0,
+                expires_at: None,
+            };
+            client
+                .call(
+                    &ink_e2e::dave(),
+                    &r.grant(
+                        bob,
+                        scope.categories,
+                        scope.purposes,
+                        scope.access,
+                        0,
+                        None,
+                        Hash::default(),
+                    ),
+                )
+                .submit()
+                .await?;
+            client
+                .call(&ink_e2e::dave(), &r.set_delegate(eve, u64::MAX))
+                .submit()
+                .await?;
+            let out = client
+                .call(
+                    &ink_e2e::eve(),
+                    &r.grant_for(dave, charlie, scope, Hash::from([1; 32])),
+                )
+                .submit()
+                .await?;
+            let granted: Vec<ConsentGranted> = events_of(&out.contract_emitted_events()?);
+            assert_eq!((granted[0].patient, granted[0].by), (dave, eve));
+            let out = client
+                .call(&ink_e2e::eve(), &r.revoke_for(dave, charlie))
+                .submit()
+                .await?;
+            let revoked: Vec<ConsentRevoked> = events_of(&out.contract_emitted_events()?);
+            assert_eq!((revoked[0].patient, revoked[0].by), (dave, eve));
+
+            // emergency: open, ended by the delegate, opened again, ended by the patient
+            let out = client
+                .call(
+                    &ink_e2e::bob(),
+                    &r.break_glass(dave, EmergencyReason::LifeThreatening, Hash::from([2; 32])),
+                )
+                .submit()
+                .await?;
+            let opened: Vec<EmergencyAccessOpened> = events_of(&out.contract_emitted_events()?);
+            assert_eq!((opened[0].patient, opened[0].provider), (dave, bob));
+            let imaging = r.is_authorized(
+                dave,
+                bob,
+                DataCategory::Imaging,
+                Purpose::Treatment,
+                Access::Read,
+            );
+            assert!(client
+                .call(&ink_e2e::alice(), &imaging)
+                .dry_run()
+                .await?
+                .return_value());
+            client
+                .call(&ink_e2e::eve(), &r.end_emergency_for(dave, bob))
+                .submit()
+                .await?;
+            assert!(!client
+                .call(&ink_e2e::alice(), &imaging)
+                .dry_run()
+                .await?
+                .return_value());
+            client
+                .call(
+                    &ink_e2e::bob(),
+                    &r.break_glass(dave, EmergencyReason::Other, Hash::default()),
+                )
+                .submit()
+                .await?;
+            let out = client
+                .call(&ink_e2e::dave(), &r.end_emergency(bob))
+                .submit()
+                .await?;
+            let ended: Vec<EmergencyAccessEnded> = events_of(&out.contract_emitted_events()?);
+            assert_eq!(ended[0].by, dave);
+            client
+                .call(&ink_e2e::dave(), &r.remove_delegate(eve))
+                .submit()
+                .await?;
+            let refused = client
+                .call(&ink_e2e::eve(), &r.revoke_for(dave, bob))
+                .dry_run()
+                .await?;
+            assert_eq!(refused.return_value(), Err(Error::NotDelegate));
+
+            // record_access: allowed, and denied without reverting
+            let labs = DataCategory::LabResults.bit();
+            let out = client
+                .call(
+                    &ink_e2e::bob(),
+                    &r.record_access(dave, labs, Purpose::Treatment, Hash::from([3; 32])),
+                )
+                .submit()
+                .await?;
+            assert_eq!(
+                events_of::<AccessRecorded>(&out.contract_emitted_events()?).len(),
+                1
+            );
+            let out = client
+                .call(
+                    &ink_e2e::charlie(),
+                    &r.record_access(dave, labs, Purpose::Treatment, Hash::from([3; 32])),
+                )
+                .submit()
+                .await?;
+            let denied: Vec<AccessDenied> = events_of(&out.contract_emitted_events()?);
+            assert_eq!((denied[0].patient, denied[0].accessor), (dave, charlie));
+
+            // upgrade: the registrar switches code (here to the uploaded same build); state stays
+            let code_hash = client
+                .upload("medledger-consent", &ink_e2e::alice())
+                .submit()
+                .await
+                .expect("upload")
+                .code_hash;
+            let refused = client
+                .call(&ink_e2e::bob(), &r.upgrade(code_hash))
+                .dry_run()
+                .await?;
+            assert_eq!(refused.return_value(), Err(Error::NotRegistrar));
+            let out = client
+                .call(&ink_e2e::alice(), &r.upgrade(code_hash))
+                .submit()
+                .await?;
+            let upgraded: Vec<ContractUpgraded> = events_of(&out.contract_emitted_events()?);
+            assert_eq!(upgraded[0].code_hash, code_hash);
+            let labs_read = r.is_authorized(
+                dave,
+                bob,
+                DataCategory::LabResults,
+                Purpose::Treatment,
+                Access::Read,
+            );
+            assert!(client
+                .call(&ink_e2e::alice(), &labs_read)
+                .dry_run()
+                .await?
+                .return_value());
+            let registrar = client
+                .call(&ink_e2e::alice(), &r.registrar())
+                .dry_run()
+                .await?;
+            assert_eq!(registrar.return_value(), alice);
             Ok(())
         }
     }

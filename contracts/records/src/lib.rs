@@ -1004,5 +1004,152 @@ pub mod record_registry {
             assert_eq!(info.custodian, bob);
             Ok(())
         }
+
+        #[ink_e2e::test]
+        async fn amendments_batches_and_claims_on_a_node<Client: E2EBackend>(
+            mut client: Client,
+        ) -> E2EResult<()> {
+            // given: both contracts; bob a provider with write consent, charlie an insurer
+            // with payment consent, both from patient dave
+            let mut consent_ctor = ConsentRegistryRef::new();
+            let consent = client
+                .instantiate("medledger-consent", &ink_e2e::alice(), &mut consent_ctor)
+                .submit()
+                .await
+                .expect("instantiate consent");
+            let mut c = consent.call_builder::<ConsentRegistry>();
+            let mut records_ctor = RecordRegistryRef::new(consent.account_id);
+            let records = client
+                .instantiate("medledger-records", &ink_e2e::alice(), &mut records_ctor)
+                .submit()
+                .await
+                .expect("instantiate records");
+            let mut r = records.call_builder::<RecordRegistry>();
+            let id = ink_e2e::account_id;
+            use ink_e2e::AccountKeyring::{Bob, Charlie, Dave};
+            let (bob, charlie, dave) = (id(Bob), id(Charlie), id(Dave));
+            client
+                .call(&ink_e2e::alice(), &c.register_org(bob, Role::Provider, 0))
+                .submit()
+                .await?;
+            client
+                .call(
+                    &ink_e2e::alice(),
+                    &c.register_org(charlie, Role::Insurer, 0),
+                )
+                .submit()
+                .await?;
+            let labs = DataCategory::LabResults;
+            client
+                .call(
+                    &ink_e2e::dave(),
+                    &c.grant(
+                        bob,
+                        labs.bit(),
+                        Purpose::Treatment.bit(),
+                        Access::Write.bit(),
+                        0,
+                        None,
+                        Hash::default(),
+                    ),
+                )
+                .submit()
+                .await?;
+            let (record, v1, v2) = (
+                Hash::from([1; 32]),
+                Hash::from([2; 32]),
+                Hash::from([3; 32]),
+            );
+            client
+                .call(&ink_e2e::bob(), &r.anchor(dave, record, v1, labs))
+                .submit()
+                .await?;
+
+            // amend: version 2 supersedes version 1
+            let out = client
+                .call(
+                    &ink_e2e::bob(),
+                    &r.amend(record, v2, AmendReason::Correction),
+                )
+                .submit()
+                .await?;
+            let emitted = out.contract_emitted_events()?;
+            let amended = RecordAmended::decode(&mut &emitted[0].event.data[..])?;
+            assert_eq!((amended.version, amended.previous), (2, v1));
+            let old = client
+                .call(&ink_e2e::eve(), &r.verify(v1))
+                .dry_run()
+                .await?
+                .return_value();
+            assert_eq!(old.and_then(|a| a.superseded_by), Some(v2));
+            let refused = client
+                .call(
+                    &ink_e2e::dave(),
+                    &r.amend(record, Hash::from([9; 32]), AmendReason::Other),
+                )
+                .dry_run()
+                .await?;
+            assert_eq!(refused.return_value(), Err(Error::NotCustodian));
+
+            // batch: any active organization, one event
+            let out = client
+                .call(
+                    &ink_e2e::bob(),
+                    &r.anchor_batch(Hash::from([7; 32]), 10_000),
+                )
+                .submit()
+                .await?;
+            let emitted = out.contract_emitted_events()?;
+            let batch = BatchAnchored::decode(&mut &emitted[0].event.data[..])?;
+            assert_eq!((batch.org, batch.leaf_count), (bob, 10_000));
+            let refused = client
+                .call(&ink_e2e::dave(), &r.anchor_batch(Hash::from([8; 32]), 1))
+                .dry_run()
+                .await?;
+            assert_eq!(refused.return_value(), Err(Error::NotActiveOrg));
+
+            // claims: refused without payment consent, then attested; a reuse is flagged
+            let claim = r.attest_claim(Hash::from([5; 32]), dave, ink::prelude::vec![v2]);
+            let refused = client.call(&ink_e2e::charlie(), &claim).dry_run().await?;
+            assert_eq!(refused.return_value(), Err(Error::NotAuthorized));
+            client
+                .call(
+                    &ink_e2e::dave(),
+                    &c.grant(
+                        charlie,
+                        labs.bit(),
+                        Purpose::Payment.bit(),
+                        Access::Read.bit(),
+                        0,
+                        None,
+                        Hash::default(),
+                    ),
+                )
+                .submit()
+                .await?;
+            let out = client.call(&ink_e2e::charlie(), &claim).submit().await?;
+            assert_eq!(out.return_value(), Ok(true));
+            let again = r.attest_claim(Hash::from([6; 32]), dave, ink::prelude::vec![v2]);
+            let out = client.call(&ink_e2e::charlie(), &again).submit().await?;
+            let duplicate = out
+                .contract_emitted_events()?
+                .iter()
+                .find(|e| e.topics.first().map(|t| t.0) == DuplicateClaimUse::SIGNATURE_TOPIC)
+                .map(|e| DuplicateClaimUse::decode(&mut &e.event.data[..]))
+                .expect("a DuplicateClaimUse event")?;
+            assert_eq!(
+                (duplicate.commitment, duplicate.first_claim_ref),
+                (v2, Hash::from([5; 32]))
+            );
+            let refused = client
+                .call(
+                    &ink_e2e::bob(),
+                    &r.attest_claim(Hash::from([7; 32]), dave, ink::prelude::vec![v2]),
+                )
+                .dry_run()
+                .await?;
+            assert_eq!(refused.return_value(), Err(Error::NotInsurer));
+            Ok(())
+        }
     }
 }
