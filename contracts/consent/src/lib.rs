@@ -1642,12 +1642,15 @@ pub mod consent_registry {
             ]
         }
 
+        /// A consent in the model: categories, purposes, access, from, until, revoked.
+        type ModelConsent = (u16, u8, u8, u64, Option<u64>, bool);
+
         /// The rule, written out plainly.
         #[derive(Default)]
         struct Model {
             now: u64,
             suspended: HashMap<u8, bool>,
-            consents: HashMap<(u8, u8), (u16, u8, u8, u64, Option<u64>, bool)>,
+            consents: HashMap<(u8, u8), ModelConsent>,
             delegate_until: HashMap<u8, u64>,
             emergency_until: HashMap<u8, u64>,
         }
