@@ -379,6 +379,22 @@ fn test() -> Result<()> {
         &mut contracts_cargo(&["clippy", "--all-targets", "--", "-D", "warnings"]),
     )?;
     run(
+        "clippy (contract e2e tests)",
+        &mut contracts_cargo(&[
+            "clippy",
+            "--all-targets",
+            "-p",
+            "medledger-consent",
+            "-p",
+            "medledger-records",
+            "--features",
+            "e2e-tests",
+            "--",
+            "-D",
+            "warnings",
+        ]),
+    )?;
+    run(
         "clippy (host)",
         &mut host_cargo(&[
             "clippy",
