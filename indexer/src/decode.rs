@@ -1,8 +1,12 @@
 use ink::env::Event;
 use medledger_events::{
-    ConsentGranted, ConsentRevoked, DataCategory, OrgRegistered, RecordAnchored, Role,
+    AccessDenied, AccessRecorded, AmendReason, BatchAnchored, ClaimAttested, ConsentGranted,
+    ConsentRevoked, ContractUpgraded, DataCategory, DelegateRemoved, DelegateSet,
+    DuplicateClaimUse, EmergencyAccessEnded, EmergencyAccessOpened, EmergencyReason,
+    EmergencyWindowChanged, OrgRegistered, OrgReinstated, OrgSuspended, Purpose, RecordAmended,
+    RecordAnchored, RegistrarChanged, RegistrarProposed, Role,
 };
-use medledger_store::{AccountId, CATEGORY_NAMES, ChainEvent, Hash32, ROLE_NAMES};
+use medledger_store::{AccountId, CATEGORY_NAMES, ChainEvent, Hash32, PURPOSE_NAMES, ROLE_NAMES};
 use scale::Decode;
 
 use crate::source::RawContractEvent;
@@ -33,6 +37,26 @@ fn category_name(category: DataCategory) -> &'static str {
     CATEGORY_NAMES[category as usize]
 }
 
+fn purpose_name(purpose: Purpose) -> &'static str {
+    PURPOSE_NAMES[purpose as usize]
+}
+
+fn emergency_reason_name(reason: EmergencyReason) -> &'static str {
+    match reason {
+        EmergencyReason::PatientIncapacitated => "PatientIncapacitated",
+        EmergencyReason::LifeThreatening => "LifeThreatening",
+        EmergencyReason::Other => "Other",
+    }
+}
+
+fn amend_reason_name(reason: AmendReason) -> &'static str {
+    match reason {
+        AmendReason::Correction => "Correction",
+        AmendReason::Addendum => "Addendum",
+        AmendReason::Other => "Other",
+    }
+}
+
 /// Decodes `data` entirely as `E` (trailing bytes mean a different layout).
 fn decode_exact<E: Event + Decode>(name: &'static str, data: &[u8]) -> Result<E, DecodeError> {
     let mut input = data;
@@ -53,6 +77,20 @@ fn is<E: Event>(topic: &[u8; 32]) -> bool {
     E::SIGNATURE_TOPIC.as_ref() == Some(topic)
 }
 
+/// For each listed event type: if the topic is its signature, decode the data as it and map it
+/// with the given closure-like body.
+macro_rules! dispatch {
+    ($topic:expr, $data:expr; $( $ty:ident => |$e:ident| $body:expr ),* $(,)?) => {{
+        $(
+            if is::<$ty>($topic) {
+                let $e: $ty = decode_exact(stringify!($ty), $data)?;
+                return Ok(Some($body));
+            }
+        )*
+        Ok(None)
+    }};
+}
+
 /// Decodes a medledger contract event by its signature topic (topic 0).
 ///
 /// Returns `Ok(None)` for an event with no topics or an unknown signature.
@@ -63,17 +101,13 @@ pub fn decode_event(raw: &RawContractEvent) -> Result<Option<ChainEvent>, Decode
     let Some(topic) = raw.topics.first() else {
         return Ok(None);
     };
-    let data = &raw.data[..];
-    let event = if is::<OrgRegistered>(topic) {
-        let e: OrgRegistered = decode_exact("OrgRegistered", data)?;
-        ChainEvent::OrgRegistered {
+    dispatch!(topic, &raw.data[..];
+        OrgRegistered => |e| ChainEvent::OrgRegistered {
             org: account(&e.org),
             role: role_name(e.role),
             flags: e.flags,
-        }
-    } else if is::<ConsentGranted>(topic) {
-        let e: ConsentGranted = decode_exact("ConsentGranted", data)?;
-        ChainEvent::ConsentGranted {
+        },
+        ConsentGranted => |e| ChainEvent::ConsentGranted {
             patient: account(&e.patient),
             grantee: account(&e.grantee),
             categories: e.categories,
@@ -84,36 +118,105 @@ pub fn decode_event(raw: &RawContractEvent) -> Result<Option<ChainEvent>, Decode
             terms_hash: hash(&e.terms_hash),
             version: e.version,
             by: account(&e.by),
-        }
-    } else if is::<ConsentRevoked>(topic) {
-        let e: ConsentRevoked = decode_exact("ConsentRevoked", data)?;
-        ChainEvent::ConsentRevoked {
+        },
+        ConsentRevoked => |e| ChainEvent::ConsentRevoked {
             patient: account(&e.patient),
             grantee: account(&e.grantee),
             version: e.version,
             by: account(&e.by),
-        }
-    } else if is::<RecordAnchored>(topic) {
-        let e: RecordAnchored = decode_exact("RecordAnchored", data)?;
-        ChainEvent::RecordAnchored {
+        },
+        RecordAnchored => |e| ChainEvent::RecordAnchored {
             patient: account(&e.patient),
             record_id: hash(&e.record_id),
             commitment: hash(&e.commitment),
             custodian: account(&e.custodian),
             category: category_name(e.category),
             version: e.version,
-        }
-    } else {
-        return Ok(None);
-    };
-    Ok(Some(event))
+        },
+        OrgSuspended => |e| ChainEvent::OrgSuspended { org: account(&e.org) },
+        OrgReinstated => |e| ChainEvent::OrgReinstated { org: account(&e.org) },
+        RegistrarProposed => |e| ChainEvent::RegistrarProposed {
+            current: account(&e.current),
+            proposed: account(&e.proposed),
+        },
+        RegistrarChanged => |e| ChainEvent::RegistrarChanged {
+            previous: account(&e.previous),
+            registrar: account(&e.registrar),
+        },
+        EmergencyWindowChanged => |e| ChainEvent::EmergencyWindowChanged { window_ms: e.window_ms },
+        ContractUpgraded => |e| ChainEvent::ContractUpgraded {
+            code_hash: hash(&e.code_hash),
+            storage_version: e.storage_version,
+        },
+        DelegateSet => |e| ChainEvent::DelegateSet {
+            patient: account(&e.patient),
+            delegate: account(&e.delegate),
+            expires_at: e.expires_at,
+        },
+        DelegateRemoved => |e| ChainEvent::DelegateRemoved {
+            patient: account(&e.patient),
+            delegate: account(&e.delegate),
+        },
+        EmergencyAccessOpened => |e| ChainEvent::EmergencyAccessOpened {
+            patient: account(&e.patient),
+            provider: account(&e.provider),
+            reason: emergency_reason_name(e.reason),
+            justification_hash: hash(&e.justification_hash),
+            ends_at: e.ends_at,
+        },
+        EmergencyAccessEnded => |e| ChainEvent::EmergencyAccessEnded {
+            patient: account(&e.patient),
+            provider: account(&e.provider),
+            by: account(&e.by),
+        },
+        AccessRecorded => |e| ChainEvent::AccessRecorded {
+            patient: account(&e.patient),
+            accessor: account(&e.accessor),
+            record_id: hash(&e.record_id),
+            categories: e.categories,
+            purpose: purpose_name(e.purpose),
+            emergency: e.emergency,
+        },
+        AccessDenied => |e| ChainEvent::AccessDenied {
+            patient: account(&e.patient),
+            accessor: account(&e.accessor),
+            record_id: hash(&e.record_id),
+            categories: e.categories,
+            purpose: purpose_name(e.purpose),
+        },
+        RecordAmended => |e| ChainEvent::RecordAmended {
+            patient: account(&e.patient),
+            record_id: hash(&e.record_id),
+            commitment: hash(&e.commitment),
+            previous: hash(&e.previous),
+            version: e.version,
+            reason: amend_reason_name(e.reason),
+        },
+        BatchAnchored => |e| ChainEvent::BatchAnchored {
+            org: account(&e.org),
+            root: hash(&e.root),
+            leaf_count: e.leaf_count,
+        },
+        ClaimAttested => |e| ChainEvent::ClaimAttested {
+            patient: account(&e.patient),
+            insurer: account(&e.insurer),
+            claim_ref: hash(&e.claim_ref),
+            documents: e.documents,
+            all_current: e.all_current,
+        },
+        DuplicateClaimUse => |e| ChainEvent::DuplicateClaimUse {
+            patient: account(&e.patient),
+            commitment: hash(&e.commitment),
+            claim_ref: hash(&e.claim_ref),
+            first_claim_ref: hash(&e.first_claim_ref),
+        },
+    )
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use ink::primitives::{AccountId as InkAccount, Hash as InkHash};
-    use medledger_events::Purpose;
     use scale::Encode;
 
     fn raw<E: Event + Encode>(event: &E) -> RawContractEvent {
@@ -181,11 +284,57 @@ mod tests {
             category: DataCategory::Imaging,
             version: 1,
         };
-        let kinds: Vec<_> = [raw(&org), raw(&revoked), raw(&anchored)]
-            .iter()
-            .map(|r| decode_event(r).expect("decodes").expect("known").kind())
-            .collect();
-        assert_eq!(kinds, ["OrgRegistered", "ConsentRevoked", "RecordAnchored"]);
+        let amended = RecordAmended {
+            patient: InkAccount::from([1; 32]),
+            record_id: InkHash::from([8; 32]),
+            commitment: InkHash::from([10; 32]),
+            previous: InkHash::from([9; 32]),
+            version: 2,
+            reason: AmendReason::Addendum,
+        };
+        let opened = EmergencyAccessOpened {
+            patient: InkAccount::from([1; 32]),
+            provider: InkAccount::from([2; 32]),
+            reason: EmergencyReason::PatientIncapacitated,
+            justification_hash: InkHash::from([3; 32]),
+            ends_at: 99,
+        };
+        let duplicate = DuplicateClaimUse {
+            patient: InkAccount::from([1; 32]),
+            commitment: InkHash::from([9; 32]),
+            claim_ref: InkHash::from([4; 32]),
+            first_claim_ref: InkHash::from([5; 32]),
+        };
+        let kinds: Vec<_> = [
+            raw(&org),
+            raw(&revoked),
+            raw(&anchored),
+            raw(&amended),
+            raw(&opened),
+            raw(&duplicate),
+        ]
+        .iter()
+        .map(|r| decode_event(r).expect("decodes").expect("known").kind())
+        .collect();
+        assert_eq!(
+            kinds,
+            [
+                "OrgRegistered",
+                "ConsentRevoked",
+                "RecordAnchored",
+                "RecordAmended",
+                "EmergencyAccessOpened",
+                "DuplicateClaimUse"
+            ]
+        );
+        match decode_event(&raw(&opened)) {
+            Ok(Some(ChainEvent::EmergencyAccessOpened {
+                reason, ends_at, ..
+            })) => {
+                assert_eq!((reason, ends_at), ("PatientIncapacitated", 99))
+            }
+            other => panic!("unexpected {other:?}"),
+        }
         match decode_event(&raw(&anchored)) {
             Ok(Some(ChainEvent::RecordAnchored { category, .. })) => {
                 assert_eq!(category, "Imaging")
@@ -222,8 +371,22 @@ mod tests {
         for r in Role::ALL {
             assert_eq!(role_name(r), format!("{r:?}"));
         }
-        for (i, p) in Purpose::ALL.iter().enumerate() {
-            assert_eq!(medledger_store::PURPOSE_NAMES[i], format!("{p:?}"));
+        for p in Purpose::ALL {
+            assert_eq!(purpose_name(p), format!("{p:?}"));
+        }
+        for r in [
+            EmergencyReason::PatientIncapacitated,
+            EmergencyReason::LifeThreatening,
+            EmergencyReason::Other,
+        ] {
+            assert_eq!(emergency_reason_name(r), format!("{r:?}"));
+        }
+        for r in [
+            AmendReason::Correction,
+            AmendReason::Addendum,
+            AmendReason::Other,
+        ] {
+            assert_eq!(amend_reason_name(r), format!("{r:?}"));
         }
     }
 }

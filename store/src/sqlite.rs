@@ -266,6 +266,68 @@ impl SqliteStore {
                 .await
                 .map_err(StoreError::db("insert a record version"))?;
             }
+            ChainEvent::OrgSuspended { org } | ChainEvent::OrgReinstated { org } => {
+                let active = matches!(event.event, ChainEvent::OrgReinstated { .. });
+                sqlx::query("UPDATE organizations SET active = ? WHERE account = ?")
+                    .bind(active)
+                    .bind(org.to_string())
+                    .execute(&mut **tx)
+                    .await
+                    .map_err(StoreError::db("update an organization"))?;
+            }
+            ChainEvent::RecordAmended {
+                record_id,
+                commitment,
+                previous,
+                version,
+                ..
+            } => {
+                sqlx::query(
+                    "INSERT INTO record_versions (commitment, record_id, version, patient,
+                       custodian, category, block_number, anchored_at)
+                     SELECT ?, record_id, ?, patient, custodian, category, ?, ?
+                     FROM records WHERE record_id = ?",
+                )
+                .bind(commitment.to_string())
+                .bind(*version)
+                .bind(number)
+                .bind(at)
+                .bind(record_id.to_string())
+                .execute(&mut **tx)
+                .await
+                .map_err(StoreError::db("insert an amended version"))?;
+                sqlx::query("UPDATE record_versions SET superseded_by = ? WHERE commitment = ?")
+                    .bind(commitment.to_string())
+                    .bind(previous.to_string())
+                    .execute(&mut **tx)
+                    .await
+                    .map_err(StoreError::db("supersede a record version"))?;
+                sqlx::query(
+                    "UPDATE records SET latest_version = ?, latest_commitment = ?
+                     WHERE record_id = ?",
+                )
+                .bind(*version)
+                .bind(commitment.to_string())
+                .bind(record_id.to_string())
+                .execute(&mut **tx)
+                .await
+                .map_err(StoreError::db("update a record"))?;
+            }
+            // Kept in the raw `events` table for audit; their projections (delegates,
+            // emergency access, access log, batches, claims) are not built yet.
+            ChainEvent::RegistrarProposed { .. }
+            | ChainEvent::RegistrarChanged { .. }
+            | ChainEvent::EmergencyWindowChanged { .. }
+            | ChainEvent::ContractUpgraded { .. }
+            | ChainEvent::DelegateSet { .. }
+            | ChainEvent::DelegateRemoved { .. }
+            | ChainEvent::EmergencyAccessOpened { .. }
+            | ChainEvent::EmergencyAccessEnded { .. }
+            | ChainEvent::AccessRecorded { .. }
+            | ChainEvent::AccessDenied { .. }
+            | ChainEvent::BatchAnchored { .. }
+            | ChainEvent::ClaimAttested { .. }
+            | ChainEvent::DuplicateClaimUse { .. } => {}
         }
         Ok(())
     }

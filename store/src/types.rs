@@ -191,6 +191,89 @@ pub enum ChainEvent {
         category: &'static str,
         version: u32,
     },
+    OrgSuspended {
+        org: AccountId,
+    },
+    OrgReinstated {
+        org: AccountId,
+    },
+    RegistrarProposed {
+        current: AccountId,
+        proposed: AccountId,
+    },
+    RegistrarChanged {
+        previous: AccountId,
+        registrar: AccountId,
+    },
+    EmergencyWindowChanged {
+        window_ms: u64,
+    },
+    ContractUpgraded {
+        code_hash: Hash32,
+        storage_version: u32,
+    },
+    DelegateSet {
+        patient: AccountId,
+        delegate: AccountId,
+        expires_at: u64,
+    },
+    DelegateRemoved {
+        patient: AccountId,
+        delegate: AccountId,
+    },
+    EmergencyAccessOpened {
+        patient: AccountId,
+        provider: AccountId,
+        reason: &'static str,
+        justification_hash: Hash32,
+        ends_at: u64,
+    },
+    EmergencyAccessEnded {
+        patient: AccountId,
+        provider: AccountId,
+        by: AccountId,
+    },
+    AccessRecorded {
+        patient: AccountId,
+        accessor: AccountId,
+        record_id: Hash32,
+        categories: u16,
+        purpose: &'static str,
+        emergency: bool,
+    },
+    AccessDenied {
+        patient: AccountId,
+        accessor: AccountId,
+        record_id: Hash32,
+        categories: u16,
+        purpose: &'static str,
+    },
+    RecordAmended {
+        patient: AccountId,
+        record_id: Hash32,
+        commitment: Hash32,
+        previous: Hash32,
+        version: u32,
+        reason: &'static str,
+    },
+    BatchAnchored {
+        org: AccountId,
+        root: Hash32,
+        leaf_count: u32,
+    },
+    ClaimAttested {
+        patient: AccountId,
+        insurer: AccountId,
+        claim_ref: Hash32,
+        documents: u32,
+        all_current: bool,
+    },
+    DuplicateClaimUse {
+        patient: AccountId,
+        commitment: Hash32,
+        claim_ref: Hash32,
+        first_claim_ref: Hash32,
+    },
 }
 
 impl ChainEvent {
@@ -201,6 +284,22 @@ impl ChainEvent {
             ChainEvent::ConsentGranted { .. } => "ConsentGranted",
             ChainEvent::ConsentRevoked { .. } => "ConsentRevoked",
             ChainEvent::RecordAnchored { .. } => "RecordAnchored",
+            ChainEvent::OrgSuspended { .. } => "OrgSuspended",
+            ChainEvent::OrgReinstated { .. } => "OrgReinstated",
+            ChainEvent::RegistrarProposed { .. } => "RegistrarProposed",
+            ChainEvent::RegistrarChanged { .. } => "RegistrarChanged",
+            ChainEvent::EmergencyWindowChanged { .. } => "EmergencyWindowChanged",
+            ChainEvent::ContractUpgraded { .. } => "ContractUpgraded",
+            ChainEvent::DelegateSet { .. } => "DelegateSet",
+            ChainEvent::DelegateRemoved { .. } => "DelegateRemoved",
+            ChainEvent::EmergencyAccessOpened { .. } => "EmergencyAccessOpened",
+            ChainEvent::EmergencyAccessEnded { .. } => "EmergencyAccessEnded",
+            ChainEvent::AccessRecorded { .. } => "AccessRecorded",
+            ChainEvent::AccessDenied { .. } => "AccessDenied",
+            ChainEvent::RecordAmended { .. } => "RecordAmended",
+            ChainEvent::BatchAnchored { .. } => "BatchAnchored",
+            ChainEvent::ClaimAttested { .. } => "ClaimAttested",
+            ChainEvent::DuplicateClaimUse { .. } => "DuplicateClaimUse",
         }
     }
 }

@@ -260,3 +260,87 @@ async fn a_postgres_url_is_refused_with_a_clear_message() {
         "{err}"
     );
 }
+
+#[tokio::test]
+async fn suspension_and_reinstatement_update_the_organization() {
+    let f = sqlite().await;
+    let registered = ChainEvent::OrgRegistered {
+        org: PROVIDER,
+        role: "Provider",
+        flags: 0,
+    };
+    f.store
+        .apply_block(&block(1, vec![registered]))
+        .await
+        .expect("apply");
+    f.store
+        .apply_block(&block(2, vec![ChainEvent::OrgSuspended { org: PROVIDER }]))
+        .await
+        .expect("apply");
+    let org = f
+        .store
+        .organization(&PROVIDER)
+        .await
+        .expect("read")
+        .expect("registered");
+    assert!(!org.active);
+    f.store
+        .apply_block(&block(3, vec![ChainEvent::OrgReinstated { org: PROVIDER }]))
+        .await
+        .expect("apply");
+    let org = f
+        .store
+        .organization(&PROVIDER)
+        .await
+        .expect("read")
+        .expect("registered");
+    assert!(org.active);
+}
+
+#[tokio::test]
+async fn an_amendment_adds_a_version_and_supersedes_the_previous_one() {
+    let f = sqlite().await;
+    let (record, v1, v2) = (Hash32([0xaa; 32]), Hash32([0xc1; 32]), Hash32([0xc2; 32]));
+    let anchored = ChainEvent::RecordAnchored {
+        patient: PATIENT,
+        record_id: record,
+        commitment: v1,
+        custodian: PROVIDER,
+        category: "Imaging",
+        version: 1,
+    };
+    let amended = ChainEvent::RecordAmended {
+        patient: PATIENT,
+        record_id: record,
+        commitment: v2,
+        previous: v1,
+        version: 2,
+        reason: "Correction",
+    };
+    f.store
+        .apply_block(&block(1, vec![anchored]))
+        .await
+        .expect("apply");
+    f.store
+        .apply_block(&block(2, vec![amended]))
+        .await
+        .expect("apply");
+    let old = f
+        .store
+        .record_version(&v1)
+        .await
+        .expect("read")
+        .expect("v1");
+    assert_eq!(old.superseded_by, Some(v2));
+    let new = f
+        .store
+        .record_version(&v2)
+        .await
+        .expect("read")
+        .expect("v2");
+    assert_eq!(
+        (new.version, new.category.as_str(), new.block_number),
+        (2, "Imaging", 2)
+    );
+    assert_eq!(new.superseded_by, None);
+}
