@@ -1,5 +1,6 @@
 //! A throwaway `substrate-contracts-node` for development and tests: started on free
-//! loopback ports with a temporary database, stopped when dropped.
+//! loopback ports with its database in a temporary folder, stopped (and the folder removed)
+//! when dropped.
 
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
@@ -26,13 +27,13 @@ pub enum NodeError {
     NotFound,
     #[error("cannot start {binary}: {reason}")]
     Spawn { binary: PathBuf, reason: String },
-    #[error("the node exited while starting ({status}); its log: {log}")]
-    Exited { status: String, log: PathBuf },
-    #[error("the node did not answer on {url} within {seconds} s; its log: {log}")]
+    #[error("the node exited while starting ({status}): {log_tail}")]
+    Exited { status: String, log_tail: String },
+    #[error("the node did not answer on {url} within {seconds} s: {log_tail}")]
     Timeout {
         url: String,
         seconds: u64,
-        log: PathBuf,
+        log_tail: String,
     },
 }
 
@@ -90,7 +91,7 @@ impl DevNode {
         let log_err = log_file.try_clone().map_err(|e| spawn_err(e.to_string()))?;
         let rpc_port = free_port().map_err(|e| spawn_err(e.to_string()))?;
         let child = Command::new(&binary)
-            .args(["--dev", "--tmp", "--finalize-delay-sec", "1"])
+            .args(["--dev", "--finalize-delay-sec", "1"])
             .args(["--rpc-port", &rpc_port.to_string()])
             .args(["--listen-addr", "/ip4/127.0.0.1/tcp/0"])
             .args(["--no-prometheus", "--no-mdns", "--no-telemetry"])
@@ -118,7 +119,7 @@ impl DevNode {
             if let Ok(Some(status)) = self.child.try_wait() {
                 return Err(NodeError::Exited {
                     status: status.to_string(),
-                    log: self.log.clone(),
+                    log_tail: self.log_tail(),
                 });
             }
             if Chain::connect(&self.url).await.is_ok() {
@@ -128,11 +129,24 @@ impl DevNode {
                 return Err(NodeError::Timeout {
                     url: self.url.clone(),
                     seconds: START_TIMEOUT.as_secs(),
-                    log: self.log.clone(),
+                    log_tail: self.log_tail(),
                 });
             }
             tokio::time::sleep(Duration::from_millis(250)).await;
         }
+    }
+
+    /// The last non-empty line of the node's log (the folder is gone once an error returns).
+    fn log_tail(&self) -> String {
+        std::fs::read_to_string(&self.log)
+            .ok()
+            .and_then(|text| {
+                text.lines()
+                    .rev()
+                    .find(|l| !l.trim().is_empty())
+                    .map(str::to_string)
+            })
+            .unwrap_or_else(|| "the node wrote no log".into())
     }
 
     /// The node's WebSocket RPC URL.
