@@ -1488,6 +1488,111 @@ pub mod consent_registry {
             assert_eq!(r.storage_version(), STORAGE_VERSION);
         }
 
+        // ---- the audit's holes: each test states the promise and fails on this code ----
+
+        #[ink::test]
+        fn hole3_break_glass_is_refused_while_a_window_is_open() {
+            let mut r = setup();
+            let a = default_accounts::<Env>();
+            set_caller::<Env>(a.bob);
+            r.break_glass(a.charlie, EmergencyReason::Other, Hash::default())
+                .expect("first window");
+            set_block_timestamp::<Env>(1_000);
+            assert!(
+                r.break_glass(a.charlie, EmergencyReason::Other, Hash::default())
+                    .is_err(),
+                "a second window while one is open extends access without end"
+            );
+        }
+
+        #[ink::test]
+        fn hole3_break_glass_is_refused_right_after_the_patient_ended_a_window() {
+            let mut r = setup();
+            let a = default_accounts::<Env>();
+            set_caller::<Env>(a.bob);
+            r.break_glass(a.charlie, EmergencyReason::Other, Hash::default())
+                .expect("open");
+            set_caller::<Env>(a.charlie);
+            r.end_emergency(a.bob).expect("the patient ends it");
+            set_caller::<Env>(a.bob);
+            set_block_timestamp::<Env>(60_000);
+            assert!(
+                r.break_glass(a.charlie, EmergencyReason::Other, Hash::default())
+                    .is_err(),
+                "the provider re-opens a window the patient just ended"
+            );
+        }
+
+        #[ink::test]
+        fn hole4_a_delegate_that_is_an_organization_cannot_grant_itself() {
+            let mut r = setup();
+            let a = default_accounts::<Env>();
+            set_caller::<Env>(a.alice);
+            r.register_org(a.django, Role::Researcher, 0)
+                .expect("the delegate is also an organization");
+            set_caller::<Env>(a.django);
+            let everything = Scope {
+                categories: ALL_CATEGORIES,
+                purposes: ALL_PURPOSES,
+                access: ALL_ACCESS,
+                valid_from: 0,
+                expires_at: None,
+            };
+            assert!(
+                r.grant_for(a.charlie, a.django, everything, Hash::default())
+                    .is_err(),
+                "a delegate grants itself everything, forever"
+            );
+        }
+
+        #[ink::test]
+        fn hole4_a_delegates_grant_ends_no_later_than_the_delegation() {
+            let mut r = setup();
+            let a = default_accounts::<Env>();
+            set_caller::<Env>(a.alice);
+            r.register_org(a.eve, Role::Insurer, 0).expect("register");
+            set_caller::<Env>(a.django);
+            let scope = Scope {
+                categories: DataCategory::Billing.bit(),
+                purposes: Purpose::Payment.bit(),
+                access: Access::Read.bit(),
+                valid_from: 0,
+                expires_at: None,
+            };
+            assert!(
+                r.grant_for(a.charlie, a.eve, scope, Hash::default())
+                    .is_err(),
+                "the delegation ends at 10_000 but the consent never does"
+            );
+        }
+
+        #[ink::test]
+        fn hole4_delegations_have_a_maximum_length() {
+            let mut r = setup();
+            let a = default_accounts::<Env>();
+            set_caller::<Env>(a.charlie);
+            assert!(
+                r.set_delegate(a.eve, u64::MAX).is_err(),
+                "a delegation that never ends is not 'always expiring'"
+            );
+        }
+
+        #[ink::test]
+        fn hole6_an_unregistered_account_cannot_write_the_access_log() {
+            let mut r = setup();
+            let a = default_accounts::<Env>();
+            set_caller::<Env>(a.frank);
+            let before = recorded_events().count();
+            let result = r.record_access(
+                a.charlie,
+                DataCategory::MentalHealth.bit(),
+                Purpose::Research,
+                Hash::default(),
+            );
+            assert!(result.is_err(), "a stranger logs under the patient's topic");
+            assert_eq!(recorded_events().count(), before);
+        }
+
         #[ink::test]
         fn record_access_flags_emergency_reads_and_refuses_bad_sets() {
             let mut r = setup();

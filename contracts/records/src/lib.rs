@@ -885,6 +885,114 @@ pub mod record_registry {
             );
         }
 
+        // ---- the audit's holes: each test states the promise and fails on this code ----
+
+        #[ink::test]
+        fn hole1_copying_a_pending_anchor_does_not_block_the_honest_call() {
+            let mut r = world();
+            let p = id("patient");
+            let (record, commitment) = (Hash::from([0x51; 32]), Hash::from([0x52; 32]));
+            // the stranger copies the provider's pending call, as their own upload
+            set_caller::<Env>(id("stranger"));
+            let _ = r.anchor(id("stranger"), record, commitment, LABS);
+            set_caller::<Env>(id("provider"));
+            assert_eq!(
+                r.anchor(p, record, commitment, LABS),
+                Ok(()),
+                "the honest anchor is blocked by a copy"
+            );
+            let info = r.verify(commitment).expect("anchored");
+            assert_eq!((info.patient, info.custodian), (p, id("provider")));
+        }
+
+        #[ink::test]
+        fn hole2_a_suspended_provider_cannot_amend() {
+            let mut r = world();
+            consent::register(id("provider"), Role::Provider, false);
+            set_caller::<Env>(id("provider"));
+            assert!(
+                r.amend(Hash::from(RECORD), Hash::from([0x53; 32]), AmendReason::Other)
+                    .is_err(),
+                "a suspended provider supersedes the version insurers rely on"
+            );
+        }
+
+        #[ink::test]
+        fn hole5_a_claim_on_documents_not_anchored_to_the_patient_is_refused() {
+            let mut r = world();
+            set_caller::<Env>(id("insurer"));
+            let unknown = ink::prelude::vec![Hash::from([0x54; 32])];
+            assert!(
+                r.attest_claim(Hash::from([0x55; 32]), id("stranger"), unknown)
+                    .is_err(),
+                "an insurer without consent attests for any patient"
+            );
+        }
+
+        #[ink::test]
+        fn hole5_nobody_can_pre_poison_another_patients_document() {
+            let mut r = world();
+            // an insurer attests a claim of another patient naming the patient's document
+            set_caller::<Env>(id("insurer"));
+            let _ = r.attest_claim(
+                Hash::from([0x56; 32]),
+                id("stranger"),
+                ink::prelude::vec![Hash::from(FIRST)],
+            );
+            // then the patient's honest first claim on it
+            let before = recorded_events().count();
+            r.attest_claim(
+                Hash::from([0x57; 32]),
+                id("patient"),
+                ink::prelude::vec![Hash::from(FIRST)],
+            )
+            .expect("honest claim");
+            let duplicates = recorded_events()
+                .skip(before)
+                .filter(|e| DuplicateClaimUse::decode(&mut &e.data[..]).is_ok())
+                .count();
+            assert_eq!(duplicates, 0, "a false fraud signal on an honest claim");
+        }
+
+        #[ink::test]
+        fn hole5_claim_references_are_per_insurer() {
+            let mut r = world();
+            consent::register(id("researcher"), Role::Insurer, true);
+            consent::grant(
+                id("patient"),
+                id("researcher"),
+                LABS,
+                Purpose::Payment,
+                Access::Read,
+            );
+            let claim = Hash::from([0x58; 32]);
+            set_caller::<Env>(id("researcher"));
+            let _ = r.attest_claim(claim, id("patient"), ink::prelude::vec![Hash::from(FIRST)]);
+            set_caller::<Env>(id("insurer"));
+            assert_eq!(
+                r.attest_claim(claim, id("patient"), ink::prelude::vec![Hash::from(FIRST)]),
+                Ok(true),
+                "another insurer squats the claim reference"
+            );
+        }
+
+        #[ink::test]
+        fn hole7_the_anchor_event_does_not_reveal_the_category() {
+            let p = id("patient");
+            let (record, commitment) = (Hash::from([0x59; 32]), Hash::from([0x5a; 32]));
+            let mut emitted = Vec::new();
+            for category in [DataCategory::LabResults, DataCategory::SubstanceUse] {
+                let mut r = world();
+                set_caller::<Env>(p);
+                r.anchor(p, record, commitment, category).expect("own upload");
+                emitted.push(recorded_events().last().expect("event").data);
+            }
+            assert_eq!(
+                emitted[0], emitted[1],
+                "the public event tells a SubstanceUse record from a LabResults one"
+            );
+        }
+
         #[ink::test]
         fn an_unreachable_consent_registry_fails_the_call() {
             let mut r = world();
