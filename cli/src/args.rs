@@ -170,7 +170,13 @@ pub enum ConsentCommand {
         /// End of validity: RFC 3339 time (default: none).
         #[arg(long)]
         expires_at: Option<String>,
-        /// 0x-hex blake2b-256 of the signed consent document.
+        /// The signed consent document: its salted commitment (a fresh salt, see
+        /// medledger-proofs) becomes the terms hash, and FILE.terms.json keeps the salt to
+        /// prove it later.
+        #[arg(long, value_name = "FILE", conflicts_with = "terms_hash")]
+        terms: Option<PathBuf>,
+        /// A salted terms commitment computed elsewhere (0x-hex); never a plain hash of a
+        /// standard form, which would tell which form was signed.
         #[arg(long)]
         terms_hash: Option<String>,
     },

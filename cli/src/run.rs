@@ -1,7 +1,8 @@
 use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use anyhow::{Context, Result, anyhow, bail};
+use anyhow::{Context, Result, anyhow};
 use medledger_client::{AccountId32, CallOutcome, Chain, consent, signer_from_suri};
 use medledger_deploy::Deployment;
 use medledger_events::{ConsentGranted, ConsentRevoked, FLAG_EMERGENCY};
@@ -80,33 +81,55 @@ async fn consent_command(cmd: ConsentCommand) -> Result<()> {
             scope,
             valid_from,
             expires_at,
+            terms,
             terms_hash,
         } => {
-            let args = consent::GrantArgs {
-                grantee: account_id(&grantee, "--grantee")?,
-                categories: names::categories(&scope.categories)?,
-                purposes: names::purposes(&scope.purposes)?,
-                access: names::accesses(&scope.access)?,
-                valid_from: match valid_from {
-                    Some(t) => millis(&t, "--valid-from")?,
-                    None => now_millis(),
-                },
-                expires_at: expires_at.map(|t| millis(&t, "--expires-at")).transpose()?,
-                terms_hash: match terms_hash {
-                    Some(h) => hash32(&h, "--terms-hash")?,
-                    None => [0; 32],
-                },
+            let grantee = account_id(&grantee, "--grantee")?;
+            let categories = names::categories(&scope.categories)?;
+            let purposes = names::purposes(&scope.purposes)?;
+            let access = names::accesses(&scope.access)?;
+            let valid_from = match valid_from {
+                Some(t) => millis(&t, "--valid-from")?,
+                None => now_millis(),
             };
+            let expires_at = expires_at.map(|t| millis(&t, "--expires-at")).transpose()?;
+            let terms_hash = terms_hash.map(|h| hash32(&h, "--terms-hash")).transpose()?;
             let signer = signer_from_suri(&signer.suri)?;
             let (chain, consent_addr) = consent_registry(&chain).await?;
+            // The salt is written before the grant is sent, so that it can never be lost,
+            // and removed again when the grant fails.
+            let (terms_hash, terms_receipt) = match terms {
+                Some(file) => {
+                    let (hash, receipt) = salted_terms(&file)?;
+                    (Some(hash), Some(receipt))
+                }
+                None => (terms_hash, None),
+            };
+            let args = consent::GrantArgs {
+                grantee,
+                categories,
+                purposes,
+                access,
+                valid_from,
+                expires_at,
+                terms_hash: terms_hash.unwrap_or([0; 32]),
+            };
             let outcome = chain
                 .submit(
                     &signer,
                     &consent_addr,
                     &consent::grant(&consent_addr, &args),
                 )
-                .await
-                .context("granting the consent")?;
+                .await;
+            if outcome.is_err()
+                && let Some(receipt) = &terms_receipt
+            {
+                let _ = std::fs::remove_file(receipt);
+            }
+            let outcome = outcome.context("granting the consent")?;
+            if let Some(receipt) = &terms_receipt {
+                println!("terms salt kept in {}", receipt.display());
+            }
             let granted: ConsentGranted = event_of(&outcome)?;
             println!(
                 "granted consent v{} to {} in block #{}",
@@ -232,6 +255,36 @@ fn account_id(s: &str, flag: &str) -> Result<AccountId32> {
         .map_err(|_| anyhow!("{flag} {s:?} is not an SS58 address"))
 }
 
+/// The salted commitment of the consent document at `file`, and `FILE.terms.json` (which
+/// must not exist yet) where its salt is kept.
+fn salted_terms(file: &Path) -> Result<([u8; 32], PathBuf)> {
+    let document = std::fs::read(file)
+        .map_err(|e| anyhow!("--terms {}: cannot read it: {e}", file.display()))?;
+    let salt = medledger_proofs::random_salt();
+    let commitment = medledger_proofs::terms_commitment(&salt, &document);
+    let mut receipt = file.as_os_str().to_owned();
+    receipt.push(".terms.json");
+    let receipt = PathBuf::from(receipt);
+    let json = serde_json::json!({
+        "document": file.file_name().map(|n| n.to_string_lossy().to_string()),
+        "salt": format!("0x{}", hex::encode(salt)),
+        "terms_hash": format!("0x{}", hex::encode(commitment)),
+    });
+    let mut out = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&receipt)
+        .map_err(|e| {
+            anyhow!(
+                "cannot write {}: {e} (it must not exist yet)",
+                receipt.display()
+            )
+        })?;
+    std::io::Write::write_all(&mut out, format!("{json:#}\n").as_bytes())
+        .map_err(|e| anyhow!("cannot write {}: {e}", receipt.display()))?;
+    Ok((commitment, receipt))
+}
+
 fn hash32(s: &str, flag: &str) -> Result<[u8; 32]> {
     s.strip_prefix("0x")
         .and_then(|h| hex::decode(h).ok())
@@ -252,15 +305,14 @@ fn millis(s: &str, flag: &str) -> Result<u64> {
 
 /// The first event of type `E` a call emitted.
 fn event_of<E: ink::env::Event + scale::Decode>(outcome: &CallOutcome) -> Result<E> {
-    let Some(emitted) = outcome
+    outcome
         .events
         .iter()
-        .find(|e| e.topics.first() == E::SIGNATURE_TOPIC.as_ref())
-    else {
-        bail!(
-            "the call succeeded but emitted no {} event",
-            std::any::type_name::<E>()
-        );
-    };
-    E::decode(&mut &emitted.data[..]).context("decoding the emitted event")
+        .find_map(|e| e.decode_as::<E>())
+        .ok_or_else(|| {
+            anyhow!(
+                "the call succeeded but emitted no {} event",
+                std::any::type_name::<E>()
+            )
+        })
 }

@@ -304,6 +304,8 @@ fn dev_serves_graphql_and_consents_granted_with_the_cli_show_up() {
     assert_eq!(url, format!("http://{listen}/graphql"));
 
     let dave = "5DAAnrj7VHTznn2AWBemMuyBwZWs6FNFjdyVXUeYum3PTXFy";
+    let terms = "I let Bob's clinic read my lab results and imaging for my treatment.";
+    std::fs::write(dir.path().join("terms.txt"), terms).expect("write the consent document");
     let out = medledger(
         &[
             "consent",
@@ -318,6 +320,8 @@ fn dev_serves_graphql_and_consents_granted_with_the_cli_show_up() {
             "treatment",
             "--access",
             "read",
+            "--terms",
+            "terms.txt",
         ],
         dir.path(),
     );
@@ -327,14 +331,32 @@ fn dev_serves_graphql_and_consents_granted_with_the_cli_show_up() {
         String::from_utf8_lossy(&out.stderr)
     );
     assert!(String::from_utf8_lossy(&out.stdout).contains("granted consent v1"));
+    // the terms hash is the document's salted commitment; the salt stays with the patient
+    let receipt: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(dir.path().join("terms.txt.terms.json")).expect("the terms receipt"),
+    )
+    .expect("receipt json");
+    let salt: [u8; 32] = receipt["salt"]
+        .as_str()
+        .and_then(|s| s.strip_prefix("0x"))
+        .and_then(|h| hex::decode(h).ok())
+        .and_then(|b| b.try_into().ok())
+        .expect("a 32-byte salt");
+    let expected = format!(
+        "0x{}",
+        hex::encode(medledger_proofs::terms_commitment(&salt, terms.as_bytes()))
+    );
+    assert_eq!(receipt["terms_hash"], expected);
 
-    let query = format!(r#"{{ consents(patient: "{dave}") {{ grantee categories status }} }}"#);
+    let query =
+        format!(r#"{{ consents(patient: "{dave}") {{ grantee categories status termsHash }} }}"#);
     let v = wait_for_status(&url, &query, "ACTIVE");
     assert_eq!(v["data"]["consents"][0]["grantee"], BOB);
     assert_eq!(
         v["data"]["consents"][0]["categories"],
         serde_json::json!(["LabResults", "Imaging"])
     );
+    assert_eq!(v["data"]["consents"][0]["termsHash"], expected);
 
     let out = medledger(
         &[

@@ -81,6 +81,18 @@ pub struct EmittedEvent {
     pub data: Vec<u8>,
 }
 
+impl EmittedEvent {
+    /// The event decoded as `E`, when its signature topic is `E`'s and its data decodes
+    /// entirely.
+    pub fn decode_as<E: ink::env::Event + Decode>(&self) -> Option<E> {
+        if self.topics.first() != E::SIGNATURE_TOPIC.as_ref() {
+            return None;
+        }
+        let mut data = &self.data[..];
+        E::decode(&mut data).ok().filter(|_| data.is_empty())
+    }
+}
+
 /// A call that made it into a finalized block.
 #[derive(Debug, Clone)]
 pub struct CallOutcome {
@@ -153,6 +165,12 @@ struct InstantiateReturnDto {
 #[derive(EncodeAsType)]
 enum CodeDto {
     Upload(Vec<u8>),
+}
+
+/// pallet-contracts' `Determinism`: uploaded code must be deterministic.
+#[derive(EncodeAsType)]
+enum DeterminismDto {
+    Enforced,
 }
 
 /// A connection to a node of a chain with pallet-contracts.
@@ -312,6 +330,22 @@ impl Chain {
             code_hash,
             block_number: outcome.block_number,
         })
+    }
+
+    /// Uploads `wasm` (nothing happens when the chain has it already) and returns its code
+    /// hash, e.g. for an upgrade.
+    ///
+    /// # Errors
+    /// [`CallError`] when the chain refuses the upload (invalid code, funds for the deposit).
+    pub async fn upload_code(&self, signer: &Keypair, wasm: Vec<u8>) -> Result<H256, CallError> {
+        let code_hash = H256(subxt_hash(&wasm));
+        let tx = subxt::dynamic::tx(
+            "Contracts",
+            "upload_code",
+            (wasm, Option::<u128>::None, DeterminismDto::Enforced),
+        );
+        self.sign_and_finalize(&tx, signer).await?;
+        Ok(code_hash)
     }
 
     async fn dry_run_call(

@@ -3,10 +3,12 @@
 use ink::codegen::TraitCallBuilder;
 use ink::env::call::FromAccountId;
 use ink::primitives::Hash;
-use medledger_consent::consent_registry::{Consent, ConsentRegistryRef, Error, Org, Scope};
+use medledger_consent::consent_registry::{
+    Consent, ConsentRegistryRef, Emergency, Error, Org, Scope, Standing,
+};
 use medledger_events::{
-    Access, AccessSet, CategorySet, DataCategory, EmergencyReason, Purpose, PurposeSet, Role,
-    Timestamp,
+    Access, AccessSet, CategorySet, DataCategory, EmergencyReason, Policy, Purpose, PurposeSet,
+    Role, Timestamp,
 };
 use subxt::utils::AccountId32;
 
@@ -122,14 +124,14 @@ pub fn accept_registrar(address: &AccountId32) -> Unit {
     Message::from_builder(registry(address).call_mut().accept_registrar())
 }
 
-/// `set_emergency_window(window_ms)`.
-pub fn set_emergency_window(address: &AccountId32, window_ms: Timestamp) -> Unit {
-    Message::from_builder(registry(address).call_mut().set_emergency_window(window_ms))
+/// `set_policy(policy)`.
+pub fn set_policy(address: &AccountId32, policy: Policy) -> Unit {
+    Message::from_builder(registry(address).call_mut().set_policy(policy))
 }
 
-/// `upgrade(code_hash)`.
+/// `upgrade(code_hash)`: the new code migrates the storage in the same call.
 pub fn upgrade(address: &AccountId32, code_hash: [u8; 32]) -> Unit {
-    Message::from_builder(registry(address).call_mut().upgrade(Hash::from(code_hash)))
+    Message::from_builder(registry(address).call().upgrade(Hash::from(code_hash)))
 }
 
 /// `grant_for(patient, grantee, scope, terms_hash)`, by a delegate.
@@ -208,20 +210,68 @@ pub fn end_emergency_for(
     )
 }
 
-/// `record_access(patient, categories, purpose, record_id)`: `Ok(true)` when allowed.
-pub fn record_access(
+/// `set_emergency_block(provider, blocked)`, by the patient.
+pub fn set_emergency_block(address: &AccountId32, provider: &AccountId32, blocked: bool) -> Unit {
+    Message::from_builder(
+        registry(address)
+            .call_mut()
+            .set_emergency_block(to_ink(provider), blocked),
+    )
+}
+
+/// `set_emergency_block_for(patient, provider, blocked)`, by a delegate.
+pub fn set_emergency_block_for(
     address: &AccountId32,
     patient: &AccountId32,
-    categories: CategorySet,
-    purpose: Purpose,
-    record_id: [u8; 32],
-) -> Message<Result<bool, Error>> {
-    Message::from_builder(registry(address).call_mut().record_access(
+    provider: &AccountId32,
+    blocked: bool,
+) -> Unit {
+    Message::from_builder(registry(address).call_mut().set_emergency_block_for(
         to_ink(patient),
-        categories,
-        purpose,
-        Hash::from(record_id),
+        to_ink(provider),
+        blocked,
     ))
+}
+
+/// `consents_to(patient, grantee, role, purpose, access)`.
+pub fn consents_to(
+    address: &AccountId32,
+    patient: &AccountId32,
+    grantee: &AccountId32,
+    role: Role,
+    purpose: Purpose,
+    access: Access,
+) -> Message<Standing> {
+    Message::from_builder(registry(address).call().consents_to(
+        to_ink(patient),
+        to_ink(grantee),
+        role,
+        purpose,
+        access,
+    ))
+}
+
+/// `emergency(patient, provider)`.
+pub fn emergency(
+    address: &AccountId32,
+    patient: &AccountId32,
+    provider: &AccountId32,
+) -> Message<Option<Emergency>> {
+    Message::from_builder(
+        registry(address)
+            .call()
+            .emergency(to_ink(patient), to_ink(provider)),
+    )
+}
+
+/// `policy()`.
+pub fn policy(address: &AccountId32) -> Message<Policy> {
+    Message::from_builder(registry(address).call().policy())
+}
+
+/// `registrar()`.
+pub fn registrar(address: &AccountId32) -> Message<ink::primitives::AccountId> {
+    Message::from_builder(registry(address).call().registrar())
 }
 
 /// `storage_version()`.

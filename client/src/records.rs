@@ -3,8 +3,10 @@
 use ink::codegen::TraitCallBuilder;
 use ink::env::call::FromAccountId;
 use ink::primitives::Hash;
-use medledger_events::{AmendReason, AnchorInfo, BatchInfo, DataCategory};
-use medledger_records::record_registry::{ClaimInfo, Error, RecordRegistryRef};
+use medledger_events::{AmendReason, AnchorInfo, AnchorKey, BatchInfo, CategorySet, Purpose};
+use medledger_records::record_registry::{
+    ClaimInfo, ClaimKey, Error, Record, RecordOpening, RecordRegistryRef,
+};
 use subxt::utils::AccountId32;
 
 use crate::chain::Message;
@@ -14,83 +16,177 @@ fn registry(address: &AccountId32) -> RecordRegistryRef {
     FromAccountId::from_account_id(to_ink(address))
 }
 
-/// `anchor(patient, record_id, commitment, category)`.
+/// A message of the RecordRegistry at `address` returning `Result<(), Error>`.
+type Unit = Message<Result<(), Error>>;
+
+/// `anchor(patient, record_id, commitment, category_commitment)`: the caller becomes the
+/// record's custodian.
 pub fn anchor(
     address: &AccountId32,
     patient: &AccountId32,
     record_id: [u8; 32],
     commitment: [u8; 32],
-    category: DataCategory,
-) -> Message<Result<(), Error>> {
-    let mut r = registry(address);
-    Message::from_builder(r.call_mut().anchor(
+    category_commitment: [u8; 32],
+) -> Unit {
+    Message::from_builder(registry(address).call_mut().anchor(
         to_ink(patient),
         Hash::from(record_id),
         Hash::from(commitment),
-        category,
+        Hash::from(category_commitment),
     ))
 }
 
-/// `verify(commitment)`.
-pub fn verify(address: &AccountId32, commitment: [u8; 32]) -> Message<Option<AnchorInfo>> {
-    let r = registry(address);
-    Message::from_builder(r.call().verify(Hash::from(commitment)))
-}
-
-/// `consent_registry()`: the ConsentRegistry this registry asks.
-pub fn consent_registry(address: &AccountId32) -> Message<ink::primitives::AccountId> {
-    let r = registry(address);
-    Message::from_builder(r.call().consent_registry())
-}
-
-/// `amend(record_id, commitment, reason)`.
+/// `amend(record_id, commitment, reason)`, by the record's custodian.
 pub fn amend(
     address: &AccountId32,
     record_id: [u8; 32],
     commitment: [u8; 32],
     reason: AmendReason,
-) -> Message<Result<(), Error>> {
-    let mut r = registry(address);
-    Message::from_builder(
-        r.call_mut()
-            .amend(Hash::from(record_id), Hash::from(commitment), reason),
-    )
+) -> Unit {
+    Message::from_builder(registry(address).call_mut().amend(
+        Hash::from(record_id),
+        Hash::from(commitment),
+        reason,
+    ))
 }
 
 /// `anchor_batch(root, leaf_count)`.
-pub fn anchor_batch(
-    address: &AccountId32,
-    root: [u8; 32],
-    leaf_count: u32,
-) -> Message<Result<(), Error>> {
-    let mut r = registry(address);
-    Message::from_builder(r.call_mut().anchor_batch(Hash::from(root), leaf_count))
+pub fn anchor_batch(address: &AccountId32, root: [u8; 32], leaf_count: u32) -> Unit {
+    Message::from_builder(
+        registry(address)
+            .call_mut()
+            .anchor_batch(Hash::from(root), leaf_count),
+    )
 }
 
-/// `attest_claim(claim_ref, patient, commitments)`: `Ok(true)` when all are current.
+/// `attest_claim(claim_ref, patient, documents)`, each document as (custodian, commitment):
+/// `Ok(true)` when none is superseded.
 pub fn attest_claim(
     address: &AccountId32,
     claim_ref: [u8; 32],
     patient: &AccountId32,
-    commitments: &[[u8; 32]],
+    documents: &[(AccountId32, [u8; 32])],
 ) -> Message<Result<bool, Error>> {
-    let mut r = registry(address);
-    let commitments = commitments.iter().copied().map(Hash::from).collect();
-    Message::from_builder(r.call_mut().attest_claim(
+    let documents = documents
+        .iter()
+        .map(|(custodian, commitment)| AnchorKey {
+            custodian: to_ink(custodian),
+            commitment: Hash::from(*commitment),
+        })
+        .collect();
+    Message::from_builder(registry(address).call_mut().attest_claim(
         Hash::from(claim_ref),
         to_ink(patient),
-        commitments,
+        documents,
     ))
 }
 
-/// `verify_batch(root)`.
-pub fn verify_batch(address: &AccountId32, root: [u8; 32]) -> Message<Option<BatchInfo>> {
-    let r = registry(address);
-    Message::from_builder(r.call().verify_batch(Hash::from(root)))
+/// A record named in the access log: its custodian, id and category salt.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NamedRecord {
+    pub custodian: AccountId32,
+    pub record_id: [u8; 32],
+    pub category_salt: [u8; 32],
 }
 
-/// `claim(claim_ref)`.
-pub fn claim(address: &AccountId32, claim_ref: [u8; 32]) -> Message<Option<ClaimInfo>> {
-    let r = registry(address);
-    Message::from_builder(r.call().claim(Hash::from(claim_ref)))
+/// `record_access(patient, categories, purpose, record)`: `Ok(true)` when allowed.
+pub fn record_access(
+    address: &AccountId32,
+    patient: &AccountId32,
+    categories: CategorySet,
+    purpose: Purpose,
+    record: Option<&NamedRecord>,
+) -> Message<Result<bool, Error>> {
+    let record = record.map(|r| RecordOpening {
+        custodian: to_ink(&r.custodian),
+        record_id: Hash::from(r.record_id),
+        category_salt: Hash::from(r.category_salt),
+    });
+    Message::from_builder(registry(address).call_mut().record_access(
+        to_ink(patient),
+        categories,
+        purpose,
+        record,
+    ))
+}
+
+/// `upgrade(code_hash)`, by the ConsentRegistry's registrar: the new code migrates the
+/// storage in the same call.
+pub fn upgrade(address: &AccountId32, code_hash: [u8; 32]) -> Unit {
+    Message::from_builder(registry(address).call().upgrade(Hash::from(code_hash)))
+}
+
+/// `verify(custodian, commitment)`.
+pub fn verify(
+    address: &AccountId32,
+    custodian: &AccountId32,
+    commitment: [u8; 32],
+) -> Message<Option<AnchorInfo>> {
+    Message::from_builder(
+        registry(address)
+            .call()
+            .verify(to_ink(custodian), Hash::from(commitment)),
+    )
+}
+
+/// `verify_batch(org, root)`.
+pub fn verify_batch(
+    address: &AccountId32,
+    org: &AccountId32,
+    root: [u8; 32],
+) -> Message<Option<BatchInfo>> {
+    Message::from_builder(
+        registry(address)
+            .call()
+            .verify_batch(to_ink(org), Hash::from(root)),
+    )
+}
+
+/// `record(custodian, record_id)`.
+pub fn record(
+    address: &AccountId32,
+    custodian: &AccountId32,
+    record_id: [u8; 32],
+) -> Message<Option<Record>> {
+    Message::from_builder(
+        registry(address)
+            .call()
+            .record(to_ink(custodian), Hash::from(record_id)),
+    )
+}
+
+/// `claim(insurer, claim_ref)`.
+pub fn claim(
+    address: &AccountId32,
+    insurer: &AccountId32,
+    claim_ref: [u8; 32],
+) -> Message<Option<ClaimInfo>> {
+    Message::from_builder(
+        registry(address)
+            .call()
+            .claim(to_ink(insurer), Hash::from(claim_ref)),
+    )
+}
+
+/// `first_claim_use(patient, commitment)`.
+pub fn first_claim_use(
+    address: &AccountId32,
+    patient: &AccountId32,
+    commitment: [u8; 32],
+) -> Message<Option<ClaimKey>> {
+    Message::from_builder(
+        registry(address)
+            .call()
+            .first_claim_use(to_ink(patient), Hash::from(commitment)),
+    )
+}
+
+/// `consent_registry()`: the ConsentRegistry this registry asks.
+pub fn consent_registry(address: &AccountId32) -> Message<ink::primitives::AccountId> {
+    Message::from_builder(registry(address).call().consent_registry())
+}
+
+/// `storage_version()`.
+pub fn storage_version(address: &AccountId32) -> Message<u32> {
+    Message::from_builder(registry(address).call().storage_version())
 }

@@ -19,6 +19,9 @@ use serde::{Deserialize, Serialize};
 /// The file names of the two bundles `cargo xtask contracts` builds.
 pub const CONSENT_BUNDLE: &str = "medledger_consent.contract";
 pub const RECORDS_BUNDLE: &str = "medledger_records.contract";
+/// The folder (under the bundles' folder) of the test-only second builds (feature `test-v2`)
+/// that prove upgrades; never deployed.
+pub const TEST_V2_DIR: &str = "test-v2";
 
 /// Deploying failed.
 #[derive(Debug, thiserror::Error)]
@@ -36,6 +39,17 @@ pub enum DeployError {
     },
     #[error("the RecordRegistry is not wired to the ConsentRegistry: {0}")]
     Wiring(String),
+    #[error("uploading the new code failed: {source}")]
+    Upload {
+        #[source]
+        source: CallError,
+    },
+    #[error("upgrading the {contract} failed: {source}")]
+    Upgrade {
+        contract: &'static str,
+        #[source]
+        source: CallError,
+    },
     #[error("cannot {action} {path}: {reason}")]
     File {
         action: &'static str,
@@ -264,6 +278,75 @@ pub async fn deploy(
             code_hash: format!("0x{}", hex::encode(records.code_hash.0)),
         },
     })
+}
+
+/// One of the two contracts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Contract {
+    ConsentRegistry,
+    RecordRegistry,
+}
+
+impl Contract {
+    fn name(self) -> &'static str {
+        match self {
+            Contract::ConsentRegistry => "ConsentRegistry",
+            Contract::RecordRegistry => "RecordRegistry",
+        }
+    }
+}
+
+/// Uploads `bundle` and has the registrar switch `contract` to it: the new code migrates the
+/// storage in the same call, or nothing changes. Records the new code hash in `deployment`
+/// and returns what the contract reported.
+///
+/// # Errors
+/// [`DeployError::Upload`] or [`DeployError::Upgrade`] (the contract's own error by name,
+/// e.g. `NotRegistrar` or `UpgradeFailed`); [`DeployError::File`] for a malformed address in
+/// `deployment`.
+pub async fn upgrade(
+    chain: &Chain,
+    registrar: &Keypair,
+    deployment: &mut Deployment,
+    contract: Contract,
+    bundle: Bundle,
+) -> Result<medledger_events::ContractUpgraded, DeployError> {
+    let info = match contract {
+        Contract::ConsentRegistry => &mut deployment.consent_registry,
+        Contract::RecordRegistry => &mut deployment.record_registry,
+    };
+    let address = info.account().map_err(|reason| DeployError::File {
+        action: "use the deployment file",
+        path: PathBuf::new(),
+        reason,
+    })?;
+    let code_hash = chain
+        .upload_code(registrar, bundle.wasm)
+        .await
+        .map_err(|source| DeployError::Upload { source })?;
+    let upgrade_err = |source| DeployError::Upgrade {
+        contract: contract.name(),
+        source,
+    };
+    let outcome = match contract {
+        Contract::ConsentRegistry => {
+            let message = medledger_client::consent::upgrade(&address, code_hash.0);
+            chain.submit(registrar, &address, &message).await
+        }
+        Contract::RecordRegistry => {
+            let message = medledger_client::records::upgrade(&address, code_hash.0);
+            chain.submit(registrar, &address, &message).await
+        }
+    }
+    .map_err(upgrade_err)?;
+    let upgraded = outcome
+        .events
+        .iter()
+        .filter(|e| e.contract == address)
+        .find_map(|e| e.decode_as::<medledger_events::ContractUpgraded>())
+        .ok_or_else(|| upgrade_err(CallError::Decode("no ContractUpgraded event".into())))?;
+    info.code_hash = format!("0x{}", hex::encode(code_hash.0));
+    Ok(upgraded)
 }
 
 #[cfg(test)]

@@ -149,8 +149,10 @@ impl Anchor {
     async fn custodian(&self) -> AccountIdScalar {
         AccountIdScalar(self.0.custodian)
     }
-    async fn category(&self) -> &str {
-        &self.0.category
+    /// The record's salted category commitment: the category itself is never on chain;
+    /// the receipt holder opens it with the category salt.
+    async fn category_commitment(&self) -> HashScalar {
+        HashScalar(self.0.category_commitment)
     }
     async fn block_number(&self) -> u64 {
         self.0.block_number
@@ -200,17 +202,23 @@ impl QueryRoot {
         Ok(rows.into_iter().map(Consent).collect())
     }
 
-    /// Whether `commitment` was anchored, and where: null when it never was.
+    /// Where `commitment` was anchored: one anchor per custodian that anchored it (give
+    /// `custodian`, as a receipt names it, to ask for that one), empty when it never was.
     async fn verify_commitment(
         &self,
         ctx: &Context<'_>,
         commitment: HashScalar,
-    ) -> Result<Option<Anchor>> {
-        let row = store(ctx)
-            .record_version(&commitment.0)
+        custodian: Option<AccountIdScalar>,
+    ) -> Result<Vec<Anchor>> {
+        let rows = store(ctx)
+            .record_versions(&commitment.0)
             .await
             .map_err(internal)?;
-        Ok(row.map(Anchor))
+        Ok(rows
+            .into_iter()
+            .filter(|r| custodian.as_ref().is_none_or(|c| c.0 == r.custodian))
+            .map(Anchor)
+            .collect())
     }
 
     /// The organization registered under `account`, if any.

@@ -40,10 +40,10 @@ async fn seeded() -> Seeded {
         },
         ChainEvent::RecordAnchored {
             patient: PATIENT,
-            record_id: Hash32([0xaa; 32]),
-            commitment: Hash32([0xcc; 32]),
             custodian: PROVIDER,
-            category: "LabResults",
+            commitment: Hash32([0xcc; 32]),
+            record_id: Hash32([0xaa; 32]),
+            category_commitment: Hash32([0xdd; 32]),
             version: 1,
         },
     ];
@@ -126,7 +126,8 @@ async fn verify_commitment_finds_anchors_and_says_null_otherwise() {
         &s.store,
         &format!(
             r#"{{ hit: verifyCommitment(commitment: "{anchored}") {{ recordId version custodian
-                blockNumber category }}
+                blockNumber categoryCommitment }}
+               byOther: verifyCommitment(commitment: "{anchored}", custodian: "{PATIENT}") {{ version }}
                miss: verifyCommitment(commitment: "0x{}") {{ version }} }}"#,
             "00".repeat(32)
         ),
@@ -134,12 +135,21 @@ async fn verify_commitment_finds_anchors_and_says_null_otherwise() {
     .await;
     assert_eq!(v["errors"], Value::Null, "{v}");
     assert_eq!(
-        v["data"]["hit"]["recordId"],
-        json!(format!("0x{}", "aa".repeat(32)))
+        v["data"]["hit"],
+        json!([{
+            "recordId": format!("0x{}", "aa".repeat(32)),
+            "version": 1,
+            "custodian": PROVIDER.to_string(),
+            "blockNumber": 12,
+            "categoryCommitment": format!("0x{}", "dd".repeat(32)),
+        }])
     );
-    assert_eq!(v["data"]["hit"]["custodian"], json!(PROVIDER.to_string()));
-    assert_eq!(v["data"]["hit"]["blockNumber"], json!(12));
-    assert_eq!(v["data"]["miss"], Value::Null);
+    assert_eq!(
+        v["data"]["byOther"],
+        json!([]),
+        "not anchored by the patient"
+    );
+    assert_eq!(v["data"]["miss"], json!([]));
     let bad = run(
         &s.store,
         r#"{ verifyCommitment(commitment: "0x12") { version } }"#,

@@ -1,12 +1,14 @@
 use ink::env::Event;
 use medledger_events::{
     AccessDenied, AccessRecorded, AmendReason, BatchAnchored, ClaimAttested, ConsentGranted,
-    ConsentRevoked, ContractUpgraded, DataCategory, DelegateRemoved, DelegateSet,
-    DuplicateClaimUse, EmergencyAccessEnded, EmergencyAccessOpened, EmergencyReason,
-    EmergencyWindowChanged, OrgRegistered, OrgReinstated, OrgSuspended, Purpose, RecordAmended,
-    RecordAnchored, RegistrarChanged, RegistrarProposed, Role,
+    ConsentRevoked, ContractUpgraded, DelegateRemoved, DelegateSet, DuplicateClaimUse,
+    EmergencyAccessEnded, EmergencyAccessOpened, EmergencyBlockChanged, EmergencyReason,
+    OrgRegistered, OrgReinstated, OrgSuspended, PolicyChanged, Purpose, RecordAmended,
+    RecordAnchored, RecordKey, RegistrarChanged, RegistrarProposed, Role,
 };
-use medledger_store::{AccountId, CATEGORY_NAMES, ChainEvent, Hash32, PURPOSE_NAMES, ROLE_NAMES};
+use medledger_store::{
+    AccountId, AnchorRef, ChainEvent, Hash32, PURPOSE_NAMES, ROLE_NAMES, RecordRef,
+};
 use scale::Decode;
 
 use crate::source::RawContractEvent;
@@ -33,12 +35,15 @@ fn role_name(role: Role) -> &'static str {
     ROLE_NAMES[role as usize]
 }
 
-fn category_name(category: DataCategory) -> &'static str {
-    CATEGORY_NAMES[category as usize]
-}
-
 fn purpose_name(purpose: Purpose) -> &'static str {
     PURPOSE_NAMES[purpose as usize]
+}
+
+fn record_ref(key: Option<RecordKey>) -> Option<RecordRef> {
+    key.map(|k| RecordRef {
+        custodian: account(&k.custodian),
+        record_id: hash(&k.record_id),
+    })
 }
 
 fn emergency_reason_name(reason: EmergencyReason) -> &'static str {
@@ -107,6 +112,26 @@ pub fn decode_event(raw: &RawContractEvent) -> Result<Option<ChainEvent>, Decode
             role: role_name(e.role),
             flags: e.flags,
         },
+        OrgSuspended => |e| ChainEvent::OrgSuspended { org: account(&e.org) },
+        OrgReinstated => |e| ChainEvent::OrgReinstated { org: account(&e.org) },
+        RegistrarProposed => |e| ChainEvent::RegistrarProposed {
+            current: account(&e.current),
+            proposed: account(&e.proposed),
+        },
+        RegistrarChanged => |e| ChainEvent::RegistrarChanged {
+            previous: account(&e.previous),
+            registrar: account(&e.registrar),
+        },
+        PolicyChanged => |e| ChainEvent::PolicyChanged {
+            emergency_window_ms: e.policy.emergency_window_ms,
+            emergency_cooldown_ms: e.policy.emergency_cooldown_ms,
+            max_delegation_ms: e.policy.max_delegation_ms,
+        },
+        ContractUpgraded => |e| ChainEvent::ContractUpgraded {
+            code_hash: hash(&e.code_hash),
+            from_version: e.from_version,
+            storage_version: e.storage_version,
+        },
         ConsentGranted => |e| ChainEvent::ConsentGranted {
             patient: account(&e.patient),
             grantee: account(&e.grantee),
@@ -124,29 +149,6 @@ pub fn decode_event(raw: &RawContractEvent) -> Result<Option<ChainEvent>, Decode
             grantee: account(&e.grantee),
             version: e.version,
             by: account(&e.by),
-        },
-        RecordAnchored => |e| ChainEvent::RecordAnchored {
-            patient: account(&e.patient),
-            record_id: hash(&e.record_id),
-            commitment: hash(&e.commitment),
-            custodian: account(&e.custodian),
-            category: category_name(e.category),
-            version: e.version,
-        },
-        OrgSuspended => |e| ChainEvent::OrgSuspended { org: account(&e.org) },
-        OrgReinstated => |e| ChainEvent::OrgReinstated { org: account(&e.org) },
-        RegistrarProposed => |e| ChainEvent::RegistrarProposed {
-            current: account(&e.current),
-            proposed: account(&e.proposed),
-        },
-        RegistrarChanged => |e| ChainEvent::RegistrarChanged {
-            previous: account(&e.previous),
-            registrar: account(&e.registrar),
-        },
-        EmergencyWindowChanged => |e| ChainEvent::EmergencyWindowChanged { window_ms: e.window_ms },
-        ContractUpgraded => |e| ChainEvent::ContractUpgraded {
-            code_hash: hash(&e.code_hash),
-            storage_version: e.storage_version,
         },
         DelegateSet => |e| ChainEvent::DelegateSet {
             patient: account(&e.patient),
@@ -168,26 +170,28 @@ pub fn decode_event(raw: &RawContractEvent) -> Result<Option<ChainEvent>, Decode
             patient: account(&e.patient),
             provider: account(&e.provider),
             by: account(&e.by),
+            cooldown_until: e.cooldown_until,
         },
-        AccessRecorded => |e| ChainEvent::AccessRecorded {
+        EmergencyBlockChanged => |e| ChainEvent::EmergencyBlockChanged {
             patient: account(&e.patient),
-            accessor: account(&e.accessor),
-            record_id: hash(&e.record_id),
-            categories: e.categories,
-            purpose: purpose_name(e.purpose),
-            emergency: e.emergency,
+            provider: account(&e.provider),
+            blocked: e.blocked,
+            by: account(&e.by),
+            cooldown_until: e.cooldown_until,
         },
-        AccessDenied => |e| ChainEvent::AccessDenied {
+        RecordAnchored => |e| ChainEvent::RecordAnchored {
             patient: account(&e.patient),
-            accessor: account(&e.accessor),
+            custodian: account(&e.custodian),
+            commitment: hash(&e.commitment),
             record_id: hash(&e.record_id),
-            categories: e.categories,
-            purpose: purpose_name(e.purpose),
+            category_commitment: hash(&e.category_commitment),
+            version: e.version,
         },
         RecordAmended => |e| ChainEvent::RecordAmended {
             patient: account(&e.patient),
-            record_id: hash(&e.record_id),
+            custodian: account(&e.custodian),
             commitment: hash(&e.commitment),
+            record_id: hash(&e.record_id),
             previous: hash(&e.previous),
             version: e.version,
             reason: amend_reason_name(e.reason),
@@ -201,14 +205,38 @@ pub fn decode_event(raw: &RawContractEvent) -> Result<Option<ChainEvent>, Decode
             patient: account(&e.patient),
             insurer: account(&e.insurer),
             claim_ref: hash(&e.claim_ref),
-            documents: e.documents,
+            documents: e
+                .documents
+                .iter()
+                .map(|d| AnchorRef {
+                    custodian: account(&d.custodian),
+                    commitment: hash(&d.commitment),
+                })
+                .collect(),
             all_current: e.all_current,
         },
         DuplicateClaimUse => |e| ChainEvent::DuplicateClaimUse {
             patient: account(&e.patient),
+            insurer: account(&e.insurer),
             commitment: hash(&e.commitment),
             claim_ref: hash(&e.claim_ref),
+            first_insurer: account(&e.first_insurer),
             first_claim_ref: hash(&e.first_claim_ref),
+        },
+        AccessRecorded => |e| ChainEvent::AccessRecorded {
+            patient: account(&e.patient),
+            accessor: account(&e.accessor),
+            record: record_ref(e.record),
+            categories: e.categories,
+            purpose: purpose_name(e.purpose),
+            emergency: e.emergency,
+        },
+        AccessDenied => |e| ChainEvent::AccessDenied {
+            patient: account(&e.patient),
+            accessor: account(&e.accessor),
+            record: record_ref(e.record),
+            categories: e.categories,
+            purpose: purpose_name(e.purpose),
         },
     )
 }
@@ -217,6 +245,7 @@ pub fn decode_event(raw: &RawContractEvent) -> Result<Option<ChainEvent>, Decode
 mod tests {
     use super::*;
     use ink::primitives::{AccountId as InkAccount, Hash as InkHash};
+    use medledger_events::DataCategory;
     use scale::Encode;
 
     fn raw<E: Event + Encode>(event: &E) -> RawContractEvent {
@@ -278,16 +307,17 @@ mod tests {
         };
         let anchored = RecordAnchored {
             patient: InkAccount::from([1; 32]),
-            record_id: InkHash::from([8; 32]),
-            commitment: InkHash::from([9; 32]),
             custodian: InkAccount::from([2; 32]),
-            category: DataCategory::Imaging,
+            commitment: InkHash::from([9; 32]),
+            record_id: InkHash::from([8; 32]),
+            category_commitment: InkHash::from([6; 32]),
             version: 1,
         };
         let amended = RecordAmended {
             patient: InkAccount::from([1; 32]),
-            record_id: InkHash::from([8; 32]),
+            custodian: InkAccount::from([2; 32]),
             commitment: InkHash::from([10; 32]),
+            record_id: InkHash::from([8; 32]),
             previous: InkHash::from([9; 32]),
             version: 2,
             reason: AmendReason::Addendum,
@@ -301,9 +331,21 @@ mod tests {
         };
         let duplicate = DuplicateClaimUse {
             patient: InkAccount::from([1; 32]),
+            insurer: InkAccount::from([3; 32]),
             commitment: InkHash::from([9; 32]),
             claim_ref: InkHash::from([4; 32]),
+            first_insurer: InkAccount::from([2; 32]),
             first_claim_ref: InkHash::from([5; 32]),
+        };
+        let denied = AccessDenied {
+            patient: InkAccount::from([1; 32]),
+            accessor: InkAccount::from([3; 32]),
+            record: Some(RecordKey {
+                custodian: InkAccount::from([2; 32]),
+                record_id: InkHash::from([8; 32]),
+            }),
+            categories: DataCategory::MentalHealth.bit(),
+            purpose: Purpose::Treatment,
         };
         let kinds: Vec<_> = [
             raw(&org),
@@ -312,6 +354,7 @@ mod tests {
             raw(&amended),
             raw(&opened),
             raw(&duplicate),
+            raw(&denied),
         ]
         .iter()
         .map(|r| decode_event(r).expect("decodes").expect("known").kind())
@@ -324,7 +367,8 @@ mod tests {
                 "RecordAnchored",
                 "RecordAmended",
                 "EmergencyAccessOpened",
-                "DuplicateClaimUse"
+                "DuplicateClaimUse",
+                "AccessDenied"
             ]
         );
         match decode_event(&raw(&opened)) {
@@ -336,9 +380,26 @@ mod tests {
             other => panic!("unexpected {other:?}"),
         }
         match decode_event(&raw(&anchored)) {
-            Ok(Some(ChainEvent::RecordAnchored { category, .. })) => {
-                assert_eq!(category, "Imaging")
+            Ok(Some(ChainEvent::RecordAnchored {
+                custodian,
+                category_commitment,
+                ..
+            })) => {
+                assert_eq!(
+                    (custodian, category_commitment),
+                    (AccountId([2; 32]), Hash32([6; 32]))
+                )
             }
+            other => panic!("unexpected {other:?}"),
+        }
+        match decode_event(&raw(&denied)) {
+            Ok(Some(ChainEvent::AccessDenied { record, .. })) => assert_eq!(
+                record,
+                Some(RecordRef {
+                    custodian: AccountId([2; 32]),
+                    record_id: Hash32([8; 32])
+                })
+            ),
             other => panic!("unexpected {other:?}"),
         }
     }
@@ -366,7 +427,10 @@ mod tests {
     #[test]
     fn store_names_match_the_contract_enums() {
         for c in DataCategory::ALL {
-            assert_eq!(category_name(c), format!("{c:?}"));
+            assert_eq!(
+                medledger_store::CATEGORY_NAMES[c.index() as usize],
+                format!("{c:?}")
+            );
         }
         for r in Role::ALL {
             assert_eq!(role_name(r), format!("{r:?}"));

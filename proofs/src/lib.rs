@@ -2,7 +2,11 @@
 //!
 //! A commitment is `blake2b_256("medledger/record/v1" || salt || document)`. The 32-byte salt
 //! is random per record version and travels with the document, never to the chain: without
-//! it a commitment reveals nothing about the document, however short or guessable.
+//! it a commitment reveals nothing about the document, however short or guessable. A record's
+//! category is committed the same way ([`category_commitment`], with its own salt, so that
+//! opening the category never opens the document), and so is a consent's terms document
+//! ([`terms_commitment`]). `test-vectors/commitments.json` holds vectors any other
+//! implementation can check itself against.
 //!
 //! Many commitments can be anchored at once as the root of a Merkle tree with RFC 6962-style
 //! domain separation: leaf `blake2b_256(0x00 || c)`, node `blake2b_256(0x01 || left || right)`,
@@ -21,6 +25,10 @@ pub type Hash = [u8; 32];
 
 /// Domain tag of version 1 record commitments.
 pub const COMMITMENT_DOMAIN: &[u8] = b"medledger/record/v1";
+/// Domain tag of record category commitments; the RecordRegistry checks openings with it.
+pub const CATEGORY_DOMAIN: &[u8] = b"medledger/category/v1";
+/// Domain tag of consent terms commitments (a grant's `terms_hash`).
+pub const TERMS_DOMAIN: &[u8] = b"medledger/terms/v1";
 const LEAF_PREFIX: u8 = 0x00;
 const NODE_PREFIX: u8 = 0x01;
 
@@ -40,6 +48,20 @@ pub fn random_salt() -> [u8; 32] {
 /// The commitment of `document` under `salt`.
 pub fn commitment(salt: &[u8; 32], document: &[u8]) -> Hash {
     blake2b_256(&[COMMITMENT_DOMAIN, salt, document])
+}
+
+/// The category commitment of a record: `blake2b_256(CATEGORY_DOMAIN || category_salt ||
+/// [category_index])`, where the index is the category's bit position in the contracts'
+/// category sets (0 Demographics … 13 Billing). Without the salt it does not say which of
+/// the fourteen categories it is; the salt is random per record and not the document's.
+pub fn category_commitment(category_salt: &[u8; 32], category_index: u8) -> Hash {
+    blake2b_256(&[CATEGORY_DOMAIN, category_salt, &[category_index]])
+}
+
+/// The salted commitment of a consent document: what a grant's `terms_hash` should be, so
+/// that the chain does not reveal which of a few standard consent forms a patient signed.
+pub fn terms_commitment(salt: &[u8; 32], document: &[u8]) -> Hash {
+    blake2b_256(&[TERMS_DOMAIN, salt, document])
 }
 
 /// The hash of a leaf holding commitment `c`.
@@ -224,6 +246,57 @@ mod tests {
         assert_ne!(c, commitment(&salt, b"HbA1c 5.5%"));
         assert_ne!(c, commitment(&[2; 32], b"HbA1c 5.4%"));
         assert_ne!(random_salt(), random_salt());
+    }
+
+    #[derive(Deserialize)]
+    struct Vectors {
+        category_commitments: Vec<CategoryVector>,
+        terms_commitments: Vec<TermsVector>,
+    }
+
+    #[derive(Deserialize)]
+    struct CategoryVector {
+        #[serde(with = "hex32")]
+        category_salt: Hash,
+        index: u8,
+        #[serde(with = "hex32")]
+        commitment: Hash,
+    }
+
+    #[derive(Deserialize)]
+    struct TermsVector {
+        #[serde(with = "hex32")]
+        salt: Hash,
+        document_utf8: String,
+        #[serde(with = "hex32")]
+        commitment: Hash,
+    }
+
+    #[test]
+    fn the_checked_in_test_vectors_hold() {
+        let vectors: Vectors =
+            serde_json::from_str(include_str!("../test-vectors/commitments.json"))
+                .expect("test vectors parse");
+        assert!(!vectors.category_commitments.is_empty());
+        for v in &vectors.category_commitments {
+            assert_eq!(category_commitment(&v.category_salt, v.index), v.commitment);
+        }
+        for v in &vectors.terms_commitments {
+            assert_eq!(
+                terms_commitment(&v.salt, v.document_utf8.as_bytes()),
+                v.commitment
+            );
+        }
+    }
+
+    #[test]
+    fn domains_keep_the_three_kinds_of_commitment_apart() {
+        let salt = [5; 32];
+        assert_ne!(commitment(&salt, &[4]), category_commitment(&salt, 4));
+        assert_ne!(commitment(&salt, b"x"), terms_commitment(&salt, b"x"));
+        let all: std::collections::HashSet<_> =
+            (0..14).map(|i| category_commitment(&salt, i)).collect();
+        assert_eq!(all.len(), 14, "each category commits differently");
     }
 
     #[test]

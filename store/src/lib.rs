@@ -13,9 +13,9 @@ mod types;
 pub use error::StoreError;
 pub use sqlite::SqliteStore;
 pub use types::{
-    ACCESS_NAMES, AccountId, BlockChanges, CATEGORY_NAMES, ChainEvent, ConsentRow, Cursor, Hash32,
-    IndexedEvent, IndexerStatus, OrganizationRow, PURPOSE_NAMES, ParseError, ROLE_NAMES,
-    RecordVersionRow, names_of_bits,
+    ACCESS_NAMES, AccountId, AnchorRef, BlockChanges, CATEGORY_NAMES, ChainEvent, ConsentRow,
+    Cursor, Hash32, IndexedEvent, IndexerStatus, OrganizationRow, PURPOSE_NAMES, ParseError,
+    ROLE_NAMES, RecordRef, RecordVersionRow, names_of_bits,
 };
 
 use std::sync::Arc;
@@ -38,11 +38,12 @@ pub trait Store: Send + Sync + 'static {
     async fn consents_of_patient(&self, patient: &AccountId)
     -> Result<Vec<ConsentRow>, StoreError>;
 
-    /// The anchored record version with this commitment, if any.
-    async fn record_version(
+    /// Every anchor of this commitment, one per custodian that anchored it (anchors live in
+    /// their custodian's key space, so a copy never replaces the original), oldest first.
+    async fn record_versions(
         &self,
         commitment: &Hash32,
-    ) -> Result<Option<RecordVersionRow>, StoreError>;
+    ) -> Result<Vec<RecordVersionRow>, StoreError>;
 
     /// The organization registered under `account`, if any.
     async fn organization(

@@ -226,40 +226,37 @@ impl SqliteStore {
             }
             ChainEvent::RecordAnchored {
                 patient,
-                record_id,
-                commitment,
                 custodian,
-                category,
+                commitment,
+                record_id,
+                category_commitment,
                 version,
             } => {
                 sqlx::query(
-                    "INSERT INTO records (record_id, patient, custodian, category,
+                    "INSERT INTO records (custodian, record_id, patient, category_commitment,
                        latest_version, latest_commitment)
-                     VALUES (?, ?, ?, ?, ?, ?)
-                     ON CONFLICT (record_id) DO UPDATE SET
-                       custodian = excluded.custodian, latest_version = excluded.latest_version,
-                       latest_commitment = excluded.latest_commitment",
+                     VALUES (?, ?, ?, ?, ?, ?)",
                 )
+                .bind(custodian.to_string())
                 .bind(record_id.to_string())
                 .bind(patient.to_string())
-                .bind(custodian.to_string())
-                .bind(*category)
+                .bind(category_commitment.to_string())
                 .bind(*version)
                 .bind(commitment.to_string())
                 .execute(&mut **tx)
                 .await
-                .map_err(StoreError::db("upsert a record"))?;
+                .map_err(StoreError::db("insert a record"))?;
                 sqlx::query(
-                    "INSERT INTO record_versions (commitment, record_id, version, patient,
-                       custodian, category, block_number, anchored_at)
+                    "INSERT INTO record_versions (custodian, commitment, record_id, version,
+                       patient, category_commitment, block_number, anchored_at)
                      VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 )
+                .bind(custodian.to_string())
                 .bind(commitment.to_string())
                 .bind(record_id.to_string())
                 .bind(*version)
                 .bind(patient.to_string())
-                .bind(custodian.to_string())
-                .bind(*category)
+                .bind(category_commitment.to_string())
                 .bind(number)
                 .bind(at)
                 .execute(&mut **tx)
@@ -276,39 +273,47 @@ impl SqliteStore {
                     .map_err(StoreError::db("update an organization"))?;
             }
             ChainEvent::RecordAmended {
-                record_id,
+                custodian,
                 commitment,
+                record_id,
                 previous,
                 version,
                 ..
             } => {
+                let (custodian, record_id) = (custodian.to_string(), record_id.to_string());
                 sqlx::query(
-                    "INSERT INTO record_versions (commitment, record_id, version, patient,
-                       custodian, category, block_number, anchored_at)
-                     SELECT ?, record_id, ?, patient, custodian, category, ?, ?
-                     FROM records WHERE record_id = ?",
+                    "INSERT INTO record_versions (custodian, commitment, record_id, version,
+                       patient, category_commitment, block_number, anchored_at)
+                     SELECT custodian, ?, record_id, ?, patient, category_commitment, ?, ?
+                     FROM records WHERE custodian = ? AND record_id = ?",
                 )
                 .bind(commitment.to_string())
                 .bind(*version)
                 .bind(number)
                 .bind(at)
-                .bind(record_id.to_string())
+                .bind(&custodian)
+                .bind(&record_id)
                 .execute(&mut **tx)
                 .await
                 .map_err(StoreError::db("insert an amended version"))?;
-                sqlx::query("UPDATE record_versions SET superseded_by = ? WHERE commitment = ?")
-                    .bind(commitment.to_string())
-                    .bind(previous.to_string())
-                    .execute(&mut **tx)
-                    .await
-                    .map_err(StoreError::db("supersede a record version"))?;
+                sqlx::query(
+                    "UPDATE record_versions SET superseded_by = ?
+                     WHERE custodian = ? AND commitment = ?",
+                )
+                .bind(commitment.to_string())
+                .bind(&custodian)
+                .bind(previous.to_string())
+                .execute(&mut **tx)
+                .await
+                .map_err(StoreError::db("supersede a record version"))?;
                 sqlx::query(
                     "UPDATE records SET latest_version = ?, latest_commitment = ?
-                     WHERE record_id = ?",
+                     WHERE custodian = ? AND record_id = ?",
                 )
                 .bind(*version)
                 .bind(commitment.to_string())
-                .bind(record_id.to_string())
+                .bind(&custodian)
+                .bind(&record_id)
                 .execute(&mut **tx)
                 .await
                 .map_err(StoreError::db("update a record"))?;
@@ -317,12 +322,13 @@ impl SqliteStore {
             // emergency access, access log, batches, claims) are not built yet.
             ChainEvent::RegistrarProposed { .. }
             | ChainEvent::RegistrarChanged { .. }
-            | ChainEvent::EmergencyWindowChanged { .. }
+            | ChainEvent::PolicyChanged { .. }
             | ChainEvent::ContractUpgraded { .. }
             | ChainEvent::DelegateSet { .. }
             | ChainEvent::DelegateRemoved { .. }
             | ChainEvent::EmergencyAccessOpened { .. }
             | ChainEvent::EmergencyAccessEnded { .. }
+            | ChainEvent::EmergencyBlockChanged { .. }
             | ChainEvent::AccessRecorded { .. }
             | ChainEvent::AccessDenied { .. }
             | ChainEvent::BatchAnchored { .. }
@@ -367,7 +373,7 @@ fn record_version_of(row: &SqliteRow) -> Result<RecordVersionRow, StoreError> {
         version: uint(col(row, "version")?, "version")?,
         patient: parsed(col(row, "patient")?, "patient")?,
         custodian: parsed(col(row, "custodian")?, "custodian")?,
-        category: col(row, "category")?,
+        category_commitment: parsed(col(row, "category_commitment")?, "category_commitment")?,
         block_number: uint(col(row, "block_number")?, "block_number")?,
         anchored_at: uint(col(row, "anchored_at")?, "anchored_at")?,
         superseded_by: superseded_by
@@ -452,16 +458,19 @@ impl Store for SqliteStore {
         rows.iter().map(consent_of).collect()
     }
 
-    async fn record_version(
+    async fn record_versions(
         &self,
         commitment: &Hash32,
-    ) -> Result<Option<RecordVersionRow>, StoreError> {
-        let row = sqlx::query("SELECT * FROM record_versions WHERE commitment = ?")
-            .bind(commitment.to_string())
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(StoreError::db("read a record version"))?;
-        row.as_ref().map(record_version_of).transpose()
+    ) -> Result<Vec<RecordVersionRow>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT * FROM record_versions WHERE commitment = ?
+             ORDER BY block_number, custodian",
+        )
+        .bind(commitment.to_string())
+        .fetch_all(&self.pool)
+        .await
+        .map_err(StoreError::db("read record versions"))?;
+        rows.iter().map(record_version_of).collect()
     }
 
     async fn organization(

@@ -156,6 +156,20 @@ impl Serialize for Hash32 {
     }
 }
 
+/// A record as the RecordRegistry keys it: (custodian, record id).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct RecordRef {
+    pub custodian: AccountId,
+    pub record_id: Hash32,
+}
+
+/// An anchored document as the RecordRegistry keys it: (custodian, commitment).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct AnchorRef {
+    pub custodian: AccountId,
+    pub commitment: Hash32,
+}
+
 /// A medledger contract event, decoded and in store terms.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "kind")]
@@ -164,6 +178,30 @@ pub enum ChainEvent {
         org: AccountId,
         role: &'static str,
         flags: u32,
+    },
+    OrgSuspended {
+        org: AccountId,
+    },
+    OrgReinstated {
+        org: AccountId,
+    },
+    RegistrarProposed {
+        current: AccountId,
+        proposed: AccountId,
+    },
+    RegistrarChanged {
+        previous: AccountId,
+        registrar: AccountId,
+    },
+    PolicyChanged {
+        emergency_window_ms: u64,
+        emergency_cooldown_ms: u64,
+        max_delegation_ms: u64,
+    },
+    ContractUpgraded {
+        code_hash: Hash32,
+        from_version: u32,
+        storage_version: u32,
     },
     ConsentGranted {
         patient: AccountId,
@@ -182,35 +220,6 @@ pub enum ChainEvent {
         grantee: AccountId,
         version: u32,
         by: AccountId,
-    },
-    RecordAnchored {
-        patient: AccountId,
-        record_id: Hash32,
-        commitment: Hash32,
-        custodian: AccountId,
-        category: &'static str,
-        version: u32,
-    },
-    OrgSuspended {
-        org: AccountId,
-    },
-    OrgReinstated {
-        org: AccountId,
-    },
-    RegistrarProposed {
-        current: AccountId,
-        proposed: AccountId,
-    },
-    RegistrarChanged {
-        previous: AccountId,
-        registrar: AccountId,
-    },
-    EmergencyWindowChanged {
-        window_ms: u64,
-    },
-    ContractUpgraded {
-        code_hash: Hash32,
-        storage_version: u32,
     },
     DelegateSet {
         patient: AccountId,
@@ -232,26 +241,28 @@ pub enum ChainEvent {
         patient: AccountId,
         provider: AccountId,
         by: AccountId,
+        cooldown_until: u64,
     },
-    AccessRecorded {
+    EmergencyBlockChanged {
         patient: AccountId,
-        accessor: AccountId,
-        record_id: Hash32,
-        categories: u16,
-        purpose: &'static str,
-        emergency: bool,
+        provider: AccountId,
+        blocked: bool,
+        by: AccountId,
+        cooldown_until: Option<u64>,
     },
-    AccessDenied {
+    RecordAnchored {
         patient: AccountId,
-        accessor: AccountId,
+        custodian: AccountId,
+        commitment: Hash32,
         record_id: Hash32,
-        categories: u16,
-        purpose: &'static str,
+        category_commitment: Hash32,
+        version: u32,
     },
     RecordAmended {
         patient: AccountId,
-        record_id: Hash32,
+        custodian: AccountId,
         commitment: Hash32,
+        record_id: Hash32,
         previous: Hash32,
         version: u32,
         reason: &'static str,
@@ -265,14 +276,31 @@ pub enum ChainEvent {
         patient: AccountId,
         insurer: AccountId,
         claim_ref: Hash32,
-        documents: u32,
+        documents: Vec<AnchorRef>,
         all_current: bool,
     },
     DuplicateClaimUse {
         patient: AccountId,
+        insurer: AccountId,
         commitment: Hash32,
         claim_ref: Hash32,
+        first_insurer: AccountId,
         first_claim_ref: Hash32,
+    },
+    AccessRecorded {
+        patient: AccountId,
+        accessor: AccountId,
+        record: Option<RecordRef>,
+        categories: u16,
+        purpose: &'static str,
+        emergency: bool,
+    },
+    AccessDenied {
+        patient: AccountId,
+        accessor: AccountId,
+        record: Option<RecordRef>,
+        categories: u16,
+        purpose: &'static str,
     },
 }
 
@@ -281,25 +309,26 @@ impl ChainEvent {
     pub fn kind(&self) -> &'static str {
         match self {
             ChainEvent::OrgRegistered { .. } => "OrgRegistered",
-            ChainEvent::ConsentGranted { .. } => "ConsentGranted",
-            ChainEvent::ConsentRevoked { .. } => "ConsentRevoked",
-            ChainEvent::RecordAnchored { .. } => "RecordAnchored",
             ChainEvent::OrgSuspended { .. } => "OrgSuspended",
             ChainEvent::OrgReinstated { .. } => "OrgReinstated",
             ChainEvent::RegistrarProposed { .. } => "RegistrarProposed",
             ChainEvent::RegistrarChanged { .. } => "RegistrarChanged",
-            ChainEvent::EmergencyWindowChanged { .. } => "EmergencyWindowChanged",
+            ChainEvent::PolicyChanged { .. } => "PolicyChanged",
             ChainEvent::ContractUpgraded { .. } => "ContractUpgraded",
+            ChainEvent::ConsentGranted { .. } => "ConsentGranted",
+            ChainEvent::ConsentRevoked { .. } => "ConsentRevoked",
             ChainEvent::DelegateSet { .. } => "DelegateSet",
             ChainEvent::DelegateRemoved { .. } => "DelegateRemoved",
             ChainEvent::EmergencyAccessOpened { .. } => "EmergencyAccessOpened",
             ChainEvent::EmergencyAccessEnded { .. } => "EmergencyAccessEnded",
-            ChainEvent::AccessRecorded { .. } => "AccessRecorded",
-            ChainEvent::AccessDenied { .. } => "AccessDenied",
+            ChainEvent::EmergencyBlockChanged { .. } => "EmergencyBlockChanged",
+            ChainEvent::RecordAnchored { .. } => "RecordAnchored",
             ChainEvent::RecordAmended { .. } => "RecordAmended",
             ChainEvent::BatchAnchored { .. } => "BatchAnchored",
             ChainEvent::ClaimAttested { .. } => "ClaimAttested",
             ChainEvent::DuplicateClaimUse { .. } => "DuplicateClaimUse",
+            ChainEvent::AccessRecorded { .. } => "AccessRecorded",
+            ChainEvent::AccessDenied { .. } => "AccessDenied",
         }
     }
 }
@@ -373,7 +402,8 @@ pub struct RecordVersionRow {
     pub version: u32,
     pub patient: AccountId,
     pub custodian: AccountId,
-    pub category: String,
+    /// The record's salted category commitment: the category itself is never on chain.
+    pub category_commitment: Hash32,
     pub block_number: u64,
     pub anchored_at: u64,
     pub superseded_by: Option<Hash32>,

@@ -187,40 +187,70 @@ async fn the_cursor_follows_empty_blocks_too() {
     assert_eq!(status.cursor.map(|c| c.number), Some(2));
 }
 
+fn anchored(custodian: AccountId, record_id: Hash32, commitment: Hash32) -> ChainEvent {
+    ChainEvent::RecordAnchored {
+        patient: PATIENT,
+        custodian,
+        commitment,
+        record_id,
+        category_commitment: Hash32([0xcc; 32]),
+        version: 1,
+    }
+}
+
 #[tokio::test]
 async fn an_anchored_commitment_can_be_looked_up() {
     let f = sqlite().await;
-    let commitment = Hash32([0xcc; 32]);
-    let anchored = ChainEvent::RecordAnchored {
-        patient: PATIENT,
-        record_id: Hash32([0xaa; 32]),
-        commitment,
-        custodian: PROVIDER,
-        category: "LabResults",
-        version: 1,
-    };
+    let commitment = Hash32([0xc1; 32]);
     f.store
-        .apply_block(&block(8, vec![anchored]))
+        .apply_block(&block(
+            8,
+            vec![anchored(PROVIDER, Hash32([0xaa; 32]), commitment)],
+        ))
         .await
         .expect("apply");
-    let row = f
-        .store
-        .record_version(&commitment)
-        .await
-        .expect("lookup")
-        .expect("anchored");
-    assert_eq!(row.record_id, Hash32([0xaa; 32]));
+    let rows = f.store.record_versions(&commitment).await.expect("lookup");
+    assert_eq!(rows.len(), 1);
+    let row = &rows[0];
+    assert_eq!(
+        (row.record_id, row.custodian),
+        (Hash32([0xaa; 32]), PROVIDER)
+    );
     assert_eq!((row.version, row.block_number), (1, 8));
     assert_eq!(row.anchored_at, 1_700_000_008_000);
-    assert_eq!(row.category, "LabResults");
+    assert_eq!(row.category_commitment, Hash32([0xcc; 32]));
     assert_eq!(row.superseded_by, None);
-    assert_eq!(
+    assert!(
         f.store
-            .record_version(&Hash32([0; 32]))
+            .record_versions(&Hash32([0; 32]))
             .await
-            .expect("lookup"),
-        None
+            .expect("lookup")
+            .is_empty()
     );
+}
+
+#[tokio::test]
+async fn the_same_record_id_and_commitment_under_two_custodians_are_two_anchors() {
+    // a copier anchoring someone's commitment lands in its own key space
+    let f = sqlite().await;
+    let (record, commitment) = (Hash32([0xaa; 32]), Hash32([0xc1; 32]));
+    f.store
+        .apply_block(&block(1, vec![anchored(PATIENT, record, commitment)]))
+        .await
+        .expect("apply the copy");
+    f.store
+        .apply_block(&block(2, vec![anchored(PROVIDER, record, commitment)]))
+        .await
+        .expect("apply the honest anchor");
+    let custodians: Vec<_> = f
+        .store
+        .record_versions(&commitment)
+        .await
+        .expect("lookup")
+        .into_iter()
+        .map(|r| (r.custodian, r.block_number))
+        .collect();
+    assert_eq!(custodians, [(PATIENT, 1), (PROVIDER, 2)]);
 }
 
 #[tokio::test]
@@ -301,46 +331,46 @@ async fn suspension_and_reinstatement_update_the_organization() {
 async fn an_amendment_adds_a_version_and_supersedes_the_previous_one() {
     let f = sqlite().await;
     let (record, v1, v2) = (Hash32([0xaa; 32]), Hash32([0xc1; 32]), Hash32([0xc2; 32]));
-    let anchored = ChainEvent::RecordAnchored {
-        patient: PATIENT,
-        record_id: record,
-        commitment: v1,
-        custodian: PROVIDER,
-        category: "Imaging",
-        version: 1,
-    };
     let amended = ChainEvent::RecordAmended {
         patient: PATIENT,
-        record_id: record,
+        custodian: PROVIDER,
         commitment: v2,
+        record_id: record,
         previous: v1,
         version: 2,
         reason: "Correction",
     };
+    // the patient's own copy of v1 must stay untouched
     f.store
-        .apply_block(&block(1, vec![anchored]))
+        .apply_block(&block(
+            1,
+            vec![
+                anchored(PROVIDER, record, v1),
+                anchored(PATIENT, record, v1),
+            ],
+        ))
         .await
         .expect("apply");
     f.store
         .apply_block(&block(2, vec![amended]))
         .await
         .expect("apply");
-    let old = f
-        .store
-        .record_version(&v1)
-        .await
-        .expect("read")
-        .expect("v1");
-    assert_eq!(old.superseded_by, Some(v2));
-    let new = f
-        .store
-        .record_version(&v2)
-        .await
-        .expect("read")
-        .expect("v2");
+    let v1_rows = f.store.record_versions(&v1).await.expect("read");
+    let mut superseded: Vec<_> = v1_rows
+        .iter()
+        .map(|r| (r.custodian, r.superseded_by))
+        .collect();
+    superseded.sort_by_key(|(custodian, _)| custodian.0);
+    assert_eq!(superseded, [(PATIENT, None), (PROVIDER, Some(v2))]);
+    let new = f.store.record_versions(&v2).await.expect("read");
+    assert_eq!(new.len(), 1);
     assert_eq!(
-        (new.version, new.category.as_str(), new.block_number),
-        (2, "Imaging", 2)
+        (
+            new[0].version,
+            new[0].category_commitment,
+            new[0].block_number
+        ),
+        (2, Hash32([0xcc; 32]), 2)
     );
-    assert_eq!(new.superseded_by, None);
+    assert_eq!(new[0].superseded_by, None);
 }

@@ -1,8 +1,11 @@
 //! Project tasks, run as `cargo xtask <task>`:
 //!
 //! - `setup`: installs the toolchains and tools the project needs, skipping what is present.
-//! - `contracts`: builds the ink! contracts into `.contract` bundles in `artifacts/contracts`.
-//! - `test`: setup, contracts, then every test tier (lint, contract unit and e2e, host).
+//! - `contracts`: builds the ink! contracts into `.contract` bundles in `artifacts/contracts`,
+//!   and their test-only second builds (feature `test-v2`, which prove upgrades) into
+//!   `artifacts/contracts/test-v2`.
+//! - `test`: setup, contracts, then every test tier (lint, contract unit and e2e, host),
+//!   printing how long each took.
 //! - `dev`: setup, contracts, then `medledger dev` (extra arguments are passed on).
 //! - `bench contracts`: what every contract message costs on a real node (dry runs).
 //!
@@ -12,6 +15,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
+use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, anyhow, bail};
 
@@ -294,41 +298,50 @@ fn contracts_fingerprint() -> Result<String> {
 }
 
 fn contracts() -> Result<()> {
-    step("contracts: release bundles into artifacts/contracts");
+    step("contracts: release bundles into artifacts/contracts (and test-v2/)");
     let out = artifacts();
+    let v2 = out.join("test-v2");
     let stamp = out.join(".fingerprint");
     let fingerprint = contracts_fingerprint()?;
-    let bundles_present = CONTRACTS
-        .iter()
-        .all(|(_, name)| out.join(format!("{name}.contract")).is_file());
+    let bundles_present = CONTRACTS.iter().all(|(_, name)| {
+        out.join(format!("{name}.contract")).is_file()
+            && v2.join(format!("{name}.contract")).is_file()
+    });
     if bundles_present
         && std::fs::read_to_string(&stamp).ok().as_deref() == Some(fingerprint.as_str())
     {
         println!("up to date");
         return Ok(());
     }
-    std::fs::create_dir_all(&out).with_context(|| format!("creating {}", out.display()))?;
-    for (dir, name) in CONTRACTS {
-        run(
-            &format!("building contract {name}"),
-            Command::new("cargo")
-                .args([
-                    &format!("+{CONTRACTS_TOOLCHAIN}"),
-                    "contract",
-                    "build",
-                    "--release",
-                    "--quiet",
-                ])
-                .current_dir(root().join("contracts").join(dir))
-                .env("CARGO_TARGET_DIR", contracts_target()),
-        )?;
-        let built = contracts_target()
-            .join("ink")
-            .join(name)
-            .join(format!("{name}.contract"));
-        std::fs::copy(&built, out.join(format!("{name}.contract")))
-            .with_context(|| format!("copying {}", built.display()))?;
-        println!("{name}.contract");
+    std::fs::create_dir_all(&v2).with_context(|| format!("creating {}", v2.display()))?;
+    // The test-only second builds differ by one feature; each build overwrites the same
+    // output file, so each bundle is copied away before the next build.
+    for (features, dest) in [(None, &out), (Some("test-v2"), &v2)] {
+        for (dir, name) in CONTRACTS {
+            let mut cmd = Command::new("cargo");
+            cmd.args([
+                &format!("+{CONTRACTS_TOOLCHAIN}"),
+                "contract",
+                "build",
+                "--release",
+                "--quiet",
+            ]);
+            if let Some(features) = features {
+                cmd.args(["--features", features]);
+            }
+            run(
+                &format!("building contract {name} {}", features.unwrap_or("")),
+                cmd.current_dir(root().join("contracts").join(dir))
+                    .env("CARGO_TARGET_DIR", contracts_target()),
+            )?;
+            let built = contracts_target()
+                .join("ink")
+                .join(name)
+                .join(format!("{name}.contract"));
+            let to = dest.join(format!("{name}.contract"));
+            std::fs::copy(&built, &to).with_context(|| format!("copying {}", built.display()))?;
+            println!("{}", to.strip_prefix(root()).unwrap_or(&to).display());
+        }
     }
     std::fs::write(&stamp, fingerprint).context("writing the fingerprint")?;
     Ok(())
@@ -358,81 +371,127 @@ fn contracts_cargo(args: &[&str]) -> Command {
     cmd
 }
 
+/// How long each tier of `cargo xtask test` took.
+#[derive(Default)]
+struct Timings(Vec<(String, Duration)>);
+
+impl Timings {
+    /// Runs one tier, printing and remembering its time.
+    fn tier(&mut self, name: &str, body: impl FnOnce() -> Result<()>) -> Result<()> {
+        step(name);
+        let started = Instant::now();
+        let result = body();
+        let took = started.elapsed();
+        println!("--- {name}: {}", minutes(took));
+        self.0.push((name.to_string(), took));
+        result
+    }
+
+    fn print(&self) {
+        println!("\ntier times:");
+        for (name, took) in &self.0 {
+            println!("  {:>7}  {name}", minutes(*took));
+        }
+        let total: Duration = self.0.iter().map(|(_, t)| *t).sum();
+        println!("  {:>7}  total", minutes(total));
+    }
+}
+
+fn minutes(d: Duration) -> String {
+    let s = d.as_secs();
+    format!("{}m{:02}s", s / 60, s % 60)
+}
+
 fn test() -> Result<()> {
-    setup()?;
-    contracts()?;
+    let mut t = Timings::default();
+    let result = test_tiers(&mut t);
+    t.print();
+    result?;
+    println!("\nall tiers passed");
+    Ok(())
+}
 
-    step("lint: rustfmt and clippy, both workspaces");
-    run(
-        "cargo fmt (host)",
-        &mut host_cargo(&["fmt", "--all", "--", "--check"]),
-    )?;
-    run(
-        "cargo fmt (contracts)",
-        Command::new("cargo")
-            .args(["fmt", "--all", "--", "--check"])
-            .current_dir(root().join("contracts"))
-            .env("RUSTUP_TOOLCHAIN", "stable"),
-    )?;
-    run(
-        "clippy (contracts)",
-        &mut contracts_cargo(&["clippy", "--all-targets", "--", "-D", "warnings"]),
-    )?;
-    run(
-        "clippy (contract e2e tests)",
-        &mut contracts_cargo(&[
-            "clippy",
-            "--all-targets",
-            "-p",
-            "medledger-consent",
-            "-p",
-            "medledger-records",
-            "--features",
-            "e2e-tests",
-            "--",
-            "-D",
-            "warnings",
-        ]),
-    )?;
-    run(
-        "clippy (host)",
-        &mut host_cargo(&[
-            "clippy",
-            "--workspace",
-            "--all-targets",
-            "--",
-            "-D",
-            "warnings",
-        ]),
-    )?;
-
-    step("tier 1: contract unit tests (#[ink::test])");
-    run(
-        "contract unit tests",
-        &mut contracts_cargo(&["test", "--workspace"]),
-    )?;
-
-    step("tier 2: contract e2e tests (ink_e2e on substrate-contracts-node)");
-    for (dir, _) in CONTRACTS {
-        let package = format!("medledger-{dir}");
+fn test_tiers(t: &mut Timings) -> Result<()> {
+    t.tier("setup", setup)?;
+    t.tier("contracts", contracts)?;
+    t.tier("lint: rustfmt and clippy, both workspaces", || {
         run(
-            &format!("e2e tests of {package}"),
+            "cargo fmt (host)",
+            &mut host_cargo(&["fmt", "--all", "--", "--check"]),
+        )?;
+        run(
+            "cargo fmt (contracts)",
+            Command::new("cargo")
+                .args(["fmt", "--all", "--", "--check"])
+                .current_dir(root().join("contracts"))
+                .env("RUSTUP_TOOLCHAIN", "stable"),
+        )?;
+        run(
+            "clippy (contracts)",
+            &mut contracts_cargo(&["clippy", "--all-targets", "--", "-D", "warnings"]),
+        )?;
+        run(
+            "clippy (contract e2e tests)",
             &mut contracts_cargo(&[
-                "test",
+                "clippy",
+                "--all-targets",
                 "-p",
-                &package,
+                "medledger-consent",
+                "-p",
+                "medledger-records",
                 "--features",
                 "e2e-tests",
                 "--",
-                "e2e_tests",
+                "-D",
+                "warnings",
             ]),
         )?;
-    }
-
-    step("tiers 3-5: host workspace (decoding, stores, GraphQL, CLI, whole-system e2e)");
-    run("host tests", &mut host_cargo(&["test", "--workspace"]))?;
-    println!("\nall tiers passed");
-    Ok(())
+        run(
+            "clippy (host)",
+            &mut host_cargo(&[
+                "clippy",
+                "--workspace",
+                "--all-targets",
+                "--",
+                "-D",
+                "warnings",
+            ]),
+        )
+    })?;
+    t.tier(
+        "tier 1: contract unit tests (#[ink::test], proptest)",
+        || {
+            run(
+                "contract unit tests",
+                &mut contracts_cargo(&["test", "--workspace"]),
+            )
+        },
+    )?;
+    t.tier(
+        "tier 2: contract e2e tests (ink_e2e on substrate-contracts-node)",
+        || {
+            for (dir, _) in CONTRACTS {
+                let package = format!("medledger-{dir}");
+                run(
+                    &format!("e2e tests of {package}"),
+                    &mut contracts_cargo(&[
+                        "test",
+                        "-p",
+                        &package,
+                        "--features",
+                        "e2e-tests",
+                        "--",
+                        "e2e_tests",
+                    ]),
+                )?;
+            }
+            Ok(())
+        },
+    )?;
+    t.tier(
+        "tiers 3-5: host workspace (decoding, stores, GraphQL, CLI, whole-system e2e)",
+        || run("host tests", &mut host_cargo(&["test", "--workspace"])),
+    )
 }
 
 fn dev(extra: &[String]) -> Result<()> {

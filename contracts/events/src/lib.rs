@@ -4,8 +4,10 @@
 //! `ContractEmitted` data with the very same types (`scale::Decode`), matched by
 //! `<E as ink::env::Event>::SIGNATURE_TOPIC`. A field change is then a compile error on both
 //! sides instead of a silent drift. This crate holds types only: no storage, no logic beyond
-//! bit-set helpers, and nothing that could ever carry health data.
+//! bit-set helpers, and nothing that could ever carry health data — a record's category, in
+//! particular, only ever appears as a salted commitment.
 #![cfg_attr(not(feature = "std"), no_std, no_main)]
+#![deny(missing_docs)]
 #![cfg_attr(
     not(test),
     deny(
@@ -36,10 +38,15 @@ pub type AccessSet = u8;
 #[ink::scale_derive(Encode, Decode, TypeInfo)]
 #[cfg_attr(feature = "std", derive(ink::storage::traits::StorageLayout))]
 pub enum Role {
+    /// Holds and anchors patients' records (a clinic, a lab, a hospital).
     Provider,
+    /// Pays claims and attests their documents.
     Insurer,
+    /// Uses data for research.
     Researcher,
+    /// Audits the others.
     Auditor,
+    /// An application acting for patients.
     App,
 }
 
@@ -62,24 +69,38 @@ pub const KNOWN_FLAGS: u32 = FLAG_EMERGENCY;
 /// A part of a patient's health data. Consents name categories as a [`CategorySet`].
 ///
 /// The last four are *sensitive*: nothing ever implies them, they are only covered when
-/// their own bit is granted.
+/// their own bit is granted, and emergency windows never cover them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[ink::scale_derive(Encode, Decode, TypeInfo)]
 #[cfg_attr(feature = "std", derive(ink::storage::traits::StorageLayout))]
 pub enum DataCategory {
+    /// Name, birth date, contact details.
     Demographics,
+    /// Allergies and intolerances.
     Allergies,
+    /// Prescriptions and medication history.
     Medications,
+    /// Diagnoses and problem lists.
     Problems,
+    /// Laboratory results.
     LabResults,
+    /// Imaging studies and reports.
     Imaging,
+    /// Clinicians' notes.
     ClinicalNotes,
+    /// Vaccinations.
     Immunizations,
+    /// Procedures performed.
     Procedures,
+    /// Genetic data (sensitive).
     Genomics,
+    /// Mental health (sensitive).
     MentalHealth,
+    /// Substance use (sensitive).
     SubstanceUse,
+    /// Sexual and reproductive health (sensitive).
     SexualHealth,
+    /// Bills and payments.
     Billing,
 }
 
@@ -102,9 +123,15 @@ impl DataCategory {
         DataCategory::Billing,
     ];
 
+    /// The category's index: its bit position in a [`CategorySet`], and the byte its
+    /// category commitment commits to.
+    pub const fn index(self) -> u8 {
+        self as u8
+    }
+
     /// The bit of this category in a [`CategorySet`].
     pub const fn bit(self) -> CategorySet {
-        1 << (self as u8)
+        1 << self.index()
     }
 
     /// Whether the category is sensitive (never implied by any other grant).
@@ -122,16 +149,29 @@ impl DataCategory {
 /// Every bit of a [`CategorySet`] that names a category.
 pub const ALL_CATEGORIES: CategorySet = (1 << DataCategory::ALL.len()) - 1;
 
+/// The domain separator of a record's category commitment:
+/// `blake2b_256(CATEGORY_DOMAIN || category_salt[32] || [category index])`.
+///
+/// The salt is random per record and kept by the custodian and the receipt holder; without
+/// it the commitment does not say which of the fourteen categories it is.
+pub const CATEGORY_DOMAIN: &[u8] = b"medledger/category/v1";
+
 /// Why data is used: HL7 PurposeOfUse. Consents name purposes as a [`PurposeSet`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[ink::scale_derive(Encode, Decode, TypeInfo)]
 #[cfg_attr(feature = "std", derive(ink::storage::traits::StorageLayout))]
 pub enum Purpose {
+    /// Care of the patient.
     Treatment,
+    /// Paying for care.
     Payment,
+    /// Running the organization (quality, administration).
     Operations,
+    /// Research.
     Research,
+    /// Public health reporting.
     PublicHealth,
+    /// At the patient's own request.
     PatientRequest,
 }
 
@@ -176,78 +216,19 @@ impl Access {
 /// Every bit of an [`AccessSet`] that names an access.
 pub const ALL_ACCESS: AccessSet = 0b11;
 
-/// Where and when a commitment was anchored: the answer of `RecordRegistry::verify`.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// The registrar's settings of the ConsentRegistry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[ink::scale_derive(Encode, Decode, TypeInfo)]
 #[cfg_attr(feature = "std", derive(ink::storage::traits::StorageLayout))]
-pub struct AnchorInfo {
-    pub record_id: Hash,
-    pub version: u32,
-    pub patient: AccountId,
-    pub custodian: AccountId,
-    pub category: DataCategory,
-    pub anchored_at: Timestamp,
-    pub block_number: u32,
-    /// The commitment of the next version, once the record has been amended.
-    pub superseded_by: Option<Hash>,
-}
-
-/// The registrar registered an organization.
-#[ink::event]
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct OrgRegistered {
-    #[ink(topic)]
-    pub org: AccountId,
-    pub role: Role,
-    pub flags: u32,
-}
-
-/// A patient (or their delegate) granted or replaced the consent of a (patient, grantee) pair.
-#[ink::event]
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ConsentGranted {
-    #[ink(topic)]
-    pub patient: AccountId,
-    #[ink(topic)]
-    pub grantee: AccountId,
-    pub categories: CategorySet,
-    pub purposes: PurposeSet,
-    pub access: AccessSet,
-    pub valid_from: Timestamp,
-    pub expires_at: Option<Timestamp>,
-    pub terms_hash: Hash,
-    /// 1 for the first grant of the pair, bumped by every later grant.
-    pub version: u32,
-    /// Who signed: the patient, or later a delegate.
-    pub by: AccountId,
-}
-
-/// A consent was revoked.
-#[ink::event]
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ConsentRevoked {
-    #[ink(topic)]
-    pub patient: AccountId,
-    #[ink(topic)]
-    pub grantee: AccountId,
-    /// The version of the consent that was revoked.
-    pub version: u32,
-    pub by: AccountId,
-}
-
-/// A record version was anchored.
-#[ink::event]
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RecordAnchored {
-    #[ink(topic)]
-    pub patient: AccountId,
-    #[ink(topic)]
-    pub record_id: Hash,
-    #[ink(topic)]
-    pub commitment: Hash,
-    pub custodian: AccountId,
-    pub category: DataCategory,
-    pub version: u32,
+pub struct Policy {
+    /// How long a break-glass window lasts, in milliseconds.
+    pub emergency_window_ms: Timestamp,
+    /// After a patient ends a window, how long the provider may not break glass for that
+    /// patient again, in milliseconds (0: no cool-down).
+    pub emergency_cooldown_ms: Timestamp,
+    /// The longest a patient may appoint a delegate for, in milliseconds from the
+    /// appointment.
+    pub max_delegation_ms: Timestamp,
 }
 
 /// Why an emergency provider broke the glass.
@@ -263,135 +244,6 @@ pub enum EmergencyReason {
     Other,
 }
 
-/// The registrar suspended an organization: its access ends at once.
-#[ink::event]
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct OrgSuspended {
-    #[ink(topic)]
-    pub org: AccountId,
-}
-
-/// The registrar reinstated a suspended organization.
-#[ink::event]
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct OrgReinstated {
-    #[ink(topic)]
-    pub org: AccountId,
-}
-
-/// The registrar proposed a successor, who must accept.
-#[ink::event]
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RegistrarProposed {
-    #[ink(topic)]
-    pub current: AccountId,
-    #[ink(topic)]
-    pub proposed: AccountId,
-}
-
-/// The proposed registrar accepted: the handover is done.
-#[ink::event]
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RegistrarChanged {
-    #[ink(topic)]
-    pub previous: AccountId,
-    #[ink(topic)]
-    pub registrar: AccountId,
-}
-
-/// The registrar changed the length of emergency access windows.
-#[ink::event]
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct EmergencyWindowChanged {
-    pub window_ms: u64,
-}
-
-/// The registrar upgraded the contract's code.
-#[ink::event]
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ContractUpgraded {
-    #[ink(topic)]
-    pub code_hash: Hash,
-    pub storage_version: u32,
-}
-
-/// A patient appointed (or re-appointed) a delegate to manage their consents until
-/// `expires_at`.
-#[ink::event]
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct DelegateSet {
-    #[ink(topic)]
-    pub patient: AccountId,
-    #[ink(topic)]
-    pub delegate: AccountId,
-    pub expires_at: Timestamp,
-}
-
-/// A patient removed a delegate.
-#[ink::event]
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct DelegateRemoved {
-    #[ink(topic)]
-    pub patient: AccountId,
-    #[ink(topic)]
-    pub delegate: AccountId,
-}
-
-/// An emergency provider opened a window of read access to the patient's non-sensitive data
-/// for treatment. This event is the patient's alert.
-#[ink::event]
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct EmergencyAccessOpened {
-    #[ink(topic)]
-    pub patient: AccountId,
-    #[ink(topic)]
-    pub provider: AccountId,
-    pub reason: EmergencyReason,
-    pub justification_hash: Hash,
-    pub ends_at: Timestamp,
-}
-
-/// The patient (or a delegate) closed an emergency window early.
-#[ink::event]
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct EmergencyAccessEnded {
-    #[ink(topic)]
-    pub patient: AccountId,
-    #[ink(topic)]
-    pub provider: AccountId,
-    pub by: AccountId,
-}
-
-/// A grantee declared an access the rule allows.
-#[ink::event]
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct AccessRecorded {
-    #[ink(topic)]
-    pub patient: AccountId,
-    #[ink(topic)]
-    pub accessor: AccountId,
-    #[ink(topic)]
-    pub record_id: Hash,
-    pub categories: CategorySet,
-    pub purpose: Purpose,
-    /// Whether only an emergency window allowed it.
-    pub emergency: bool,
-}
-
-/// A caller declared an access the rule refuses. This event is the alert.
-#[ink::event]
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct AccessDenied {
-    #[ink(topic)]
-    pub patient: AccountId,
-    #[ink(topic)]
-    pub accessor: AccountId,
-    #[ink(topic)]
-    pub record_id: Hash,
-    pub categories: CategorySet,
-    pub purpose: Purpose,
-}
-
 /// Why a record got a new version.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[ink::scale_derive(Encode, Decode, TypeInfo)]
@@ -405,30 +257,312 @@ pub enum AmendReason {
     Other,
 }
 
+/// A record, named the way the RecordRegistry keys it: record ids are chosen by their
+/// custodian and only unique per custodian.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[ink::scale_derive(Encode, Decode, TypeInfo)]
+#[cfg_attr(feature = "std", derive(ink::storage::traits::StorageLayout))]
+pub struct RecordKey {
+    /// Who anchored the record: a provider, or the patient for their own uploads.
+    pub custodian: AccountId,
+    /// The custodian's id of the record.
+    pub record_id: Hash,
+}
+
+/// An anchored document, named the way the RecordRegistry keys it: anchors live in their
+/// custodian's key space.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[ink::scale_derive(Encode, Decode, TypeInfo)]
+#[cfg_attr(feature = "std", derive(ink::storage::traits::StorageLayout))]
+pub struct AnchorKey {
+    /// Who anchored the document.
+    pub custodian: AccountId,
+    /// The document's salted commitment.
+    pub commitment: Hash,
+}
+
+/// Where and when a commitment was anchored: the answer of `RecordRegistry::verify`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[ink::scale_derive(Encode, Decode, TypeInfo)]
+#[cfg_attr(feature = "std", derive(ink::storage::traits::StorageLayout))]
+pub struct AnchorInfo {
+    /// The custodian's id of the record this commitment is a version of.
+    pub record_id: Hash,
+    /// 1 for the first version, one more for each amendment.
+    pub version: u32,
+    /// Whose record it is.
+    pub patient: AccountId,
+    /// Who anchored it.
+    pub custodian: AccountId,
+    /// The record's salted category commitment (see [`CATEGORY_DOMAIN`]).
+    pub category_commitment: Hash,
+    /// Block time of the anchoring.
+    pub anchored_at: Timestamp,
+    /// Block number of the anchoring.
+    pub block_number: u32,
+    /// The commitment of the next version, once the record has been amended.
+    pub superseded_by: Option<Hash>,
+}
+
 /// Where and when a batch root was anchored: the answer of `RecordRegistry::verify_batch`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[ink::scale_derive(Encode, Decode, TypeInfo)]
 #[cfg_attr(feature = "std", derive(ink::storage::traits::StorageLayout))]
 pub struct BatchInfo {
-    pub org: AccountId,
+    /// How many commitments the Merkle tree has.
     pub leaf_count: u32,
+    /// Block time of the anchoring.
     pub anchored_at: Timestamp,
+    /// Block number of the anchoring.
     pub block_number: u32,
+}
+
+// ---- ConsentRegistry events --------------------------------------------------------------
+
+/// The registrar registered an organization.
+#[ink::event]
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OrgRegistered {
+    /// The organization's account.
+    #[ink(topic)]
+    pub org: AccountId,
+    /// What it is registered as.
+    pub role: Role,
+    /// Its flags (see [`FLAG_EMERGENCY`]).
+    pub flags: u32,
+}
+
+/// The registrar suspended an organization: its access ends at once.
+#[ink::event]
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OrgSuspended {
+    /// The organization's account.
+    #[ink(topic)]
+    pub org: AccountId,
+}
+
+/// The registrar reinstated a suspended organization.
+#[ink::event]
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OrgReinstated {
+    /// The organization's account.
+    #[ink(topic)]
+    pub org: AccountId,
+}
+
+/// The registrar proposed a successor, who must accept.
+#[ink::event]
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RegistrarProposed {
+    /// The registrar now.
+    #[ink(topic)]
+    pub current: AccountId,
+    /// The proposed successor.
+    #[ink(topic)]
+    pub proposed: AccountId,
+}
+
+/// The proposed registrar accepted: the handover is done.
+#[ink::event]
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RegistrarChanged {
+    /// The registrar before.
+    #[ink(topic)]
+    pub previous: AccountId,
+    /// The registrar now.
+    #[ink(topic)]
+    pub registrar: AccountId,
+}
+
+/// The registrar changed the emergency and delegation limits.
+#[ink::event]
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PolicyChanged {
+    /// The limits from now on.
+    pub policy: Policy,
+}
+
+/// The registrar upgraded a contract's code (either contract emits it for itself).
+#[ink::event]
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ContractUpgraded {
+    /// The code the contract runs from now on.
+    #[ink(topic)]
+    pub code_hash: Hash,
+    /// The storage layout version before the upgrade.
+    pub from_version: u32,
+    /// The storage layout version the new code migrated the storage to.
+    pub storage_version: u32,
+}
+
+/// A patient (or their delegate) granted or replaced the consent of a (patient, grantee) pair.
+#[ink::event]
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConsentGranted {
+    /// Whose data.
+    #[ink(topic)]
+    pub patient: AccountId,
+    /// Who may use it.
+    #[ink(topic)]
+    pub grantee: AccountId,
+    /// Which data categories.
+    pub categories: CategorySet,
+    /// For which purposes.
+    pub purposes: PurposeSet,
+    /// Read, Write or both.
+    pub access: AccessSet,
+    /// From when (block time, inclusive).
+    pub valid_from: Timestamp,
+    /// Until when (block time, exclusive); `None` for no end.
+    pub expires_at: Option<Timestamp>,
+    /// Salted commitment to the off-chain consent document.
+    pub terms_hash: Hash,
+    /// 1 for the first grant of the pair, bumped by every later grant.
+    pub version: u32,
+    /// Who signed: the patient, or a delegate.
+    pub by: AccountId,
+}
+
+/// A consent was revoked.
+#[ink::event]
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConsentRevoked {
+    /// Whose data.
+    #[ink(topic)]
+    pub patient: AccountId,
+    /// Who may no longer use it.
+    #[ink(topic)]
+    pub grantee: AccountId,
+    /// The version of the consent that was revoked.
+    pub version: u32,
+    /// Who signed: the patient, or a delegate.
+    pub by: AccountId,
+}
+
+/// A patient appointed (or re-appointed) a delegate to manage their consents until
+/// `expires_at`.
+#[ink::event]
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DelegateSet {
+    /// Whose consents.
+    #[ink(topic)]
+    pub patient: AccountId,
+    /// Who manages them.
+    #[ink(topic)]
+    pub delegate: AccountId,
+    /// When the delegation ends (block time, exclusive).
+    pub expires_at: Timestamp,
+}
+
+/// A patient removed a delegate.
+#[ink::event]
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DelegateRemoved {
+    /// Whose consents.
+    #[ink(topic)]
+    pub patient: AccountId,
+    /// Who no longer manages them.
+    #[ink(topic)]
+    pub delegate: AccountId,
+}
+
+/// An emergency provider opened a window of read access to the patient's non-sensitive data
+/// for treatment. This event is the patient's alert.
+#[ink::event]
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EmergencyAccessOpened {
+    /// Whose data.
+    #[ink(topic)]
+    pub patient: AccountId,
+    /// Who broke the glass.
+    #[ink(topic)]
+    pub provider: AccountId,
+    /// Why.
+    pub reason: EmergencyReason,
+    /// Commitment to the off-chain justification.
+    pub justification_hash: Hash,
+    /// When the window ends (block time, exclusive).
+    pub ends_at: Timestamp,
+}
+
+/// The patient (or a delegate) closed an emergency window early.
+#[ink::event]
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EmergencyAccessEnded {
+    /// Whose data.
+    #[ink(topic)]
+    pub patient: AccountId,
+    /// Whose window ended.
+    #[ink(topic)]
+    pub provider: AccountId,
+    /// Who ended it: the patient or a delegate.
+    pub by: AccountId,
+    /// Until when the provider may not break glass for this patient again.
+    pub cooldown_until: Timestamp,
+}
+
+/// A patient (or a delegate) blocked or unblocked a provider from breaking glass.
+#[ink::event]
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EmergencyBlockChanged {
+    /// Whose data.
+    #[ink(topic)]
+    pub patient: AccountId,
+    /// Which provider.
+    #[ink(topic)]
+    pub provider: AccountId,
+    /// Whether the provider is blocked from now on.
+    pub blocked: bool,
+    /// Who signed: the patient or a delegate.
+    pub by: AccountId,
+    /// Set when blocking ended an open window (at this block): until when the cool-down
+    /// then started runs, as when the patient ends a window.
+    pub cooldown_until: Option<Timestamp>,
+}
+
+// ---- RecordRegistry events ---------------------------------------------------------------
+
+/// A record's first version was anchored.
+#[ink::event]
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecordAnchored {
+    /// Whose record.
+    #[ink(topic)]
+    pub patient: AccountId,
+    /// Who anchored it (a provider, or the patient).
+    #[ink(topic)]
+    pub custodian: AccountId,
+    /// The salted commitment of the document.
+    #[ink(topic)]
+    pub commitment: Hash,
+    /// The custodian's id of the record.
+    pub record_id: Hash,
+    /// The salted commitment of the record's category.
+    pub category_commitment: Hash,
+    /// Always 1.
+    pub version: u32,
 }
 
 /// The custodian anchored the next version of a record.
 #[ink::event]
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RecordAmended {
+    /// Whose record.
     #[ink(topic)]
     pub patient: AccountId,
+    /// Who amended it: the record's custodian.
     #[ink(topic)]
-    pub record_id: Hash,
+    pub custodian: AccountId,
+    /// The salted commitment of the new version.
     #[ink(topic)]
     pub commitment: Hash,
+    /// The custodian's id of the record.
+    pub record_id: Hash,
     /// The commitment this version supersedes.
     pub previous: Hash,
+    /// The new version's number.
     pub version: u32,
+    /// Why.
     pub reason: AmendReason,
 }
 
@@ -436,10 +570,13 @@ pub struct RecordAmended {
 #[ink::event]
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BatchAnchored {
+    /// Who anchored it.
     #[ink(topic)]
     pub org: AccountId,
+    /// The Merkle root.
     #[ink(topic)]
     pub root: Hash,
+    /// How many commitments the tree has.
     pub leaf_count: u32,
 }
 
@@ -447,28 +584,79 @@ pub struct BatchAnchored {
 #[ink::event]
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ClaimAttested {
+    /// Whose claim.
     #[ink(topic)]
     pub patient: AccountId,
+    /// Who attested it.
     #[ink(topic)]
     pub insurer: AccountId,
+    /// The insurer's reference of the claim.
     #[ink(topic)]
     pub claim_ref: Hash,
-    pub documents: u32,
-    /// Whether every commitment is anchored, for this patient, and not superseded.
+    /// The documents the claim rests on (at most 32).
+    pub documents: ink::prelude::vec::Vec<AnchorKey>,
+    /// Whether none of them is superseded by an amendment.
     pub all_current: bool,
 }
 
-/// A commitment in a claim was already used by an earlier claim: a fraud signal.
+/// A document of a claim was already used by an earlier claim of the same patient: a fraud
+/// signal.
 #[ink::event]
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DuplicateClaimUse {
+    /// Whose documents.
     #[ink(topic)]
     pub patient: AccountId,
+    /// Who attested the new claim.
+    #[ink(topic)]
+    pub insurer: AccountId,
+    /// The reused document's commitment.
     #[ink(topic)]
     pub commitment: Hash,
-    #[ink(topic)]
+    /// The new claim's reference.
     pub claim_ref: Hash,
+    /// Who attested the first claim that used the document.
+    pub first_insurer: AccountId,
+    /// That first claim's reference.
     pub first_claim_ref: Hash,
+}
+
+/// A registered organization declared an access the rule allows.
+#[ink::event]
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccessRecorded {
+    /// Whose data.
+    #[ink(topic)]
+    pub patient: AccountId,
+    /// Who accessed it.
+    #[ink(topic)]
+    pub accessor: AccountId,
+    /// The anchored record accessed, if one was named; its category was checked.
+    pub record: Option<RecordKey>,
+    /// The categories read.
+    pub categories: CategorySet,
+    /// Why.
+    pub purpose: Purpose,
+    /// Whether only an emergency window allowed it.
+    pub emergency: bool,
+}
+
+/// A registered organization declared an access the rule refuses. This event is the alert.
+#[ink::event]
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccessDenied {
+    /// Whose data.
+    #[ink(topic)]
+    pub patient: AccountId,
+    /// Who tried.
+    #[ink(topic)]
+    pub accessor: AccountId,
+    /// The anchored record, if one was named; its category was checked.
+    pub record: Option<RecordKey>,
+    /// The categories asked for.
+    pub categories: CategorySet,
+    /// Why.
+    pub purpose: Purpose,
 }
 
 #[cfg(test)]
@@ -514,25 +702,26 @@ mod tests {
         use ink::env::Event;
         let topics = [
             OrgRegistered::SIGNATURE_TOPIC,
-            ConsentGranted::SIGNATURE_TOPIC,
-            ConsentRevoked::SIGNATURE_TOPIC,
-            RecordAnchored::SIGNATURE_TOPIC,
             OrgSuspended::SIGNATURE_TOPIC,
             OrgReinstated::SIGNATURE_TOPIC,
             RegistrarProposed::SIGNATURE_TOPIC,
             RegistrarChanged::SIGNATURE_TOPIC,
-            EmergencyWindowChanged::SIGNATURE_TOPIC,
+            PolicyChanged::SIGNATURE_TOPIC,
             ContractUpgraded::SIGNATURE_TOPIC,
+            ConsentGranted::SIGNATURE_TOPIC,
+            ConsentRevoked::SIGNATURE_TOPIC,
             DelegateSet::SIGNATURE_TOPIC,
             DelegateRemoved::SIGNATURE_TOPIC,
             EmergencyAccessOpened::SIGNATURE_TOPIC,
             EmergencyAccessEnded::SIGNATURE_TOPIC,
-            AccessRecorded::SIGNATURE_TOPIC,
-            AccessDenied::SIGNATURE_TOPIC,
+            EmergencyBlockChanged::SIGNATURE_TOPIC,
+            RecordAnchored::SIGNATURE_TOPIC,
             RecordAmended::SIGNATURE_TOPIC,
             BatchAnchored::SIGNATURE_TOPIC,
             ClaimAttested::SIGNATURE_TOPIC,
             DuplicateClaimUse::SIGNATURE_TOPIC,
+            AccessRecorded::SIGNATURE_TOPIC,
+            AccessDenied::SIGNATURE_TOPIC,
         ];
         for (i, a) in topics.iter().enumerate() {
             assert!(a.is_some());

@@ -11,10 +11,11 @@ use anyhow::{Context, Result};
 use medledger_client::{
     AccountId32, Chain, Estimate, Keypair, Message, account_of, consent, records, signer_from_suri,
 };
+use medledger_consent::consent_registry::DEFAULT_POLICY;
 use medledger_deploy::devnode::DevNode;
 use medledger_deploy::{CONSENT_BUNDLE, RECORDS_BUNDLE, load_bundle};
 use medledger_e2e::contracts_dir;
-use medledger_events::{AmendReason, DataCategory, EmergencyReason, Purpose, Role};
+use medledger_events::{Access, AmendReason, DataCategory, EmergencyReason, Policy, Purpose, Role};
 
 struct Bench {
     chain: Chain,
@@ -99,7 +100,6 @@ async fn main() -> Result<()> {
         chain,
         rows: Vec::new(),
     };
-    let far = u64::MAX / 2;
 
     // ConsentRegistry: registrar
     let emergency = medledger_events::FLAG_EMERGENCY;
@@ -163,10 +163,17 @@ async fn main() -> Result<()> {
         .submit(&alice, &c, &consent::accept_registrar(&c))
         .await?;
     b.call(
-        "set_emergency_window",
+        "set_policy",
         &alice,
         &c,
-        &consent::set_emergency_window(&c, 4 * 3_600_000),
+        // no cool-down, so that the walk can break glass twice
+        &consent::set_policy(
+            &c,
+            Policy {
+                emergency_cooldown_ms: 0,
+                ..DEFAULT_POLICY
+            },
+        ),
     )
     .await?;
 
@@ -181,13 +188,19 @@ async fn main() -> Result<()> {
         expires_at: None,
         terms_hash: [1; 32],
     };
+    let now = u64::try_from(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)?
+            .as_millis(),
+    )?;
+    let delegation_ends = now + 30 * 24 * 3_600_000;
     let to_charlie = consent::GrantArgs {
         grantee: charlie_id,
         categories: labs_imaging,
         purposes: Purpose::Payment.bit(),
         access: 0b01,
         valid_from: 0,
-        expires_at: Some(far),
+        expires_at: Some(delegation_ends),
         terms_hash: [2; 32],
     };
     b.call("grant", &dave, &c, &consent::grant(&c, &to_bob))
@@ -196,7 +209,7 @@ async fn main() -> Result<()> {
         "set_delegate",
         &dave,
         &c,
-        &consent::set_delegate(&c, &eve_id, far),
+        &consent::set_delegate(&c, &eve_id, delegation_ends),
     )
     .await?;
     b.call(
@@ -245,25 +258,24 @@ async fn main() -> Result<()> {
     )
     .await?;
     b.call(
+        "set_emergency_block",
+        &dave,
+        &c,
+        &consent::set_emergency_block(&c, &bob_id, true),
+    )
+    .await?;
+    b.call(
+        "set_emergency_block_for",
+        &eve,
+        &c,
+        &consent::set_emergency_block_for(&c, &dave_id, &bob_id, false),
+    )
+    .await?;
+    b.call(
         "remove_delegate",
         &dave,
         &c,
         &consent::remove_delegate(&c, &eve_id),
-    )
-    .await?;
-    let labs = DataCategory::LabResults.bit();
-    b.call(
-        "record_access (allowed)",
-        &bob,
-        &c,
-        &consent::record_access(&c, &dave_id, labs, Purpose::Treatment, [5; 32]),
-    )
-    .await?;
-    b.call(
-        "record_access (denied)",
-        &charlie,
-        &c,
-        &consent::record_access(&c, &dave_id, labs, Purpose::Research, [5; 32]),
     )
     .await?;
     b.query(
@@ -276,28 +288,47 @@ async fn main() -> Result<()> {
             &bob_id,
             DataCategory::LabResults,
             Purpose::Treatment,
-            medledger_events::Access::Read,
+            Access::Read,
+        ),
+    )
+    .await?;
+    b.query(
+        "consents_to (query)",
+        &bob_id,
+        &c,
+        &consent::consents_to(
+            &c,
+            &dave_id,
+            &bob_id,
+            Role::Provider,
+            Purpose::Treatment,
+            Access::Write,
         ),
     )
     .await?;
 
     // RecordRegistry
+    let category_salt = [9; 32];
+    let labs =
+        medledger_proofs::category_commitment(&category_salt, DataCategory::LabResults.index());
+    let imaging =
+        medledger_proofs::category_commitment(&category_salt, DataCategory::Imaging.index());
     b.call(
         "anchor (patient's own)",
         &dave,
         &r,
-        &records::anchor(&r, &dave_id, [10; 32], [11; 32], DataCategory::Imaging),
+        &records::anchor(&r, &dave_id, [10; 32], [11; 32], imaging),
     )
     .await?;
     b.call(
         "anchor (provider, consent checked)",
         &bob,
         &r,
-        &records::anchor(&r, &dave_id, [12; 32], [13; 32], DataCategory::LabResults),
+        &records::anchor(&r, &dave_id, [12; 32], [13; 32], labs),
     )
     .await?;
     b.call(
-        "amend",
+        "amend (provider, consent checked)",
         &bob,
         &r,
         &records::amend(&r, [12; 32], [14; 32], AmendReason::Correction),
@@ -317,28 +348,68 @@ async fn main() -> Result<()> {
         "attest_claim (1 document)",
         &charlie,
         &r,
-        &records::attest_claim(&r, [30; 32], &dave_id, &[[14; 32]]),
+        &records::attest_claim(&r, [30; 32], &dave_id, &[(bob_id, [14; 32])]),
     )
     .await?;
     b.call(
         "attest_claim (reused document)",
         &charlie,
         &r,
-        &records::attest_claim(&r, [31; 32], &dave_id, &[[14; 32]]),
+        &records::attest_claim(&r, [31; 32], &dave_id, &[(bob_id, [14; 32])]),
+    )
+    .await?;
+    let lab_report = records::NamedRecord {
+        custodian: bob_id,
+        record_id: [12; 32],
+        category_salt,
+    };
+    let lab_bit = DataCategory::LabResults.bit();
+    b.call(
+        "record_access (allowed)",
+        &bob,
+        &r,
+        &records::record_access(&r, &dave_id, lab_bit, Purpose::Treatment, None),
+    )
+    .await?;
+    b.call(
+        "record_access (allowed, named record)",
+        &bob,
+        &r,
+        &records::record_access(&r, &dave_id, lab_bit, Purpose::Treatment, Some(&lab_report)),
+    )
+    .await?;
+    b.call(
+        "record_access (denied)",
+        &charlie,
+        &r,
+        &records::record_access(&r, &dave_id, lab_bit, Purpose::Research, None),
     )
     .await?;
     b.query(
         "verify (query)",
         &charlie_id,
         &r,
-        &records::verify(&r, [14; 32]),
+        &records::verify(&r, &bob_id, [14; 32]),
     )
     .await?;
 
-    // Last: upgrade (to the same code) and revoke.
-    let code_hash = load_bundle(&contracts_dir().join(CONSENT_BUNDLE))?.code_hash;
-    b.call("upgrade", &alice, &c, &consent::upgrade(&c, code_hash))
-        .await?;
+    // Last: upgrades (to the same code: the migration step is a no-op) and revoke.
+    let consent_code = load_bundle(&contracts_dir().join(CONSENT_BUNDLE))?.code_hash;
+    let records_code = load_bundle(&contracts_dir().join(RECORDS_BUNDLE))?.code_hash;
+    b.call(
+        "upgrade (ConsentRegistry)",
+        &alice,
+        &c,
+        &consent::upgrade(&c, consent_code),
+    )
+    .await?;
+    b.call(
+        "upgrade (RecordRegistry)",
+        &alice,
+        &r,
+        &records::upgrade(&r, records_code),
+    )
+    .await?;
     b.call("revoke", &dave, &c, &consent::revoke(&c, &bob_id))
         .await?;
 
