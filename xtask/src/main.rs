@@ -9,8 +9,13 @@
 //! - `dev`: setup, contracts, then `medledger dev` (extra arguments are passed on).
 //! - `bench contracts`: what every contract message costs on a real node (dry runs).
 //!
-//! Build caches live outside the clone (`~/.cache/medledger/{target,contracts-target}`, or
-//! `$CARGO_TARGET_DIR` for the host workspace) so fresh clones reuse earlier builds.
+//! Build caches live outside the clone, under `~/.cache/medledger/` (or `$CARGO_TARGET_DIR` for
+//! the host workspace), so fresh clones reuse earlier builds: `target` (host), `contracts-target`
+//! (the contracts' lint and tests), and two that cargo-contract's own builds get to themselves,
+//! `contracts-bundle-target` (`cargo xtask contracts`) and `contracts-e2e-target` (the builds
+//! `ink_e2e` makes while its tests run). cargo-contract builds host dependencies with other
+//! settings than a plain `cargo test`; sharing one folder made each undo the other's cache, so
+//! that every run rebuilt everything.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -85,6 +90,14 @@ fn host_target() -> PathBuf {
 
 fn contracts_target() -> PathBuf {
     cache().join("contracts-target")
+}
+
+fn contracts_bundle_target() -> PathBuf {
+    cache().join("contracts-bundle-target")
+}
+
+fn contracts_e2e_target() -> PathBuf {
+    cache().join("contracts-e2e-target")
 }
 
 fn artifacts() -> PathBuf {
@@ -332,9 +345,9 @@ fn contracts() -> Result<()> {
             run(
                 &format!("building contract {name} {}", features.unwrap_or("")),
                 cmd.current_dir(root().join("contracts").join(dir))
-                    .env("CARGO_TARGET_DIR", contracts_target()),
+                    .env("CARGO_TARGET_DIR", contracts_bundle_target()),
             )?;
-            let built = contracts_target()
+            let built = contracts_bundle_target()
                 .join("ink")
                 .join(name)
                 .join(format!("{name}.contract"));
@@ -471,19 +484,7 @@ fn test_tiers(t: &mut Timings) -> Result<()> {
         "tier 2: contract e2e tests (ink_e2e on substrate-contracts-node)",
         || {
             for (dir, _) in CONTRACTS {
-                let package = format!("medledger-{dir}");
-                run(
-                    &format!("e2e tests of {package}"),
-                    &mut contracts_cargo(&[
-                        "test",
-                        "-p",
-                        &package,
-                        "--features",
-                        "e2e-tests",
-                        "--",
-                        "e2e_tests",
-                    ]),
-                )?;
+                contract_e2e_tests(dir)?;
             }
             Ok(())
         },
@@ -492,6 +493,47 @@ fn test_tiers(t: &mut Timings) -> Result<()> {
         "tiers 3-5: host workspace (decoding, stores, GraphQL, CLI, whole-system e2e)",
         || run("host tests", &mut host_cargo(&["test", "--workspace"])),
     )
+}
+
+/// Builds a contract's test binary with the e2e tests in `contracts-target`, then runs it with
+/// `CARGO_TARGET_DIR` pointing at `contracts-e2e-target`, where `ink_e2e` builds the contracts
+/// (see the crate docs for why the two are apart).
+fn contract_e2e_tests(dir: &str) -> Result<()> {
+    let package = format!("medledger-{dir}");
+    let what = format!("building the e2e tests of {package}");
+    let output = contracts_cargo(&[
+        "test",
+        "-p",
+        &package,
+        "--features",
+        "e2e-tests",
+        "--no-run",
+        "--message-format=json-render-diagnostics",
+    ])
+    .stderr(std::process::Stdio::inherit())
+    .output()
+    .with_context(|| format!("{what}: cannot start cargo"))?;
+    if !output.status.success() {
+        bail!("{what} failed ({})", output.status);
+    }
+    let lib = package.replace('-', "_");
+    let binary = String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
+        .filter(|m| m["reason"] == "compiler-artifact" && m["target"]["name"] == lib.as_str())
+        .find_map(|m| m["executable"].as_str().map(PathBuf::from))
+        .ok_or_else(|| anyhow!("{what}: cargo named no test binary for {lib}"))?;
+    let mut cmd = Command::new(&binary);
+    // ink_e2e builds the contracts with `cargo contract`'s library, on Rust 1.86 like any
+    // contract build.
+    cmd.arg("e2e_tests")
+        .current_dir(root().join("contracts").join(dir))
+        .env("RUSTUP_TOOLCHAIN", CONTRACTS_TOOLCHAIN)
+        .env("CARGO_TARGET_DIR", contracts_e2e_target());
+    if let Some(node) = node_binary() {
+        cmd.env("CONTRACTS_NODE", node);
+    }
+    run(&format!("e2e tests of {package}"), &mut cmd)
 }
 
 fn dev(extra: &[String]) -> Result<()> {
