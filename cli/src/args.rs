@@ -95,18 +95,40 @@ pub struct DevArgs {
 pub struct IndexArgs {
     #[command(flatten)]
     pub chain: ChainArgs,
-    /// Database URL: sqlite:<path> (created if missing).
+    /// Database URL: sqlite:<path> (created if missing) or postgres://user@host:port/db.
     #[arg(
         long,
         env = "MEDLEDGER_DATABASE_URL",
         default_value = "sqlite:.medledger/medledger.db"
     )]
     pub db: String,
+    #[command(flatten)]
+    pub tuning: IndexTuning,
+}
+
+/// How hard the indexer works while catching up.
+#[derive(Args, Clone, Debug)]
+pub struct IndexTuning {
+    /// Blocks fetched from the node at once while catching up.
+    #[arg(long, default_value_t = 16, value_parser = clap::value_parser!(u16).range(1..=256))]
+    pub concurrency: u16,
+    /// At most this many blocks committed in one transaction while catching up.
+    #[arg(long, default_value_t = 256, value_parser = clap::value_parser!(u16).range(1..))]
+    pub batch_blocks: u16,
+}
+
+impl Default for IndexTuning {
+    fn default() -> Self {
+        IndexTuning {
+            concurrency: 16,
+            batch_blocks: 256,
+        }
+    }
 }
 
 #[derive(Args)]
 pub struct ServeArgs {
-    /// Database URL: sqlite:<path>.
+    /// Database URL: sqlite:<path> or postgres://user@host:port/db.
     #[arg(
         long,
         env = "MEDLEDGER_DATABASE_URL",

@@ -8,6 +8,7 @@ use medledger_deploy::devnode::DevNode;
 use medledger_events::{FLAG_EMERGENCY, Role};
 
 use crate::args::DevArgs;
+use crate::args::IndexTuning;
 use crate::run::{bind, ctrl_c, indexer_for};
 
 /// Dev accounts and the roles `medledger dev` registers them with.
@@ -77,7 +78,7 @@ pub async fn run(args: DevArgs) -> Result<()> {
         std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     }
     let store = medledger_store::open(&format!("sqlite:{}", args.db.display())).await?;
-    let indexer = indexer_for(&deployment, &url, store.clone())?;
+    let indexer = indexer_for(&deployment, &url, store.clone(), &IndexTuning::default())?;
 
     let schema = medledger_graphql::build_schema(store);
     let addr = listener.local_addr()?;

@@ -6,11 +6,11 @@ use anyhow::{Context, Result, anyhow};
 use medledger_client::{AccountId32, CallOutcome, Chain, consent, signer_from_suri};
 use medledger_deploy::Deployment;
 use medledger_events::{ConsentGranted, ConsentRevoked, FLAG_EMERGENCY};
-use medledger_indexer::{Indexer, IndexerConfig, SubxtSource};
+use medledger_indexer::{Indexer, IndexerConfig, SubxtSource, Watched};
 use medledger_store::Store;
 use tokio::net::TcpListener;
 
-use crate::args::{ChainArgs, Cli, Command, ConsentCommand, LogFormat, OrgCommand};
+use crate::args::{ChainArgs, Cli, Command, ConsentCommand, IndexTuning, LogFormat, OrgCommand};
 use crate::names;
 
 pub fn init_logs(format: &LogFormat) {
@@ -31,8 +31,8 @@ pub async fn run(cli: Cli) -> Result<()> {
         Command::Index(args) => {
             let (deployment, url) = load(&args.chain)?;
             let store = medledger_store::open(&args.db).await?;
-            let indexer = indexer_for(&deployment, &url, store)?;
-            tracing::info!(node = %url, db = %args.db, "indexing");
+            let indexer = indexer_for(&deployment, &url, store, &args.tuning)?;
+            tracing::info!(node = %url, from = deployment.block_number, "indexing");
             indexer.run(ctrl_c()).await?;
             Ok(())
         }
@@ -220,9 +220,22 @@ pub fn indexer_for(
     deployment: &Deployment,
     url: &str,
     store: Arc<dyn Store>,
+    tuning: &IndexTuning,
 ) -> Result<Indexer<SubxtSource>> {
     let (consent_addr, records_addr) = deployment.accounts().map_err(|e| anyhow!(e))?;
-    let config = IndexerConfig::new(vec![consent_addr.0, records_addr.0], 0);
+    let (consent_code, records_code) = deployment.code_hashes().map_err(|e| anyhow!(e))?;
+    let watched = Watched {
+        consent_registry: consent_addr.0,
+        record_registry: records_addr.0,
+        consent_code_hash: consent_code,
+        record_code_hash: records_code,
+        start_block: deployment.block_number,
+    };
+    let config = IndexerConfig {
+        concurrency: usize::from(tuning.concurrency),
+        batch_blocks: usize::from(tuning.batch_blocks),
+        ..IndexerConfig::new(watched)
+    };
     Ok(Indexer::new(SubxtSource::new(url), store, config))
 }
 

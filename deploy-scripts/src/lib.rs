@@ -123,6 +123,18 @@ impl ContractInfo {
             .parse()
             .map_err(|_| format!("{:?} is not an SS58 address", self.address))
     }
+
+    /// The code hash as bytes.
+    ///
+    /// # Errors
+    /// A message naming the malformed hash.
+    pub fn code_hash(&self) -> Result<[u8; 32], String> {
+        let hex_part = self.code_hash.strip_prefix("0x").unwrap_or(&self.code_hash);
+        let mut out = [0; 32];
+        hex::decode_to_slice(hex_part, &mut out)
+            .map_err(|e| format!("code hash {:?} is not 32 bytes of hex: {e}", self.code_hash))?;
+        Ok(out)
+    }
 }
 
 /// Where the medledger contracts live on one network.
@@ -180,6 +192,17 @@ impl Deployment {
         Ok((
             self.consent_registry.account()?,
             self.record_registry.account()?,
+        ))
+    }
+
+    /// Both contracts' code hashes at deployment, or a message naming the malformed one.
+    ///
+    /// # Errors
+    /// A message naming the malformed hash.
+    pub fn code_hashes(&self) -> Result<([u8; 32], [u8; 32]), String> {
+        Ok((
+            self.consent_registry.code_hash()?,
+            self.record_registry.code_hash()?,
         ))
     }
 }

@@ -13,7 +13,7 @@ use medledger_client::{AccountId32, Chain, Keypair, account_of, consent, signer_
 use medledger_deploy::Deployment;
 use medledger_deploy::devnode::DevNode;
 use medledger_events::Role;
-use medledger_indexer::{Indexer, IndexerConfig, SubxtSource};
+use medledger_indexer::{Indexer, IndexerConfig, SubxtSource, Watched};
 use serde_json::{Value, json};
 use tokio::sync::watch;
 
@@ -85,10 +85,15 @@ pub async fn spawn_system() -> Result<TestSystem> {
     let dir = tempfile::tempdir()?;
     let store =
         medledger_store::open(&format!("sqlite:{}", dir.path().join("e2e.db").display())).await?;
-    let config = IndexerConfig {
-        poll_interval: Duration::from_millis(200),
-        ..IndexerConfig::new(vec![consent_registry.0, record_registry.0], 0)
-    };
+    let (consent_code_hash, record_code_hash) =
+        deployment.code_hashes().map_err(anyhow::Error::msg)?;
+    let config = IndexerConfig::new(Watched {
+        consent_registry: consent_registry.0,
+        record_registry: record_registry.0,
+        consent_code_hash,
+        record_code_hash,
+        start_block: deployment.block_number,
+    });
     let indexer = Arc::new(Indexer::new(
         SubxtSource::new(node.url()),
         store.clone(),

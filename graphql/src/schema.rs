@@ -176,6 +176,10 @@ pub struct IndexerStatus {
     finalized_head: Option<u64>,
     /// Finalized blocks not indexed yet.
     lag: Option<u64>,
+    /// The genesis hash of the chain mirrored; null before the indexer first started.
+    genesis_hash: Option<HashScalar>,
+    /// Events of the watched contracts that did not decode, kept raw for audit.
+    undecoded_events: u64,
 }
 
 /// A registered organization.
@@ -251,6 +255,8 @@ impl QueryRoot {
             lag: status
                 .finalized_head
                 .map(|head| head.saturating_sub(indexed.unwrap_or(0))),
+            genesis_hash: status.genesis_hash.map(HashScalar),
+            undecoded_events: status.undecoded_events,
         })
     }
 }

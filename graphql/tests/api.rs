@@ -3,9 +3,7 @@
 use std::sync::Arc;
 
 use medledger_graphql::build_schema;
-use medledger_store::{
-    AccountId, BlockChanges, ChainEvent, Hash32, IndexedEvent, SqliteStore, Store,
-};
+use medledger_store::{AccountId, BlockChanges, ChainEvent, Hash32, IndexedEvent, SqlStore, Store};
 use serde_json::{Value, json};
 
 const PATIENT: AccountId = AccountId([1; 32]);
@@ -19,7 +17,7 @@ struct Seeded {
 async fn seeded() -> Seeded {
     let dir = tempfile::tempdir().expect("dir");
     let url = format!("sqlite:{}", dir.path().join("api.db").display());
-    let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&url).await.expect("store"));
+    let store: Arc<dyn Store> = Arc::new(SqlStore::open(&url).await.expect("store"));
     let events = vec![
         ChainEvent::OrgRegistered {
             org: PROVIDER,
@@ -60,6 +58,7 @@ async fn seeded() -> Seeded {
                 event,
             })
             .collect(),
+        undecoded: Vec::new(),
     };
     store.apply_block(&block).await.expect("seed");
     store.set_finalized_head(15).await.expect("head");

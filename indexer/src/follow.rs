@@ -4,33 +4,51 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use futures::{StreamExt, TryStreamExt, stream};
-use medledger_store::{AccountId, BlockChanges, Hash32, IndexedEvent, Store, StoreError};
+use backon::{BackoffBuilder, ExponentialBuilder};
+use futures::{StreamExt, stream};
+use medledger_store::{
+    AccountId, BlockChanges, Hash32, IndexedEvent, Mirror, Store, StoreError, UndecodedEvent,
+};
+use tokio::sync::mpsc;
 
 use crate::decode::decode_event;
-use crate::source::{BlockSource, RawBlock, SourceError};
+use crate::source::{BlockSource, Heads, RawBlock, SourceError};
+
+/// The deployment an indexer mirrors: the two contracts, the code they were deployed with,
+/// and the block to start from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Watched {
+    pub consent_registry: [u8; 32],
+    pub record_registry: [u8; 32],
+    pub consent_code_hash: [u8; 32],
+    pub record_code_hash: [u8; 32],
+    /// The first block to read when the store is empty (the deployment block).
+    pub start_block: u64,
+}
 
 /// How the indexer runs.
 #[derive(Debug, Clone)]
 pub struct IndexerConfig {
-    /// The contract addresses whose events are mirrored.
-    pub contracts: Vec<[u8; 32]>,
-    /// The first block to read when the store is empty (the deployment block).
-    pub start_block: u64,
+    pub watched: Watched,
     /// How many blocks are fetched at once while catching up.
     pub concurrency: usize,
-    /// How often the finalized head is checked once caught up.
-    pub poll_interval: Duration,
+    /// At most this many blocks are committed in one transaction while catching up.
+    pub batch_blocks: usize,
+    /// The first wait after a transient failure (doubling, with jitter, up to
+    /// `max_retry_delay`).
+    pub min_retry_delay: Duration,
+    pub max_retry_delay: Duration,
 }
 
 impl IndexerConfig {
-    /// Defaults for mirroring `contracts` from `start_block` on.
-    pub fn new(contracts: Vec<[u8; 32]>, start_block: u64) -> Self {
+    /// Defaults for mirroring `watched`.
+    pub fn new(watched: Watched) -> Self {
         IndexerConfig {
-            contracts,
-            start_block,
-            concurrency: 8,
-            poll_interval: Duration::from_millis(500),
+            watched,
+            concurrency: 16,
+            batch_blocks: 256,
+            min_retry_delay: Duration::from_millis(200),
+            max_retry_delay: Duration::from_secs(10),
         }
     }
 }
@@ -43,20 +61,54 @@ pub enum IndexerError {
     Store(#[from] StoreError),
     #[error("reading the chain failed: {0}")]
     Source(#[from] SourceError),
+    /// The store's last block is not the chain's block at that number: the database was
+    /// filled from another chain (e.g. an earlier dev chain).
+    #[error(
+        "the database's last block #{number} is {stored}, but the chain's is {}: this database \
+         was filled from another chain; use a fresh database",
+        chain.map_or("missing".to_string(), |h| h.to_string())
+    )]
+    CursorNotOnChain {
+        number: u64,
+        stored: Hash32,
+        chain: Option<Hash32>,
+    },
+    #[error("the node stopped announcing finalized blocks")]
+    HeadsEnded,
+}
+
+impl IndexerError {
+    /// Whether retrying later may succeed.
+    pub fn is_transient(&self) -> bool {
+        match self {
+            IndexerError::Store(e) => e.is_transient(),
+            IndexerError::Source(e) => e.is_transient(),
+            IndexerError::HeadsEnded => true,
+            IndexerError::CursorNotOnChain { .. } => false,
+        }
+    }
 }
 
 /// Counters of what the indexer did, for logs and metrics.
 #[derive(Debug, Default)]
 pub struct Stats {
+    /// Blocks applied (empty ones included).
     pub blocks: AtomicU64,
+    /// Decoded events applied.
     pub events: AtomicU64,
-    /// Events of the watched contracts with an unknown signature or undecodable data.
+    /// Events of the watched contracts stored raw because they did not decode.
     pub skipped: AtomicU64,
+    /// Transient failures retried.
+    pub errors: AtomicU64,
+    /// The last block applied.
+    pub indexed: AtomicU64,
+    /// The latest finalized head seen.
+    pub head: AtomicU64,
 }
 
 /// Follows finalized blocks from a [`BlockSource`] into a [`Store`].
 pub struct Indexer<S> {
-    source: S,
+    source: Arc<S>,
     store: Arc<dyn Store>,
     config: IndexerConfig,
     contracts: HashSet<[u8; 32]>,
@@ -65,9 +117,14 @@ pub struct Indexer<S> {
 
 impl<S: BlockSource> Indexer<S> {
     pub fn new(source: S, store: Arc<dyn Store>, config: IndexerConfig) -> Self {
-        let contracts = config.contracts.iter().copied().collect();
+        let contracts = [
+            config.watched.consent_registry,
+            config.watched.record_registry,
+        ]
+        .into_iter()
+        .collect();
         Indexer {
-            source,
+            source: Arc::new(source),
             store,
             config,
             contracts,
@@ -80,104 +137,251 @@ impl<S: BlockSource> Indexer<S> {
         self.stats.clone()
     }
 
-    /// Applies every finalized block after the cursor, up to the current finalized head.
-    /// Returns the number of the last block applied (the cursor), if any.
+    /// Binds the store to this chain and deployment (or checks it is bound to them), and
+    /// checks that the store's last block is still the chain's block at that number.
     ///
     /// # Errors
-    /// [`IndexerError`] when the chain cannot be read or the store cannot be written. Blocks
-    /// applied before the failure stay applied.
-    pub async fn catch_up(&self) -> Result<Option<u64>, IndexerError> {
-        let head = self.source.finalized_head().await?;
-        let next = match self.store.cursor().await? {
-            Some(cursor) => cursor.number + 1,
-            None => self.config.start_block,
+    /// [`StoreError::OtherMirror`] (inside [`IndexerError::Store`]) for a database of another
+    /// chain or deployment, [`IndexerError::CursorNotOnChain`] when the last block differs.
+    pub async fn check(&self) -> Result<(), IndexerError> {
+        let w = &self.config.watched;
+        let mirror = Mirror {
+            genesis_hash: Hash32(self.source.genesis_hash().await?),
+            consent_registry: AccountId(w.consent_registry),
+            record_registry: AccountId(w.record_registry),
+            consent_code_hash: Hash32(w.consent_code_hash),
+            record_code_hash: Hash32(w.record_code_hash),
+            start_block: w.start_block,
         };
-        if next <= head {
-            tracing::debug!(from = next, to = head, "catching up");
-            let mut blocks = stream::iter(next..=head)
-                .map(|n| self.source.block(n))
-                .buffered(self.config.concurrency.max(1));
-            while let Some(block) = blocks.try_next().await? {
-                self.apply(block).await?;
-            }
-        }
-        self.store.set_finalized_head(head).await?;
-        Ok(self.store.cursor().await?.map(|c| c.number))
-    }
-
-    /// Catches up, then follows new finalized blocks until `shutdown` completes.
-    ///
-    /// Chain failures (a node restarting, a dropped connection) are logged and retried with
-    /// backoff; the gap is filled from the cursor once the node answers again.
-    ///
-    /// # Errors
-    /// [`IndexerError::Store`] when the store fails: without it nothing can be indexed.
-    pub async fn run(&self, shutdown: impl Future<Output = ()>) -> Result<(), IndexerError> {
-        tokio::pin!(shutdown);
-        let mut backoff = self.config.poll_interval;
-        loop {
-            let wait = match self.catch_up().await {
-                Ok(_) => {
-                    backoff = self.config.poll_interval;
-                    self.config.poll_interval
-                }
-                Err(IndexerError::Source(e)) => {
-                    tracing::warn!(error = %e, retry_in = ?backoff, "chain unavailable");
-                    let wait = backoff;
-                    backoff = (backoff * 2).min(Duration::from_secs(10));
-                    wait
-                }
-                Err(e) => return Err(e),
-            };
-            tokio::select! {
-                _ = &mut shutdown => return Ok(()),
-                _ = tokio::time::sleep(wait) => {}
-            }
-        }
-    }
-
-    async fn apply(&self, block: RawBlock) -> Result<(), IndexerError> {
-        let mut events = Vec::new();
-        for raw in block
-            .contract_events
-            .iter()
-            .filter(|e| self.contracts.contains(&e.contract))
-        {
-            match decode_event(raw) {
-                Ok(Some(event)) => events.push(IndexedEvent {
-                    index: raw.index,
-                    contract: AccountId(raw.contract),
-                    event,
-                }),
-                Ok(None) => {
-                    self.stats.skipped.fetch_add(1, Ordering::Relaxed);
-                    tracing::warn!(
-                        block = block.number,
-                        index = raw.index,
-                        "skipping a contract event with an unknown signature"
-                    );
-                }
-                Err(e) => {
-                    self.stats.skipped.fetch_add(1, Ordering::Relaxed);
-                    tracing::warn!(block = block.number, index = raw.index, error = %e,
-                        "skipping an undecodable contract event");
-                }
-            }
-        }
-        let changes = BlockChanges {
-            number: block.number,
-            hash: Hash32(block.hash),
-            timestamp_ms: block.timestamp_ms,
-            events,
-        };
-        if self.store.apply_block(&changes).await? {
-            self.stats.blocks.fetch_add(1, Ordering::Relaxed);
-            let n = changes.events.len() as u64;
-            self.stats.events.fetch_add(n, Ordering::Relaxed);
-            if n > 0 {
-                tracing::info!(block = block.number, events = n, "indexed");
+        self.store.check_mirror(&mirror).await?;
+        if let Some(cursor) = self.store.cursor().await? {
+            let chain = self.source.block_hash(cursor.number).await?.map(Hash32);
+            if chain != Some(cursor.hash) {
+                return Err(IndexerError::CursorNotOnChain {
+                    number: cursor.number,
+                    stored: cursor.hash,
+                    chain,
+                });
             }
         }
         Ok(())
+    }
+
+    /// Applies every finalized block after the cursor, up to the current finalized head.
+    /// Fetching runs ahead of writing (`concurrency` blocks at once), and the blocks that
+    /// are ready are committed together, up to `batch_blocks` per transaction. Returns the
+    /// number of the last block applied (the cursor), if any.
+    ///
+    /// # Errors
+    /// [`IndexerError`] when the chain cannot be read or the store cannot be written. Blocks
+    /// committed before the failure stay committed.
+    pub async fn catch_up(&self) -> Result<Option<u64>, IndexerError> {
+        let head = self.source.finalized_head().await?;
+        self.stats.head.fetch_max(head, Ordering::Relaxed);
+        let next = match self.store.cursor().await? {
+            Some(cursor) => cursor.number + 1,
+            None => self.config.watched.start_block,
+        };
+        if next <= head {
+            tracing::debug!(from = next, to = head, "catching up");
+            let batch = self.config.batch_blocks.max(1);
+            let (tx, rx) = mpsc::channel::<Result<RawBlock, SourceError>>(batch * 2);
+            let source = self.source.clone();
+            let concurrency = self.config.concurrency.max(1);
+            let fetch = async move {
+                let mut blocks = stream::iter(next..=head)
+                    .map(|n| {
+                        let source = source.clone();
+                        async move { source.block(n).await }
+                    })
+                    .buffered(concurrency);
+                while let Some(block) = blocks.next().await {
+                    let failed = block.is_err();
+                    if tx.send(block).await.is_err() || failed {
+                        break;
+                    }
+                }
+            };
+            let ((), written) = tokio::join!(fetch, self.write(rx, batch));
+            written?;
+        }
+        self.store.set_finalized_head(head).await?;
+        let cursor = self.store.cursor().await?.map(|c| c.number);
+        if let Some(n) = cursor {
+            self.stats.indexed.store(n, Ordering::Relaxed);
+        }
+        Ok(cursor)
+    }
+
+    /// Commits the blocks arriving on `rx`, as many as are ready (up to `batch`) at a time.
+    async fn write(
+        &self,
+        mut rx: mpsc::Receiver<Result<RawBlock, SourceError>>,
+        batch: usize,
+    ) -> Result<(), IndexerError> {
+        let mut pending = Vec::with_capacity(batch);
+        while let Some(first) = rx.recv().await {
+            let mut failure = None;
+            match first {
+                Ok(block) => pending.push(self.changes(block)),
+                Err(e) => failure = Some(e),
+            }
+            while failure.is_none() && pending.len() < batch {
+                match rx.try_recv() {
+                    Ok(Ok(block)) => pending.push(self.changes(block)),
+                    Ok(Err(e)) => failure = Some(e),
+                    Err(_) => break,
+                }
+            }
+            if !pending.is_empty() {
+                self.commit(&pending).await?;
+                pending.clear();
+            }
+            if let Some(e) = failure {
+                return Err(e.into());
+            }
+        }
+        Ok(())
+    }
+
+    async fn commit(&self, blocks: &[BlockChanges]) -> Result<(), IndexerError> {
+        let applied = self.store.apply_blocks(blocks).await?;
+        if applied > 0 {
+            let events: usize = blocks.iter().map(|b| b.events.len()).sum();
+            let skipped: usize = blocks.iter().map(|b| b.undecoded.len()).sum();
+            self.stats
+                .blocks
+                .fetch_add(applied as u64, Ordering::Relaxed);
+            self.stats
+                .events
+                .fetch_add(events as u64, Ordering::Relaxed);
+            self.stats
+                .skipped
+                .fetch_add(skipped as u64, Ordering::Relaxed);
+            if let Some(last) = blocks.last() {
+                self.stats.indexed.store(last.number, Ordering::Relaxed);
+            }
+            if events > 0 || skipped > 0 {
+                tracing::info!(
+                    to = blocks.last().map(|b| b.number),
+                    blocks = applied,
+                    events,
+                    skipped,
+                    "indexed"
+                );
+            }
+        }
+        Ok(())
+    }
+
+    /// Checks the store, catches up, then follows new finalized heads until `shutdown`
+    /// completes. Transient failures (the node or the database restarting, a dropped
+    /// connection) are logged and retried with exponential backoff and jitter; the gap is
+    /// filled from the cursor once both answer again. Stopping drops the work in flight: an
+    /// open transaction rolls back, so nothing is ever half-written.
+    ///
+    /// # Errors
+    /// A permanent failure: another chain's database, a block that can never be read, a
+    /// store that refuses the rows.
+    pub async fn run(&self, shutdown: impl Future<Output = ()>) -> Result<(), IndexerError> {
+        tokio::select! {
+            _ = shutdown => Ok(()),
+            result = self.run_forever() => result,
+        }
+    }
+
+    fn backoff(&self) -> impl Iterator<Item = Duration> {
+        ExponentialBuilder::default()
+            .with_min_delay(self.config.min_retry_delay)
+            .with_max_delay(self.config.max_retry_delay)
+            .with_jitter()
+            .without_max_times()
+            .build()
+    }
+
+    async fn retry_or_fail(
+        &self,
+        e: IndexerError,
+        backoff: &mut impl Iterator<Item = Duration>,
+    ) -> Result<(), IndexerError> {
+        if !e.is_transient() {
+            return Err(e);
+        }
+        self.stats.errors.fetch_add(1, Ordering::Relaxed);
+        let wait = backoff.next().unwrap_or(self.config.max_retry_delay);
+        tracing::warn!(error = %e, retry_in = ?wait, "indexing paused");
+        tokio::time::sleep(wait).await;
+        Ok(())
+    }
+
+    async fn run_forever(&self) -> Result<(), IndexerError> {
+        let mut backoff = self.backoff();
+        while let Err(e) = self.check().await {
+            self.retry_or_fail(e, &mut backoff).await?;
+        }
+        let mut heads: Option<Heads> = None;
+        loop {
+            let step = async {
+                self.catch_up().await?;
+                let stream = match heads.as_mut() {
+                    Some(stream) => stream,
+                    None => heads.insert(self.source.finalized_heads().await?),
+                };
+                // Wait for a head past what was just indexed.
+                let indexed = self.stats.indexed.load(Ordering::Relaxed);
+                loop {
+                    match stream.next().await {
+                        Some(Ok(head)) if head > indexed => return Ok(()),
+                        Some(Ok(_)) => continue,
+                        Some(Err(e)) => return Err(IndexerError::from(e)),
+                        None => return Err(IndexerError::HeadsEnded),
+                    }
+                }
+            };
+            match step.await {
+                Ok(()) => backoff = self.backoff(),
+                Err(e) => {
+                    heads = None;
+                    self.retry_or_fail(e, &mut backoff).await?;
+                }
+            }
+        }
+    }
+
+    /// The store's view of one block: decoded events of the watched contracts, and the
+    /// ones that did not decode, kept raw with the reason.
+    fn changes(&self, block: RawBlock) -> BlockChanges {
+        let mut changes = BlockChanges::empty(block.number, Hash32(block.hash), block.timestamp_ms);
+        for raw in block
+            .contract_events
+            .into_iter()
+            .filter(|e| self.contracts.contains(&e.contract))
+        {
+            let reason = match decode_event(&raw) {
+                Ok(Some(event)) => {
+                    changes.events.push(IndexedEvent {
+                        index: raw.index,
+                        contract: AccountId(raw.contract),
+                        event,
+                    });
+                    continue;
+                }
+                Ok(None) => match raw.topics.first() {
+                    Some(topic) => format!("unknown event signature {}", Hash32(*topic)),
+                    None => "an event without a signature topic".to_string(),
+                },
+                Err(e) => e.to_string(),
+            };
+            tracing::warn!(block = block.number, index = raw.index, %reason,
+                "keeping an undecodable contract event raw");
+            changes.undecoded.push(UndecodedEvent {
+                index: raw.index,
+                contract: AccountId(raw.contract),
+                topics: raw.topics.into_iter().map(Hash32).collect(),
+                data: raw.data,
+                reason,
+            });
+        }
+        changes
     }
 }

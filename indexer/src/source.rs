@@ -1,5 +1,7 @@
 use std::time::Duration;
 
+use futures::StreamExt;
+use futures::stream::BoxStream;
 use scale::Decode;
 use subxt::{OnlineClient, SubstrateConfig};
 use tokio::sync::Mutex;
@@ -35,15 +37,36 @@ pub enum SourceError {
         action: &'static str,
         reason: String,
     },
+    /// The node answered, but what it sent can never be read (e.g. a block whose events do
+    /// not decode with the chain's own metadata): retrying cannot help.
+    #[error("block #{block} cannot be read: {reason}")]
+    Undecodable { block: u64, reason: String },
 }
+
+impl SourceError {
+    /// Whether retrying later may succeed (the node is down, restarting or slow).
+    pub fn is_transient(&self) -> bool {
+        !matches!(self, SourceError::Undecodable { .. })
+    }
+}
+
+/// New finalized head numbers, as the node announces them.
+pub type Heads = BoxStream<'static, Result<u64, SourceError>>;
 
 /// Where blocks come from: the chain, or a test's script.
 #[async_trait::async_trait]
-pub trait BlockSource: Send + Sync {
+pub trait BlockSource: Send + Sync + 'static {
+    /// The chain's genesis hash: which chain this is.
+    async fn genesis_hash(&self) -> Result<[u8; 32], SourceError>;
     /// The number of the latest finalized block.
     async fn finalized_head(&self) -> Result<u64, SourceError>;
+    /// The hash of block `number` on the chain, `None` when the chain has no such block.
+    async fn block_hash(&self, number: u64) -> Result<Option<[u8; 32]>, SourceError>;
     /// The finalized block `number`.
     async fn block(&self, number: u64) -> Result<RawBlock, SourceError>;
+    /// A stream of new finalized heads, so that an indexer that caught up waits for the next
+    /// block instead of polling.
+    async fn finalized_heads(&self) -> Result<Heads, SourceError>;
 }
 
 type Api = OnlineClient<SubstrateConfig>;
@@ -122,7 +145,10 @@ impl SubxtSource {
             .map_err(|e| node("read the block's events")(&e))?;
         let mut contract_events = Vec::new();
         for event in events.iter() {
-            let event = event.map_err(|e| node("decode the block's events")(&e))?;
+            let event = event.map_err(|e| SourceError::Undecodable {
+                block: number,
+                reason: format!("its events do not decode: {e}"),
+            })?;
             if event.pallet_name() != "Contracts" || event.event_name() != "ContractEmitted" {
                 continue;
             }
@@ -146,6 +172,10 @@ impl SubxtSource {
 
 #[async_trait::async_trait]
 impl BlockSource for SubxtSource {
+    async fn genesis_hash(&self) -> Result<[u8; 32], SourceError> {
+        Ok(h32(self.api().await?.genesis_hash()))
+    }
+
     async fn finalized_head(&self) -> Result<u64, SourceError> {
         let api = self.api().await?;
         let result = api
@@ -159,9 +189,39 @@ impl BlockSource for SubxtSource {
         self.forget(result).await
     }
 
+    async fn block_hash(&self, number: u64) -> Result<Option<[u8; 32]>, SourceError> {
+        let api = self.api().await?;
+        let result = match api.at_block(number).await {
+            Ok(at) => Ok(Some(h32(at.block_hash()))),
+            Err(subxt::error::OnlineClientAtBlockError::BlockNotFound { .. }) => Ok(None),
+            Err(e) => Err(SourceError::Node {
+                action: "find a block's hash",
+                reason: e.to_string(),
+            }),
+        };
+        self.forget(result).await
+    }
+
     async fn block(&self, number: u64) -> Result<RawBlock, SourceError> {
         let api = self.api().await?;
         let result = self.read_block(&api, number).await;
         self.forget(result).await
+    }
+
+    async fn finalized_heads(&self) -> Result<Heads, SourceError> {
+        let api = self.api().await?;
+        let result = api.stream_blocks().await.map_err(|e| SourceError::Node {
+            action: "subscribe to finalized blocks",
+            reason: e.to_string(),
+        });
+        let blocks = self.forget(result).await?;
+        Ok(blocks
+            .map(|b| {
+                b.map(|b| b.number()).map_err(|e| SourceError::Node {
+                    action: "announce a finalized block",
+                    reason: e.to_string(),
+                })
+            })
+            .boxed())
     }
 }

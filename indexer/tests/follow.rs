@@ -4,21 +4,51 @@ use std::collections::BTreeMap;
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
 
+use futures::StreamExt;
 use ink::env::Event;
 use medledger_events::{ConsentGranted, ConsentRevoked};
 use medledger_indexer::{
-    BlockSource, Indexer, IndexerConfig, RawBlock, RawContractEvent, SourceError,
+    BlockSource, Heads, Indexer, IndexerConfig, IndexerError, RawBlock, RawContractEvent,
+    SourceError, Watched,
 };
-use medledger_store::{AccountId, SqliteStore, Store};
+use medledger_pg_runner::Postgres;
+use medledger_store::{AccountId, Hash32, SqlStore, Store, StoreError};
 use scale::Encode;
 
 const CONSENT: [u8; 32] = [0xc0; 32];
+const RECORDS: [u8; 32] = [0xd0; 32];
 const OTHER: [u8; 32] = [0x0f; 32];
 
+fn config() -> IndexerConfig {
+    IndexerConfig {
+        min_retry_delay: std::time::Duration::from_millis(10),
+        max_retry_delay: std::time::Duration::from_millis(100),
+        ..IndexerConfig::new(Watched {
+            consent_registry: CONSENT,
+            record_registry: RECORDS,
+            consent_code_hash: [0x1c; 32],
+            record_code_hash: [0x1d; 32],
+            start_block: 1,
+        })
+    }
+}
+
 /// A chain in memory: blocks by number, a finalized head, and failures on demand.
-#[derive(Default, Clone)]
+#[derive(Clone)]
 struct ScriptedChain {
     inner: Arc<Mutex<Chain>>,
+    heads: tokio::sync::watch::Sender<u64>,
+    genesis: [u8; 32],
+}
+
+impl Default for ScriptedChain {
+    fn default() -> Self {
+        ScriptedChain {
+            inner: Arc::default(),
+            heads: tokio::sync::watch::channel(0).0,
+            genesis: [0x47; 32],
+        }
+    }
 }
 
 #[derive(Default)]
@@ -26,6 +56,8 @@ struct Chain {
     blocks: BTreeMap<u64, RawBlock>,
     head: u64,
     fail_block: Option<u64>,
+    /// Reading this block fails for good (its events never decode).
+    broken_block: Option<u64>,
 }
 
 impl ScriptedChain {
@@ -42,7 +74,26 @@ impl ScriptedChain {
             },
         );
         c.head = number;
+        self.heads.send_replace(number);
         number
+    }
+
+    /// Another chain with the same shape: other genesis, other block hashes.
+    fn other(&self) -> ScriptedChain {
+        let other = ScriptedChain {
+            genesis: [0x48; 32],
+            ..ScriptedChain::default()
+        };
+        let c = self.inner.lock().expect("lock");
+        let mut o = other.inner.lock().expect("lock");
+        for (n, b) in &c.blocks {
+            let mut b = b.clone();
+            b.hash = [0xee; 32];
+            o.blocks.insert(*n, b);
+        }
+        o.head = c.head;
+        drop(o);
+        other
     }
 
     fn fail_at(&self, block: Option<u64>) {
@@ -52,12 +103,42 @@ impl ScriptedChain {
 
 #[async_trait::async_trait]
 impl BlockSource for ScriptedChain {
+    async fn genesis_hash(&self) -> Result<[u8; 32], SourceError> {
+        Ok(self.genesis)
+    }
+
     async fn finalized_head(&self) -> Result<u64, SourceError> {
         Ok(self.inner.lock().expect("lock").head)
     }
 
+    async fn block_hash(&self, number: u64) -> Result<Option<[u8; 32]>, SourceError> {
+        Ok(self
+            .inner
+            .lock()
+            .expect("lock")
+            .blocks
+            .get(&number)
+            .map(|b| b.hash))
+    }
+
+    async fn finalized_heads(&self) -> Result<Heads, SourceError> {
+        let rx = self.heads.subscribe();
+        Ok(futures::stream::unfold(rx, |mut rx| async move {
+            rx.changed().await.ok()?;
+            let head = *rx.borrow_and_update();
+            Some((Ok(head), rx))
+        })
+        .boxed())
+    }
+
     async fn block(&self, number: u64) -> Result<RawBlock, SourceError> {
         let c = self.inner.lock().expect("lock");
+        if c.broken_block == Some(number) {
+            return Err(SourceError::Undecodable {
+                block: number,
+                reason: "scripted: its events never decode".into(),
+            });
+        }
         if c.fail_block == Some(number) {
             return Err(SourceError::Node {
                 action: "read a block",
@@ -101,7 +182,7 @@ fn grant(version: u32) -> ConsentGranted {
 
 async fn store(dir: &tempfile::TempDir) -> Arc<dyn Store> {
     let url = format!("sqlite:{}", dir.path().join("idx.db").display());
-    Arc::new(SqliteStore::open(&url).await.expect("store"))
+    Arc::new(SqlStore::open(&url).await.expect("store"))
 }
 
 const PATIENT: AccountId = AccountId([1; 32]);
@@ -117,11 +198,7 @@ async fn mirrors_only_the_watched_contracts_events() {
     ]);
     let dir = tempfile::tempdir().expect("dir");
     let store = store(&dir).await;
-    let indexer = Indexer::new(
-        chain.clone(),
-        store.clone(),
-        IndexerConfig::new(vec![CONSENT], 1),
-    );
+    let indexer = Indexer::new(chain.clone(), store.clone(), config());
     // when
     let cursor = indexer.catch_up().await.expect("catch up");
     // then
@@ -136,7 +213,7 @@ async fn mirrors_only_the_watched_contracts_events() {
 }
 
 #[tokio::test]
-async fn undecodable_and_unknown_events_are_counted_not_fatal() {
+async fn undecodable_and_unknown_events_are_kept_raw_and_counted_not_fatal() {
     let chain = ScriptedChain::default();
     let mut broken = event(CONSENT, 1, &grant(1));
     broken.data.truncate(5);
@@ -145,9 +222,10 @@ async fn undecodable_and_unknown_events_are_counted_not_fatal() {
     chain.push(vec![broken, unknown, event(CONSENT, 3, &grant(2))]);
     let dir = tempfile::tempdir().expect("dir");
     let store = store(&dir).await;
-    let indexer = Indexer::new(chain, store.clone(), IndexerConfig::new(vec![CONSENT], 1));
+    let indexer = Indexer::new(chain, store.clone(), config());
     indexer.catch_up().await.expect("catch up");
     assert_eq!(indexer.stats().skipped.load(Ordering::Relaxed), 2);
+    assert_eq!(store.status().await.expect("status").undecoded_events, 2);
     let consents = store.consents_of_patient(&PATIENT).await.expect("consents");
     assert_eq!(consents[0].version, 2);
 }
@@ -164,7 +242,7 @@ async fn a_failure_midway_resumes_from_the_cursor_without_duplicates() {
     let store = store(&dir).await;
     let config = IndexerConfig {
         concurrency: 1,
-        ..IndexerConfig::new(vec![CONSENT], 1)
+        ..config()
     };
     let indexer = Indexer::new(chain.clone(), store.clone(), config.clone());
     // when
@@ -197,11 +275,7 @@ async fn run_follows_new_blocks_until_shutdown() {
     chain.push(vec![]);
     let dir = tempfile::tempdir().expect("dir");
     let store = store(&dir).await;
-    let config = IndexerConfig {
-        poll_interval: std::time::Duration::from_millis(20),
-        ..IndexerConfig::new(vec![CONSENT], 1)
-    };
-    let indexer = Arc::new(Indexer::new(chain.clone(), store.clone(), config));
+    let indexer = Arc::new(Indexer::new(chain.clone(), store.clone(), config()));
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let task = {
         let indexer = indexer.clone();
@@ -229,5 +303,179 @@ async fn run_follows_new_blocks_until_shutdown() {
     }
     assert!(seen, "the new block was indexed while running");
     stop.send(()).expect("send stop");
+    task.await.expect("join").expect("clean stop");
+}
+
+/// Waits until the store's cursor reaches `number`, or panics after 10 s.
+async fn wait_for_cursor(store: &Arc<dyn Store>, number: u64) {
+    for _ in 0..1_000 {
+        if let Ok(Some(c)) = store.cursor().await
+            && c.number >= number
+        {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    panic!("the cursor never reached block {number}");
+}
+
+#[tokio::test]
+async fn a_database_of_another_chain_is_refused() {
+    // given: a database filled from one chain
+    let chain = ScriptedChain::default();
+    chain.push(vec![event(CONSENT, 1, &grant(1))]);
+    let dir = tempfile::tempdir().expect("dir");
+    let store = store(&dir).await;
+    let first = Indexer::new(chain.clone(), store.clone(), config());
+    first.check().await.expect("binds a fresh database");
+    first.catch_up().await.expect("catch up");
+    // when: pointed at another chain
+    let other = Indexer::new(chain.other(), store.clone(), config());
+    let err = other
+        .run(std::future::pending())
+        .await
+        .expect_err("refused");
+    // then: one clear line, and it stops instead of retrying
+    assert!(
+        matches!(err, IndexerError::Store(StoreError::OtherMirror { .. })),
+        "{err:?}"
+    );
+    assert!(err.to_string().contains("use a fresh database"), "{err}");
+}
+
+#[tokio::test]
+async fn a_last_block_that_is_not_the_chains_is_refused() {
+    // given: a database whose last block the chain does not have (same genesis: e.g. a
+    // chain restarted from the same spec)
+    let chain = ScriptedChain::default();
+    chain.push(vec![event(CONSENT, 1, &grant(1))]);
+    let dir = tempfile::tempdir().expect("dir");
+    let store = store(&dir).await;
+    let first = Indexer::new(chain.clone(), store.clone(), config());
+    first.check().await.expect("bind");
+    first.catch_up().await.expect("catch up");
+    let mut same_genesis = chain.other();
+    same_genesis.genesis = chain.genesis;
+    // when
+    let err = Indexer::new(same_genesis, store.clone(), config())
+        .check()
+        .await
+        .expect_err("refused");
+    // then
+    match &err {
+        IndexerError::CursorNotOnChain {
+            number,
+            stored,
+            chain,
+        } => {
+            assert_eq!(*number, 1);
+            assert_eq!(*stored, Hash32([1; 32]));
+            assert_eq!(*chain, Some(Hash32([0xee; 32])));
+        }
+        other => panic!("unexpected {other:?}"),
+    }
+    assert!(
+        err.to_string().contains("filled from another chain"),
+        "{err}"
+    );
+}
+
+#[tokio::test]
+async fn run_retries_a_node_that_fails_and_goes_on() {
+    // given: reading block 2 fails until the node "comes back"
+    let chain = ScriptedChain::default();
+    chain.push(vec![event(CONSENT, 1, &grant(1))]);
+    chain.push(vec![event(CONSENT, 1, &grant(2))]);
+    chain.fail_at(Some(2));
+    let dir = tempfile::tempdir().expect("dir");
+    let store = store(&dir).await;
+    let indexer = Arc::new(Indexer::new(chain.clone(), store.clone(), config()));
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let task = tokio::spawn({
+        let indexer = indexer.clone();
+        async move {
+            indexer
+                .run(async {
+                    let _ = stopped.await;
+                })
+                .await
+        }
+    });
+    wait_for_cursor(&store, 1).await;
+    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    assert!(
+        indexer.stats().errors.load(Ordering::Relaxed) >= 1,
+        "the failure was retried"
+    );
+    // when: the node answers again
+    chain.fail_at(None);
+    // then
+    wait_for_cursor(&store, 2).await;
+    let c = &store.consents_of_patient(&PATIENT).await.expect("consents")[0];
+    assert_eq!(c.version, 2);
+    stop.send(()).expect("stop");
+    task.await.expect("join").expect("clean stop");
+}
+
+#[tokio::test]
+async fn run_stops_on_a_block_that_can_never_be_read() {
+    let chain = ScriptedChain::default();
+    chain.push(vec![]);
+    chain.push(vec![]);
+    chain.inner.lock().expect("lock").broken_block = Some(2);
+    let dir = tempfile::tempdir().expect("dir");
+    let store = store(&dir).await;
+    let indexer = Indexer::new(chain, store.clone(), config());
+    let result = tokio::time::timeout(
+        std::time::Duration::from_secs(10),
+        indexer.run(std::future::pending()),
+    )
+    .await
+    .expect("a permanent failure stops the indexer instead of retrying forever");
+    let err = result.expect_err("an error");
+    assert!(err.to_string().contains("block #2 cannot be read"), "{err}");
+    assert_eq!(
+        store.cursor().await.expect("cursor").map(|c| c.number),
+        Some(1),
+        "everything before it is indexed"
+    );
+}
+
+#[tokio::test]
+async fn postgres_stopped_for_a_while_the_indexer_waits_and_continues() {
+    // given: an indexer on PostgreSQL, caught up with block 1
+    let mut pg = Postgres::start().unwrap_or_else(|e| panic!("{e}"));
+    let url = pg.fresh_database().expect("database");
+    let store: Arc<dyn Store> = Arc::new(SqlStore::open(&url).await.expect("open"));
+    let chain = ScriptedChain::default();
+    chain.push(vec![event(CONSENT, 1, &grant(1))]);
+    let indexer = Arc::new(Indexer::new(chain.clone(), store.clone(), config()));
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let task = tokio::spawn({
+        let indexer = indexer.clone();
+        async move {
+            indexer
+                .run(async {
+                    let _ = stopped.await;
+                })
+                .await
+        }
+    });
+    wait_for_cursor(&store, 1).await;
+    // when: the database goes away while new blocks arrive, then comes back
+    pg.stop().expect("stop postgres");
+    for v in 2..=4 {
+        chain.push(vec![event(CONSENT, 1, &grant(v))]);
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    assert!(!task.is_finished(), "the indexer waits instead of stopping");
+    pg.restart().expect("restart postgres");
+    // then: it continues where it stopped
+    // (Whether the wait shows as retried errors or as the pool waiting for a connection
+    // depends on the moment: either way nothing is lost and nothing stops.)
+    wait_for_cursor(&store, 4).await;
+    let c = &store.consents_of_patient(&PATIENT).await.expect("consents")[0];
+    assert_eq!(c.version, 4);
+    stop.send(()).expect("stop");
     task.await.expect("join").expect("clean stop");
 }

@@ -4,8 +4,19 @@
 pub enum StoreError {
     #[error("unsupported database URL {url:?}: {reason}")]
     UnsupportedUrl { url: String, reason: String },
-    #[error("cannot open the database {url:?}: {reason}")]
-    Open { url: String, reason: String },
+    #[error("cannot open the database {url}: {source}")]
+    Open {
+        /// The URL with any password removed.
+        url: String,
+        #[source]
+        source: sqlx::Error,
+    },
+    #[error("cannot migrate the database {url}: {source}")]
+    Migrate {
+        url: String,
+        #[source]
+        source: sqlx::migrate::MigrateError,
+    },
     #[error("database error while trying to {action}: {source}")]
     Database {
         action: &'static str,
@@ -14,10 +25,80 @@ pub enum StoreError {
     },
     #[error("the database holds a value that does not fit: {0}")]
     Corrupt(String),
+    /// The database already mirrors another chain or other contracts.
+    #[error(
+        "this database mirrors {what} {stored}, not {given}: use a fresh database for another \
+         chain or deployment"
+    )]
+    OtherMirror {
+        what: &'static str,
+        stored: String,
+        given: String,
+    },
 }
 
 impl StoreError {
     pub(crate) fn db(action: &'static str) -> impl FnOnce(sqlx::Error) -> StoreError {
         move |source| StoreError::Database { action, source }
+    }
+
+    /// Whether retrying later may succeed: the database is unreachable, restarting or busy,
+    /// rather than refusing what was asked.
+    pub fn is_transient(&self) -> bool {
+        let source = match self {
+            StoreError::Open { source, .. } | StoreError::Database { source, .. } => source,
+            _ => return false,
+        };
+        match source {
+            sqlx::Error::Io(_)
+            | sqlx::Error::PoolTimedOut
+            | sqlx::Error::PoolClosed
+            | sqlx::Error::WorkerCrashed
+            | sqlx::Error::Protocol(_) => true,
+            sqlx::Error::Database(e) => {
+                let code = e.code().unwrap_or_default();
+                // PostgreSQL: connection exceptions (08*), shutting down (57P0*), too many
+                // connections (53300), serialization failures (40001, 40P01).
+                // SQLite: SQLITE_BUSY (5) and SQLITE_LOCKED (6).
+                code.starts_with("08")
+                    || code.starts_with("57P0")
+                    || code == "53300"
+                    || code == "40001"
+                    || code == "40P01"
+                    || code == "5"
+                    || code == "6"
+            }
+            _ => false,
+        }
+    }
+}
+
+/// `url` without its password, for messages and logs.
+pub(crate) fn redact(url: &str) -> String {
+    // scheme://user:password@host/... -> scheme://user:***@host/...
+    if let Some((scheme, rest)) = url.split_once("://")
+        && let Some((userinfo, host)) = rest.split_once('@')
+        && let Some((user, _)) = userinfo.split_once(':')
+    {
+        return format!("{scheme}://{user}:***@{host}");
+    }
+    url.to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::redact;
+
+    #[test]
+    fn passwords_never_reach_messages() {
+        assert_eq!(
+            redact("postgres://app:s3cret@db:5432/medledger"),
+            "postgres://app:***@db:5432/medledger"
+        );
+        assert_eq!(
+            redact("postgres://app@db/medledger"),
+            "postgres://app@db/medledger"
+        );
+        assert_eq!(redact("sqlite:medledger.db"), "sqlite:medledger.db");
     }
 }

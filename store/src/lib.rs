@@ -1,21 +1,27 @@
-//! The medledger read model: what the chain's contract events mean, as tables.
+//! The medledger read model: what the chain's contract events mean, as tables, in SQLite (the
+//! embedded default) or PostgreSQL.
 //!
-//! The indexer hands each finalized block's decoded events to [`Store::apply_block`], which
-//! writes the raw events, the projections (organizations, consents, records, ...) and the
-//! cursor in one transaction, so a crash can never leave half a block behind and a replay
-//! changes nothing. The API reads through the same trait. This crate knows nothing about
-//! the chain client or HTTP: it is the one place that speaks SQL.
+//! The indexer hands finalized blocks' decoded events to [`Store::apply_blocks`], which writes
+//! the raw events, the projections (organizations, consents, records, delegations, emergency
+//! windows, the access log, batches, claims, upgrades, ...) and the cursor in one transaction,
+//! so a crash can never leave half a block behind and a replay changes nothing. Events that do
+//! not decode are kept raw with the reason. The database records which chain and contracts it
+//! mirrors and refuses any other. The API reads through the same trait. This crate knows
+//! nothing about the chain client or HTTP: it is the one place that speaks SQL, and each
+//! statement is written once for both databases.
 
 mod error;
-mod sqlite;
+mod projections;
+mod sql;
 mod types;
 
 pub use error::StoreError;
-pub use sqlite::SqliteStore;
+pub use sql::{Backend, SqlStore};
 pub use types::{
     ACCESS_NAMES, AccountId, AnchorRef, BlockChanges, CATEGORY_NAMES, ChainEvent, ConsentRow,
-    Cursor, Hash32, IndexedEvent, IndexerStatus, OrganizationRow, PURPOSE_NAMES, ParseError,
-    ROLE_NAMES, RecordRef, RecordVersionRow, names_of_bits,
+    ContractRow, Cursor, Hash32, IndexedEvent, IndexerStatus, Mirror, OrganizationRow,
+    PURPOSE_NAMES, ParseError, ROLE_NAMES, RecordRef, RecordVersionRow, UndecodedEvent,
+    names_of_bits,
 };
 
 use std::sync::Arc;
@@ -26,10 +32,22 @@ pub trait Store: Send + Sync + 'static {
     /// The last block applied, if any.
     async fn cursor(&self) -> Result<Option<Cursor>, StoreError>;
 
-    /// Writes one block's events, projections and the cursor in one transaction.
+    /// Binds an unbound database to `mirror` (its chain, contracts and start block), or
+    /// checks that a bound one mirrors the same chain and contracts.
     ///
-    /// Returns `false` (and writes nothing) when the block is not after the cursor: a replay.
-    async fn apply_block(&self, block: &BlockChanges) -> Result<bool, StoreError>;
+    /// # Errors
+    /// [`StoreError::OtherMirror`] when the database mirrors another chain or deployment.
+    async fn check_mirror(&self, mirror: &Mirror) -> Result<(), StoreError>;
+
+    /// Writes the blocks' events, projections and the cursor (the last block) in one
+    /// transaction. Blocks at or before the cursor are skipped: a replay changes nothing.
+    /// Returns how many blocks were applied.
+    async fn apply_blocks(&self, blocks: &[BlockChanges]) -> Result<usize, StoreError>;
+
+    /// [`Store::apply_blocks`] for one block; `false` when it was a replay.
+    async fn apply_block(&self, block: &BlockChanges) -> Result<bool, StoreError> {
+        Ok(self.apply_blocks(std::slice::from_ref(block)).await? == 1)
+    }
 
     /// Remembers the chain's finalized head, to report the indexer's lag.
     async fn set_finalized_head(&self, number: u64) -> Result<(), StoreError>;
@@ -51,23 +69,18 @@ pub trait Store: Send + Sync + 'static {
         account: &AccountId,
     ) -> Result<Option<OrganizationRow>, StoreError>;
 
+    /// The watched contracts and the code they run now.
+    async fn contracts(&self) -> Result<Vec<ContractRow>, StoreError>;
+
     /// How far indexing got.
     async fn status(&self) -> Result<IndexerStatus, StoreError>;
 }
 
-/// Opens the store a database URL names: `sqlite:<path>` (created if missing) or a plain
-/// file path.
+/// Opens the store a database URL names: `sqlite:<path>` (created if missing), a plain file
+/// path, or `postgres://user@host:port/database`.
 ///
 /// # Errors
-/// [`StoreError::UnsupportedUrl`] for other schemes; [`StoreError::Open`] when the database
-/// cannot be opened or migrated.
+/// As [`SqlStore::open`].
 pub async fn open(url: &str) -> Result<Arc<dyn Store>, StoreError> {
-    if url.starts_with("postgres:") || url.starts_with("postgresql:") {
-        return Err(StoreError::UnsupportedUrl {
-            url: url.to_string(),
-            reason: "PostgreSQL is not supported yet; use a sqlite: URL".into(),
-        });
-    }
-    let store = SqliteStore::open(url).await?;
-    Ok(Arc::new(store))
+    Ok(Arc::new(SqlStore::open(url).await?))
 }

@@ -342,6 +342,19 @@ pub struct IndexedEvent {
     pub event: ChainEvent,
 }
 
+/// An event of a watched contract that did not decode (unknown signature, or data that does
+/// not fit the event's layout). Kept raw, with the reason, so nothing is ever lost.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UndecodedEvent {
+    /// The index of the event among all of the block's events.
+    pub index: u32,
+    pub contract: AccountId,
+    pub topics: Vec<Hash32>,
+    pub data: Vec<u8>,
+    /// Why it did not decode, in words.
+    pub reason: String,
+}
+
 /// Everything the store needs from one finalized block.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BlockChanges {
@@ -349,6 +362,47 @@ pub struct BlockChanges {
     pub hash: Hash32,
     pub timestamp_ms: u64,
     pub events: Vec<IndexedEvent>,
+    /// Events of the watched contracts that did not decode.
+    pub undecoded: Vec<UndecodedEvent>,
+}
+
+impl BlockChanges {
+    /// A block with no medledger events.
+    pub fn empty(number: u64, hash: Hash32, timestamp_ms: u64) -> Self {
+        BlockChanges {
+            number,
+            hash,
+            timestamp_ms,
+            events: Vec::new(),
+            undecoded: Vec::new(),
+        }
+    }
+}
+
+/// What a database mirrors: one chain (by its genesis hash) and one deployment of the two
+/// contracts. Recorded on first start; a store refuses to mirror anything else.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Mirror {
+    pub genesis_hash: Hash32,
+    pub consent_registry: AccountId,
+    pub record_registry: AccountId,
+    /// The code hashes at deployment (upgrades move them on; see [`ContractRow`]).
+    pub consent_code_hash: Hash32,
+    pub record_code_hash: Hash32,
+    /// The first block indexed: the deployment's.
+    pub start_block: u64,
+}
+
+/// A watched contract and the code it runs now.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ContractRow {
+    pub address: AccountId,
+    /// `ConsentRegistry` or `RecordRegistry`.
+    pub name: String,
+    pub code_hash: Hash32,
+    /// Known once the contract was upgraded (the event names it).
+    pub storage_version: Option<u32>,
+    pub updated_block: u64,
 }
 
 /// The last block applied.
@@ -359,10 +413,14 @@ pub struct Cursor {
 }
 
 /// How far indexing got.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct IndexerStatus {
     pub cursor: Option<Cursor>,
     pub finalized_head: Option<u64>,
+    /// The chain and contracts mirrored, once the indexer has started.
+    pub genesis_hash: Option<Hash32>,
+    /// Events of the watched contracts stored raw because they did not decode.
+    pub undecoded_events: u64,
 }
 
 /// The current consent of a (patient, grantee) pair.

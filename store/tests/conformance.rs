@@ -1,28 +1,73 @@
 //! The store conformance suite: what every `Store` implementation must do. Each test gets a
 //! fresh, migrated database.
 
-use std::sync::Arc;
-
+use medledger_pg_runner::Postgres;
 use medledger_store::{
-    AccountId, BlockChanges, ChainEvent, Hash32, IndexedEvent, SqliteStore, Store,
+    AccountId, AnchorRef, BlockChanges, ChainEvent, Hash32, IndexedEvent, Mirror, RecordRef,
+    SqlStore, Store, StoreError, UndecodedEvent,
 };
 
 struct Fixture {
-    store: Arc<dyn Store>,
+    store: SqlStore,
     _dir: tempfile::TempDir,
 }
 
 async fn sqlite() -> Fixture {
     let dir = tempfile::tempdir().expect("temp dir");
     let path = dir.path().join("medledger.db");
-    let store = SqliteStore::open(&format!("sqlite:{}", path.display()))
+    let store = SqlStore::open(&format!("sqlite:{}", path.display()))
         .await
         .expect("open a fresh sqlite store");
-    Fixture {
-        store: Arc::new(store),
-        _dir: dir,
-    }
+    Fixture { store, _dir: dir }
 }
+
+/// Runs each case on SQLite (a test each) and on PostgreSQL (one throwaway cluster, a fresh
+/// database per case), so that both backends pass the very same checks.
+macro_rules! conformance {
+    ($($case:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test]
+                async fn $case() {
+                    let f = super::sqlite().await;
+                    super::$case(&f.store).await;
+                }
+            )*
+        }
+
+        #[tokio::test]
+        async fn postgres_passes_every_case() {
+            let pg = Postgres::start().unwrap_or_else(|e| panic!("{e}"));
+            $(
+                eprintln!("postgres: {}", stringify!($case));
+                let url = pg.fresh_database().expect("a fresh database");
+                let store = SqlStore::open(&url).await.expect("open the postgres store");
+                $case(&store).await;
+            )*
+        }
+    };
+}
+
+conformance!(
+    a_fresh_store_has_no_cursor_and_no_rows,
+    a_grant_becomes_the_current_consent_and_a_revoke_marks_it,
+    a_replayed_block_changes_nothing,
+    the_cursor_follows_empty_blocks_too,
+    an_anchored_commitment_can_be_looked_up,
+    the_same_record_id_and_commitment_under_two_custodians_are_two_anchors,
+    a_block_that_fails_midway_leaves_nothing_behind,
+    suspension_and_reinstatement_update_the_organization,
+    an_amendment_adds_a_version_and_supersedes_the_previous_one,
+    several_blocks_commit_together_with_the_cursor_on_the_last,
+    a_batch_that_fails_in_its_last_block_leaves_nothing_of_the_batch,
+    every_event_kind_reaches_its_table,
+    emergency_windows_open_end_and_run_out,
+    delegations_are_set_removed_and_set_again,
+    claims_keep_their_documents_and_duplicates,
+    undecoded_events_are_kept_raw_and_counted,
+    the_database_refuses_another_chain_or_deployment,
+    an_upgrade_moves_the_contract_to_its_new_code,
+);
 
 const CONTRACT: AccountId = AccountId([9; 32]);
 const PATIENT: AccountId = AccountId([1; 32]);
@@ -42,6 +87,7 @@ fn block(number: u64, events: Vec<ChainEvent>) -> BlockChanges {
                 event,
             })
             .collect(),
+        undecoded: Vec::new(),
     }
 }
 
@@ -60,25 +106,21 @@ fn granted(version: u32, categories: u16) -> ChainEvent {
     }
 }
 
-#[tokio::test]
-async fn a_fresh_store_has_no_cursor_and_no_rows() {
-    let f = sqlite().await;
-    assert_eq!(f.store.cursor().await.expect("cursor"), None);
+async fn a_fresh_store_has_no_cursor_and_no_rows(store: &SqlStore) {
+    assert_eq!(store.cursor().await.expect("cursor"), None);
     assert!(
-        f.store
+        store
             .consents_of_patient(&PATIENT)
             .await
             .expect("consents")
             .is_empty()
     );
-    let status = f.store.status().await.expect("status");
+    let status = store.status().await.expect("status");
     assert_eq!(status.cursor, None);
 }
 
-#[tokio::test]
-async fn a_grant_becomes_the_current_consent_and_a_revoke_marks_it() {
+async fn a_grant_becomes_the_current_consent_and_a_revoke_marks_it(store: &SqlStore) {
     // given
-    let f = sqlite().await;
     let org = ChainEvent::OrgRegistered {
         org: PROVIDER,
         role: "Provider",
@@ -86,17 +128,13 @@ async fn a_grant_becomes_the_current_consent_and_a_revoke_marks_it() {
     };
     // when
     assert!(
-        f.store
+        store
             .apply_block(&block(3, vec![org, granted(1, 0b1_0000)]))
             .await
             .expect("apply")
     );
     // then
-    let consents = f
-        .store
-        .consents_of_patient(&PATIENT)
-        .await
-        .expect("consents");
+    let consents = store.consents_of_patient(&PATIENT).await.expect("consents");
     assert_eq!(consents.len(), 1);
     let c = &consents[0];
     assert_eq!(
@@ -105,8 +143,7 @@ async fn a_grant_becomes_the_current_consent_and_a_revoke_marks_it() {
     );
     assert_eq!(c.updated_block, 3);
     assert_eq!(c.expires_at, Some(2_000_000_000_000));
-    let org = f
-        .store
+    let org = store
         .organization(&PROVIDER)
         .await
         .expect("org")
@@ -114,7 +151,7 @@ async fn a_grant_becomes_the_current_consent_and_a_revoke_marks_it() {
     assert_eq!(org.role, "Provider");
 
     // when: a new grant replaces it, then it is revoked
-    f.store
+    store
         .apply_block(&block(5, vec![granted(2, 0b10_0000)]))
         .await
         .expect("apply");
@@ -124,22 +161,18 @@ async fn a_grant_becomes_the_current_consent_and_a_revoke_marks_it() {
         version: 2,
         by: PATIENT,
     };
-    f.store
+    store
         .apply_block(&block(6, vec![revoke]))
         .await
         .expect("apply");
     // then
-    let consents = f
-        .store
-        .consents_of_patient(&PATIENT)
-        .await
-        .expect("consents");
+    let consents = store.consents_of_patient(&PATIENT).await.expect("consents");
     assert_eq!(consents.len(), 1, "one current consent per pair");
     let c = &consents[0];
     assert_eq!((c.categories, c.version, c.revoked), (0b10_0000, 2, true));
     assert_eq!(c.updated_block, 6);
     assert!(
-        f.store
+        store
             .consents_of_patient(&PROVIDER)
             .await
             .expect("consents")
@@ -147,42 +180,33 @@ async fn a_grant_becomes_the_current_consent_and_a_revoke_marks_it() {
     );
 }
 
-#[tokio::test]
-async fn a_replayed_block_changes_nothing() {
+async fn a_replayed_block_changes_nothing(store: &SqlStore) {
     // given
-    let f = sqlite().await;
     let b = block(4, vec![granted(1, 1)]);
-    assert!(f.store.apply_block(&b).await.expect("first apply"));
+    assert!(store.apply_block(&b).await.expect("first apply"));
     // when: the same block, and an older one, arrive again (a restart after a crash)
-    let replay = f.store.apply_block(&b).await.expect("replay");
-    let older = f
-        .store
+    let replay = store.apply_block(&b).await.expect("replay");
+    let older = store
         .apply_block(&block(2, vec![granted(9, 4)]))
         .await
         .expect("older");
     // then
     assert!(!replay && !older);
-    let consents = f
-        .store
-        .consents_of_patient(&PATIENT)
-        .await
-        .expect("consents");
+    let consents = store.consents_of_patient(&PATIENT).await.expect("consents");
     assert_eq!((consents[0].version, consents[0].categories), (1, 1));
     assert_eq!(
-        f.store.cursor().await.expect("cursor").map(|c| c.number),
+        store.cursor().await.expect("cursor").map(|c| c.number),
         Some(4)
     );
 }
 
-#[tokio::test]
-async fn the_cursor_follows_empty_blocks_too() {
-    let f = sqlite().await;
-    f.store.apply_block(&block(1, vec![])).await.expect("apply");
-    f.store.apply_block(&block(2, vec![])).await.expect("apply");
-    let cursor = f.store.cursor().await.expect("cursor").expect("set");
+async fn the_cursor_follows_empty_blocks_too(store: &SqlStore) {
+    store.apply_block(&block(1, vec![])).await.expect("apply");
+    store.apply_block(&block(2, vec![])).await.expect("apply");
+    let cursor = store.cursor().await.expect("cursor").expect("set");
     assert_eq!((cursor.number, cursor.hash), (2, Hash32([2; 32])));
-    f.store.set_finalized_head(10).await.expect("head");
-    let status = f.store.status().await.expect("status");
+    store.set_finalized_head(10).await.expect("head");
+    let status = store.status().await.expect("status");
     assert_eq!(status.finalized_head, Some(10));
     assert_eq!(status.cursor.map(|c| c.number), Some(2));
 }
@@ -198,18 +222,16 @@ fn anchored(custodian: AccountId, record_id: Hash32, commitment: Hash32) -> Chai
     }
 }
 
-#[tokio::test]
-async fn an_anchored_commitment_can_be_looked_up() {
-    let f = sqlite().await;
+async fn an_anchored_commitment_can_be_looked_up(store: &SqlStore) {
     let commitment = Hash32([0xc1; 32]);
-    f.store
+    store
         .apply_block(&block(
             8,
             vec![anchored(PROVIDER, Hash32([0xaa; 32]), commitment)],
         ))
         .await
         .expect("apply");
-    let rows = f.store.record_versions(&commitment).await.expect("lookup");
+    let rows = store.record_versions(&commitment).await.expect("lookup");
     assert_eq!(rows.len(), 1);
     let row = &rows[0];
     assert_eq!(
@@ -221,7 +243,7 @@ async fn an_anchored_commitment_can_be_looked_up() {
     assert_eq!(row.category_commitment, Hash32([0xcc; 32]));
     assert_eq!(row.superseded_by, None);
     assert!(
-        f.store
+        store
             .record_versions(&Hash32([0; 32]))
             .await
             .expect("lookup")
@@ -229,21 +251,18 @@ async fn an_anchored_commitment_can_be_looked_up() {
     );
 }
 
-#[tokio::test]
-async fn the_same_record_id_and_commitment_under_two_custodians_are_two_anchors() {
+async fn the_same_record_id_and_commitment_under_two_custodians_are_two_anchors(store: &SqlStore) {
     // a copier anchoring someone's commitment lands in its own key space
-    let f = sqlite().await;
     let (record, commitment) = (Hash32([0xaa; 32]), Hash32([0xc1; 32]));
-    f.store
+    store
         .apply_block(&block(1, vec![anchored(PATIENT, record, commitment)]))
         .await
         .expect("apply the copy");
-    f.store
+    store
         .apply_block(&block(2, vec![anchored(PROVIDER, record, commitment)]))
         .await
         .expect("apply the honest anchor");
-    let custodians: Vec<_> = f
-        .store
+    let custodians: Vec<_> = store
         .record_versions(&commitment)
         .await
         .expect("lookup")
@@ -253,73 +272,79 @@ async fn the_same_record_id_and_commitment_under_two_custodians_are_two_anchors(
     assert_eq!(custodians, [(PATIENT, 1), (PROVIDER, 2)]);
 }
 
-#[tokio::test]
-async fn a_block_that_fails_midway_leaves_nothing_behind() {
+async fn a_block_that_fails_midway_leaves_nothing_behind(store: &SqlStore) {
     // given: a store with block 1 applied
-    let f = sqlite().await;
-    f.store
+    store
         .apply_block(&block(1, vec![granted(1, 1)]))
         .await
         .expect("apply");
     // when: block 2 carries two events with the same index (the second insert fails)
     let mut bad = block(2, vec![granted(2, 2), granted(3, 3)]);
     bad.events[1].index = bad.events[0].index;
-    let result = f.store.apply_block(&bad).await;
+    let result = store.apply_block(&bad).await;
     // then: the error is reported and neither rows nor cursor moved
     assert!(result.is_err());
-    let consents = f
-        .store
-        .consents_of_patient(&PATIENT)
-        .await
-        .expect("consents");
+    let consents = store.consents_of_patient(&PATIENT).await.expect("consents");
     assert_eq!(consents[0].version, 1);
     assert_eq!(
-        f.store.cursor().await.expect("cursor").map(|c| c.number),
+        store.cursor().await.expect("cursor").map(|c| c.number),
         Some(1)
     );
 }
 
 #[tokio::test]
-async fn a_postgres_url_is_refused_with_a_clear_message() {
-    let err = medledger_store::open("postgres://localhost/x")
+async fn an_unknown_url_scheme_is_refused_with_a_clear_message() {
+    let err = medledger_store::open("mysql://localhost/x")
         .await
         .err()
         .expect("refused");
     assert!(
-        err.to_string().contains("PostgreSQL is not supported yet"),
+        err.to_string().contains("use sqlite:<path> or postgres://"),
         "{err}"
     );
 }
 
 #[tokio::test]
-async fn suspension_and_reinstatement_update_the_organization() {
-    let f = sqlite().await;
+async fn an_unreachable_postgres_names_the_database_without_its_password() {
+    // Port 1 on loopback: nothing listens there.
+    let err = medledger_store::open("postgres://app:s3cret@127.0.0.1:1/medledger")
+        .await
+        .err()
+        .expect("refused");
+    let text = err.to_string();
+    assert!(text.contains("cannot open the database"), "{text}");
+    assert!(!text.contains("s3cret"), "{text}");
+    assert!(
+        err.is_transient(),
+        "a database that is down may come back: {err:?}"
+    );
+}
+
+async fn suspension_and_reinstatement_update_the_organization(store: &SqlStore) {
     let registered = ChainEvent::OrgRegistered {
         org: PROVIDER,
         role: "Provider",
         flags: 0,
     };
-    f.store
+    store
         .apply_block(&block(1, vec![registered]))
         .await
         .expect("apply");
-    f.store
+    store
         .apply_block(&block(2, vec![ChainEvent::OrgSuspended { org: PROVIDER }]))
         .await
         .expect("apply");
-    let org = f
-        .store
+    let org = store
         .organization(&PROVIDER)
         .await
         .expect("read")
         .expect("registered");
     assert!(!org.active);
-    f.store
+    store
         .apply_block(&block(3, vec![ChainEvent::OrgReinstated { org: PROVIDER }]))
         .await
         .expect("apply");
-    let org = f
-        .store
+    let org = store
         .organization(&PROVIDER)
         .await
         .expect("read")
@@ -327,9 +352,7 @@ async fn suspension_and_reinstatement_update_the_organization() {
     assert!(org.active);
 }
 
-#[tokio::test]
-async fn an_amendment_adds_a_version_and_supersedes_the_previous_one() {
-    let f = sqlite().await;
+async fn an_amendment_adds_a_version_and_supersedes_the_previous_one(store: &SqlStore) {
     let (record, v1, v2) = (Hash32([0xaa; 32]), Hash32([0xc1; 32]), Hash32([0xc2; 32]));
     let amended = ChainEvent::RecordAmended {
         patient: PATIENT,
@@ -341,7 +364,7 @@ async fn an_amendment_adds_a_version_and_supersedes_the_previous_one() {
         reason: "Correction",
     };
     // the patient's own copy of v1 must stay untouched
-    f.store
+    store
         .apply_block(&block(
             1,
             vec![
@@ -351,18 +374,18 @@ async fn an_amendment_adds_a_version_and_supersedes_the_previous_one() {
         ))
         .await
         .expect("apply");
-    f.store
+    store
         .apply_block(&block(2, vec![amended]))
         .await
         .expect("apply");
-    let v1_rows = f.store.record_versions(&v1).await.expect("read");
+    let v1_rows = store.record_versions(&v1).await.expect("read");
     let mut superseded: Vec<_> = v1_rows
         .iter()
         .map(|r| (r.custodian, r.superseded_by))
         .collect();
     superseded.sort_by_key(|(custodian, _)| custodian.0);
     assert_eq!(superseded, [(PATIENT, None), (PROVIDER, Some(v2))]);
-    let new = f.store.record_versions(&v2).await.expect("read");
+    let new = store.record_versions(&v2).await.expect("read");
     assert_eq!(new.len(), 1);
     assert_eq!(
         (
@@ -373,4 +396,523 @@ async fn an_amendment_adds_a_version_and_supersedes_the_previous_one() {
         (2, Hash32([0xcc; 32]), 2)
     );
     assert_eq!(new[0].superseded_by, None);
+}
+
+const DELEGATE: AccountId = AccountId([3; 32]);
+const INSURER: AccountId = AccountId([4; 32]);
+const OTHER_INSURER: AccountId = AccountId([5; 32]);
+
+/// The rows of `table` in a dump.
+async fn rows(store: &SqlStore, table: &str) -> Vec<String> {
+    store
+        .dump()
+        .await
+        .expect("dump")
+        .into_iter()
+        .find(|(t, _)| t == table)
+        .unwrap_or_else(|| panic!("no table {table} in the dump"))
+        .1
+}
+
+fn field<'a>(row: &'a str, name: &str) -> &'a str {
+    row.split(' ')
+        .find_map(|f| f.strip_prefix(name)?.strip_prefix('='))
+        .unwrap_or_else(|| panic!("no field {name} in {row}"))
+}
+
+async fn several_blocks_commit_together_with_the_cursor_on_the_last(store: &SqlStore) {
+    // given: block 1 applied alone
+    store
+        .apply_block(&block(1, vec![granted(1, 1)]))
+        .await
+        .expect("apply");
+    // when: a batch that starts with a replay of block 1
+    let batch = [
+        block(1, vec![granted(7, 7)]),
+        block(2, vec![]),
+        block(3, vec![granted(2, 2)]),
+        block(4, vec![]),
+    ];
+    let applied = store.apply_blocks(&batch).await.expect("apply a batch");
+    // then: the replay is skipped, the others applied, the cursor is on the last
+    assert_eq!(applied, 3);
+    let cursor = store.cursor().await.expect("cursor").expect("set");
+    assert_eq!((cursor.number, cursor.hash), (4, Hash32([4; 32])));
+    let consents = store.consents_of_patient(&PATIENT).await.expect("consents");
+    assert_eq!(consents[0].version, 2);
+    assert_eq!(rows(store, "consent_history").await.len(), 2);
+}
+
+async fn a_batch_that_fails_in_its_last_block_leaves_nothing_of_the_batch(store: &SqlStore) {
+    store
+        .apply_block(&block(1, vec![granted(1, 1)]))
+        .await
+        .expect("apply");
+    let mut bad = block(4, vec![granted(3, 3), granted(4, 4)]);
+    bad.events[1].index = bad.events[0].index;
+    let batch = [block(2, vec![granted(2, 2)]), block(3, vec![]), bad];
+    assert!(store.apply_blocks(&batch).await.is_err());
+    let consents = store.consents_of_patient(&PATIENT).await.expect("consents");
+    assert_eq!(consents[0].version, 1);
+    assert_eq!(
+        store.cursor().await.expect("cursor").map(|c| c.number),
+        Some(1)
+    );
+    assert_eq!(rows(store, "events").await.len(), 1);
+}
+
+/// One event of every kind, in an order the contracts could emit them.
+fn one_of_each() -> Vec<ChainEvent> {
+    let record = RecordRef {
+        custodian: PROVIDER,
+        record_id: Hash32([0xaa; 32]),
+    };
+    vec![
+        ChainEvent::OrgRegistered {
+            org: PROVIDER,
+            role: "Provider",
+            flags: 1,
+        },
+        ChainEvent::OrgSuspended { org: PROVIDER },
+        ChainEvent::OrgReinstated { org: PROVIDER },
+        ChainEvent::RegistrarProposed {
+            current: PATIENT,
+            proposed: DELEGATE,
+        },
+        ChainEvent::RegistrarChanged {
+            previous: PATIENT,
+            registrar: DELEGATE,
+        },
+        ChainEvent::PolicyChanged {
+            emergency_window_ms: 3_600_000,
+            emergency_cooldown_ms: 86_400_000,
+            max_delegation_ms: 1_000_000_000,
+        },
+        ChainEvent::ContractUpgraded {
+            code_hash: Hash32([0xee; 32]),
+            from_version: 1,
+            storage_version: 2,
+        },
+        granted(1, 1),
+        ChainEvent::ConsentRevoked {
+            patient: PATIENT,
+            grantee: PROVIDER,
+            version: 1,
+            by: PATIENT,
+        },
+        ChainEvent::DelegateSet {
+            patient: PATIENT,
+            delegate: DELEGATE,
+            expires_at: 1_800_000_000_000,
+        },
+        ChainEvent::DelegateRemoved {
+            patient: PATIENT,
+            delegate: DELEGATE,
+        },
+        ChainEvent::EmergencyAccessOpened {
+            patient: PATIENT,
+            provider: PROVIDER,
+            reason: "LifeThreatening",
+            justification_hash: Hash32([0x11; 32]),
+            ends_at: 1_700_000_100_000,
+        },
+        ChainEvent::EmergencyAccessEnded {
+            patient: PATIENT,
+            provider: PROVIDER,
+            by: PATIENT,
+            cooldown_until: 1_700_086_400_000,
+        },
+        ChainEvent::EmergencyBlockChanged {
+            patient: PATIENT,
+            provider: PROVIDER,
+            blocked: true,
+            by: PATIENT,
+            cooldown_until: None,
+        },
+        anchored(PROVIDER, Hash32([0xaa; 32]), Hash32([0xc1; 32])),
+        ChainEvent::RecordAmended {
+            patient: PATIENT,
+            custodian: PROVIDER,
+            commitment: Hash32([0xc2; 32]),
+            record_id: Hash32([0xaa; 32]),
+            previous: Hash32([0xc1; 32]),
+            version: 2,
+            reason: "Addendum",
+        },
+        ChainEvent::BatchAnchored {
+            org: PROVIDER,
+            root: Hash32([0xbb; 32]),
+            leaf_count: 100,
+        },
+        ChainEvent::ClaimAttested {
+            patient: PATIENT,
+            insurer: INSURER,
+            claim_ref: Hash32([0x21; 32]),
+            documents: vec![AnchorRef {
+                custodian: PROVIDER,
+                commitment: Hash32([0xc2; 32]),
+            }],
+            all_current: true,
+        },
+        ChainEvent::DuplicateClaimUse {
+            patient: PATIENT,
+            insurer: OTHER_INSURER,
+            commitment: Hash32([0xc2; 32]),
+            claim_ref: Hash32([0x22; 32]),
+            first_insurer: INSURER,
+            first_claim_ref: Hash32([0x21; 32]),
+        },
+        ChainEvent::AccessRecorded {
+            patient: PATIENT,
+            accessor: PROVIDER,
+            record: Some(record),
+            categories: 0b1_0000,
+            purpose: "Treatment",
+            emergency: false,
+        },
+        ChainEvent::AccessDenied {
+            patient: PATIENT,
+            accessor: INSURER,
+            record: None,
+            categories: 0b100_0000_0000,
+            purpose: "Payment",
+        },
+    ]
+}
+
+async fn every_event_kind_reaches_its_table(store: &SqlStore) {
+    store
+        .apply_block(&block(5, one_of_each()))
+        .await
+        .expect("apply");
+    let dump = store.dump().await.expect("dump");
+    let count = |table: &str| {
+        dump.iter()
+            .find(|(t, _)| t == table)
+            .map(|(_, rows)| rows.len())
+            .unwrap_or_else(|| panic!("no table {table}"))
+    };
+    assert_eq!(count("events"), one_of_each().len(), "every event kept raw");
+    for (table, expected) in [
+        ("organizations", 1),
+        ("registrar_history", 2),
+        ("policy_history", 1),
+        ("upgrades", 1),
+        ("consents", 1),
+        ("consent_history", 2),
+        ("delegations", 1),
+        ("emergency_windows", 1),
+        ("emergency_blocks", 1),
+        ("records", 1),
+        ("record_versions", 2),
+        ("batches", 1),
+        ("claims", 1),
+        ("claim_documents", 1),
+        ("duplicate_claim_uses", 1),
+        ("access_log", 2),
+    ] {
+        assert_eq!(count(table), expected, "rows in {table}");
+    }
+    let log = rows(store, "access_log").await;
+    assert_eq!(field(&log[0], "outcome"), "recorded");
+    assert_eq!(field(&log[0], "record_custodian"), PROVIDER.to_string());
+    assert_eq!(field(&log[0], "record_id"), Hash32([0xaa; 32]).to_string());
+    assert_eq!(field(&log[1], "outcome"), "denied");
+    assert_eq!(field(&log[1], "record_id"), "NULL");
+    assert_eq!(field(&log[1], "accessor"), INSURER.to_string());
+    let registrar = rows(store, "registrar_history").await;
+    assert_eq!(field(&registrar[1], "action"), "changed");
+    assert_eq!(field(&registrar[1], "to_account"), DELEGATE.to_string());
+    let policy = rows(store, "policy_history").await;
+    assert_eq!(field(&policy[0], "emergency_cooldown_ms"), "86400000");
+    let batch = rows(store, "batches").await;
+    assert_eq!(field(&batch[0], "leaf_count"), "100");
+    assert_eq!(field(&batch[0], "block_number"), "5");
+}
+
+async fn emergency_windows_open_end_and_run_out(store: &SqlStore) {
+    let opened = |ends_at| ChainEvent::EmergencyAccessOpened {
+        patient: PATIENT,
+        provider: PROVIDER,
+        reason: "PatientIncapacitated",
+        justification_hash: Hash32([0x11; 32]),
+        ends_at,
+    };
+    // given: a window that runs out by time, then a second one the patient ends
+    store
+        .apply_blocks(&[
+            block(1, vec![opened(1_700_000_001_500)]),
+            block(9, vec![opened(1_700_000_020_000)]),
+            block(
+                10,
+                vec![ChainEvent::EmergencyAccessEnded {
+                    patient: PATIENT,
+                    provider: PROVIDER,
+                    by: DELEGATE,
+                    cooldown_until: 1_700_086_410_000,
+                }],
+            ),
+        ])
+        .await
+        .expect("apply");
+    // then: the first keeps no end, the second is ended by the delegate, with its cool-down
+    let windows = rows(store, "emergency_windows").await;
+    assert_eq!(windows.len(), 2);
+    assert_eq!(field(&windows[0], "ended_block"), "NULL");
+    assert_eq!(field(&windows[0], "ends_at"), "1700000001500");
+    assert_eq!(field(&windows[1], "opened_block"), "9");
+    assert_eq!(field(&windows[1], "ended_block"), "10");
+    assert_eq!(field(&windows[1], "ended_by"), DELEGATE.to_string());
+    assert_eq!(field(&windows[1], "cooldown_until"), "1700086410000");
+
+    // when: a third window is ended by blocking the provider
+    store
+        .apply_blocks(&[
+            block(20, vec![opened(1_700_000_040_000)]),
+            block(
+                21,
+                vec![ChainEvent::EmergencyBlockChanged {
+                    patient: PATIENT,
+                    provider: PROVIDER,
+                    blocked: true,
+                    by: PATIENT,
+                    cooldown_until: Some(1_700_086_421_000),
+                }],
+            ),
+        ])
+        .await
+        .expect("apply");
+    let windows = rows(store, "emergency_windows").await;
+    assert_eq!(field(&windows[2], "ended_block"), "21");
+    assert_eq!(field(&windows[2], "ended_by"), PATIENT.to_string());
+    assert_eq!(
+        field(&windows[1], "ended_block"),
+        "10",
+        "earlier windows untouched"
+    );
+    let blocks = rows(store, "emergency_blocks").await;
+    assert_eq!(field(&blocks[0], "blocked"), "1");
+
+    // when: unblocked again, no window is touched
+    store
+        .apply_block(&block(
+            22,
+            vec![ChainEvent::EmergencyBlockChanged {
+                patient: PATIENT,
+                provider: PROVIDER,
+                blocked: false,
+                by: PATIENT,
+                cooldown_until: None,
+            }],
+        ))
+        .await
+        .expect("apply");
+    let blocks = rows(store, "emergency_blocks").await;
+    assert_eq!(blocks.len(), 1, "one row per pair");
+    assert_eq!(field(&blocks[0], "blocked"), "0");
+    assert_eq!(field(&blocks[0], "changed_block"), "22");
+}
+
+async fn delegations_are_set_removed_and_set_again(store: &SqlStore) {
+    let set = |expires_at| ChainEvent::DelegateSet {
+        patient: PATIENT,
+        delegate: DELEGATE,
+        expires_at,
+    };
+    store
+        .apply_blocks(&[
+            block(1, vec![set(1_750_000_000_000)]),
+            block(
+                2,
+                vec![ChainEvent::DelegateRemoved {
+                    patient: PATIENT,
+                    delegate: DELEGATE,
+                }],
+            ),
+        ])
+        .await
+        .expect("apply");
+    let rows_now = rows(store, "delegations").await;
+    assert_eq!(field(&rows_now[0], "removed_block"), "2");
+    store
+        .apply_block(&block(3, vec![set(1_760_000_000_000)]))
+        .await
+        .expect("apply");
+    let rows_now = rows(store, "delegations").await;
+    assert_eq!(rows_now.len(), 1);
+    assert_eq!(field(&rows_now[0], "removed_block"), "NULL");
+    assert_eq!(field(&rows_now[0], "expires_at"), "1760000000000");
+    assert_eq!(field(&rows_now[0], "set_block"), "3");
+}
+
+async fn claims_keep_their_documents_and_duplicates(store: &SqlStore) {
+    let documents = vec![
+        AnchorRef {
+            custodian: PROVIDER,
+            commitment: Hash32([0xc1; 32]),
+        },
+        AnchorRef {
+            custodian: PATIENT,
+            commitment: Hash32([0xc3; 32]),
+        },
+    ];
+    store
+        .apply_block(&block(
+            1,
+            vec![ChainEvent::ClaimAttested {
+                patient: PATIENT,
+                insurer: INSURER,
+                claim_ref: Hash32([0x21; 32]),
+                documents,
+                all_current: false,
+            }],
+        ))
+        .await
+        .expect("apply");
+    let claims = rows(store, "claims").await;
+    assert_eq!(field(&claims[0], "all_current"), "0");
+    let docs = rows(store, "claim_documents").await;
+    assert_eq!(docs.len(), 2);
+    assert_eq!(field(&docs[1], "position"), "1");
+    assert_eq!(field(&docs[1], "custodian"), PATIENT.to_string());
+    assert_eq!(
+        field(&docs[1], "commitment"),
+        Hash32([0xc3; 32]).to_string()
+    );
+}
+
+async fn undecoded_events_are_kept_raw_and_counted(store: &SqlStore) {
+    let mut b = block(3, vec![granted(1, 1)]);
+    b.undecoded.push(UndecodedEvent {
+        index: 7,
+        contract: CONTRACT,
+        topics: vec![Hash32([0xde; 32])],
+        data: vec![1, 2, 3],
+        reason: "unknown event signature".into(),
+    });
+    store.apply_block(&b).await.expect("apply");
+    let raw = rows(store, "undecoded_events").await;
+    assert_eq!(raw.len(), 1);
+    assert_eq!(field(&raw[0], "data"), "0x010203");
+    assert_eq!(field(&raw[0], "topics"), Hash32([0xde; 32]).to_string());
+    assert!(
+        raw[0].contains("reason=unknown event signature"),
+        "{}",
+        raw[0]
+    );
+    assert_eq!(store.status().await.expect("status").undecoded_events, 1);
+    // the decodable event of the same block is applied as usual
+    assert_eq!(
+        store
+            .consents_of_patient(&PATIENT)
+            .await
+            .expect("consents")
+            .len(),
+        1
+    );
+}
+
+fn mirror() -> Mirror {
+    Mirror {
+        genesis_hash: Hash32([0x47; 32]),
+        consent_registry: AccountId([0x0c; 32]),
+        record_registry: AccountId([0x0d; 32]),
+        consent_code_hash: Hash32([0x1c; 32]),
+        record_code_hash: Hash32([0x1d; 32]),
+        start_block: 3,
+    }
+}
+
+async fn the_database_refuses_another_chain_or_deployment(store: &SqlStore) {
+    // given: a database bound to a chain and deployment
+    store.check_mirror(&mirror()).await.expect("bind");
+    // when/then: the same again is fine
+    store.check_mirror(&mirror()).await.expect("same mirror");
+    assert_eq!(
+        store.status().await.expect("status").genesis_hash,
+        Some(Hash32([0x47; 32]))
+    );
+    // another chain is refused, naming both
+    let other_chain = Mirror {
+        genesis_hash: Hash32([0x48; 32]),
+        ..mirror()
+    };
+    let err = store.check_mirror(&other_chain).await.expect_err("refused");
+    assert!(matches!(err, StoreError::OtherMirror { .. }), "{err:?}");
+    let text = err.to_string();
+    assert!(text.contains("chain (genesis)"), "{text}");
+    assert!(text.contains(&Hash32([0x47; 32]).to_string()), "{text}");
+    assert!(text.contains(&Hash32([0x48; 32]).to_string()), "{text}");
+    // other contracts on the same chain are refused too
+    let other_contracts = Mirror {
+        record_registry: AccountId([0x0e; 32]),
+        ..mirror()
+    };
+    let err = store
+        .check_mirror(&other_contracts)
+        .await
+        .expect_err("refused");
+    assert!(err.to_string().contains("RecordRegistry"), "{err}");
+}
+
+async fn an_upgrade_moves_the_contract_to_its_new_code(store: &SqlStore) {
+    store.check_mirror(&mirror()).await.expect("bind");
+    let contracts = store.contracts().await.expect("contracts");
+    assert_eq!(contracts.len(), 2);
+    assert!(contracts.iter().all(|c| c.storage_version.is_none()));
+    let mut b = block(
+        8,
+        vec![ChainEvent::ContractUpgraded {
+            code_hash: Hash32([0x2d; 32]),
+            from_version: 1,
+            storage_version: 2,
+        }],
+    );
+    b.events[0].contract = mirror().record_registry;
+    store.apply_block(&b).await.expect("apply");
+    let contracts = store.contracts().await.expect("contracts");
+    let records = contracts
+        .iter()
+        .find(|c| c.name == "RecordRegistry")
+        .expect("listed");
+    assert_eq!(records.code_hash, Hash32([0x2d; 32]));
+    assert_eq!(
+        (records.storage_version, records.updated_block),
+        (Some(2), 8)
+    );
+    let consent = contracts
+        .iter()
+        .find(|c| c.name == "ConsentRegistry")
+        .expect("listed");
+    assert_eq!(
+        consent.code_hash,
+        Hash32([0x1c; 32]),
+        "the other is untouched"
+    );
+}
+
+#[tokio::test]
+async fn sqlite_and_postgres_end_with_the_same_rows() {
+    let pg = Postgres::start().unwrap_or_else(|e| panic!("{e}"));
+    let postgres = SqlStore::open(&pg.fresh_database().expect("database"))
+        .await
+        .expect("open postgres");
+    let f = sqlite().await;
+    let blocks = [
+        block(5, one_of_each()),
+        block(6, vec![]),
+        block(7, vec![granted(2, 0b11)]),
+    ];
+    for store in [&f.store, &postgres] {
+        store.check_mirror(&mirror()).await.expect("bind");
+        store.apply_blocks(&blocks).await.expect("apply");
+    }
+    let (a, b) = (
+        f.store.dump().await.expect("dump"),
+        postgres.dump().await.expect("dump"),
+    );
+    for ((table, sqlite_rows), (_, postgres_rows)) in a.iter().zip(&b) {
+        assert_eq!(sqlite_rows, postgres_rows, "table {table} differs");
+    }
+    assert!(a.iter().map(|(_, r)| r.len()).sum::<usize>() > 30);
 }

@@ -1,0 +1,83 @@
+//! Projections: what each event means for the tables, one small module per table (or pair
+//! of tables that change together). The committer in `sql.rs` owns the transaction and the
+//! cursor; a projection only writes its own rows. Every statement is portable SQL with `$N`
+//! placeholders, so SQLite and PostgreSQL share every line here.
+
+mod access_log;
+mod batches;
+mod claims;
+mod consents;
+mod contracts;
+mod delegations;
+mod emergency;
+mod organizations;
+mod records;
+mod registrar;
+
+use sqlx::AnyConnection;
+use sqlx::any::AnyArguments;
+use sqlx::query::Query;
+
+use crate::error::StoreError;
+use crate::types::ChainEvent;
+
+/// Where an event stands: its block, its index in the block, the block's time and the
+/// contract that emitted it.
+pub(crate) struct At<'a> {
+    pub block: i64,
+    pub index: i64,
+    /// Block time, ms since the Unix epoch.
+    pub time: i64,
+    /// The emitting contract's address, as stored.
+    pub contract: &'a str,
+}
+
+/// Hands `event` to the projection of the tables it changes.
+pub(crate) async fn project(
+    conn: &mut AnyConnection,
+    at: &At<'_>,
+    event: &ChainEvent,
+) -> Result<(), StoreError> {
+    use ChainEvent as E;
+    match event {
+        E::OrgRegistered { .. } | E::OrgSuspended { .. } | E::OrgReinstated { .. } => {
+            organizations::apply(conn, at, event).await
+        }
+        E::RegistrarProposed { .. } | E::RegistrarChanged { .. } | E::PolicyChanged { .. } => {
+            registrar::apply(conn, at, event).await
+        }
+        E::ContractUpgraded { .. } => contracts::apply(conn, at, event).await,
+        E::ConsentGranted { .. } | E::ConsentRevoked { .. } => {
+            consents::apply(conn, at, event).await
+        }
+        E::DelegateSet { .. } | E::DelegateRemoved { .. } => {
+            delegations::apply(conn, at, event).await
+        }
+        E::EmergencyAccessOpened { .. }
+        | E::EmergencyAccessEnded { .. }
+        | E::EmergencyBlockChanged { .. } => emergency::apply(conn, at, event).await,
+        E::RecordAnchored { .. } | E::RecordAmended { .. } => records::apply(conn, at, event).await,
+        E::BatchAnchored { .. } => batches::apply(conn, at, event).await,
+        E::ClaimAttested { .. } | E::DuplicateClaimUse { .. } => {
+            claims::apply(conn, at, event).await
+        }
+        E::AccessRecorded { .. } | E::AccessDenied { .. } => {
+            access_log::apply(conn, at, event).await
+        }
+    }
+}
+
+/// Runs one statement, naming what it was for when it fails.
+async fn run<'q>(
+    conn: &mut AnyConnection,
+    query: Query<'q, sqlx::Any, AnyArguments<'q>>,
+    action: &'static str,
+) -> Result<(), StoreError> {
+    query.execute(conn).await.map_err(StoreError::db(action))?;
+    Ok(())
+}
+
+/// A `u64` from an event as an SQL integer.
+fn int(v: u64, what: &str) -> Result<i64, StoreError> {
+    crate::sql::int(v, what)
+}

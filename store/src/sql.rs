@@ -1,0 +1,576 @@
+//! The one SQL store, on SQLite or PostgreSQL through sqlx's `Any` driver.
+//!
+//! Every statement is written once, with `$N` placeholders that both databases accept, and
+//! only portable SQL (`ON CONFLICT`, `CASE`, no `MAX(a, b)`). Each backend has its own
+//! migrations (`migrations/sqlite`, `migrations/postgres`) that build the same tables.
+//! [`SqlStore::apply_blocks`] is the committer: it owns the transaction, hands each event to
+//! the projections (one small module per table, in `projections/`) and writes the cursor in
+//! the same transaction, so a crash never leaves part of a block behind.
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions, AnyRow};
+use sqlx::{AnyConnection, AnyPool, Column, Executor, Row};
+
+use crate::Store;
+use crate::error::{StoreError, redact};
+use crate::projections::{self, At};
+use crate::types::{
+    AccountId, BlockChanges, ConsentRow, ContractRow, Cursor, Hash32, IndexerStatus, Mirror,
+    OrganizationRow, RecordVersionRow,
+};
+
+static SQLITE: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
+static POSTGRES: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
+
+/// Which database a [`SqlStore`] talks to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// The read model in SQLite or PostgreSQL.
+#[derive(Clone)]
+pub struct SqlStore {
+    pool: AnyPool,
+    backend: Backend,
+}
+
+pub(crate) fn int(v: u64, what: &str) -> Result<i64, StoreError> {
+    i64::try_from(v).map_err(|_| StoreError::Corrupt(format!("{what} {v} does not fit in SQL")))
+}
+
+fn uint<T: TryFrom<i64>>(v: i64, what: &str) -> Result<T, StoreError> {
+    T::try_from(v).map_err(|_| StoreError::Corrupt(format!("{what} {v} is out of range")))
+}
+
+fn parsed<T: FromStr>(s: String, what: &str) -> Result<T, StoreError> {
+    s.parse()
+        .map_err(|_| StoreError::Corrupt(format!("{what} {s:?} does not parse")))
+}
+
+fn col<'r, T>(row: &'r AnyRow, name: &str) -> Result<T, StoreError>
+where
+    T: sqlx::Decode<'r, sqlx::Any> + sqlx::Type<sqlx::Any>,
+{
+    row.try_get(name)
+        .map_err(|e| StoreError::Corrupt(format!("column {name}: {e}")))
+}
+
+/// Every table, in the order a dump lists them, with the columns it is ordered by.
+const TABLES: &[(&str, &str)] = &[
+    ("mirror", "id"),
+    ("contracts", "address"),
+    ("cursor", "id"),
+    ("blocks", "number"),
+    ("events", "block_number, event_index"),
+    ("undecoded_events", "block_number, event_index"),
+    ("organizations", "account"),
+    ("registrar_history", "block_number, event_index"),
+    ("policy_history", "block_number, event_index"),
+    ("upgrades", "block_number, event_index"),
+    ("consents", "patient, grantee"),
+    ("consent_history", "block_number, event_index"),
+    ("delegations", "patient, delegate"),
+    ("emergency_windows", "opened_block, opened_index"),
+    ("emergency_blocks", "patient, provider"),
+    ("records", "custodian, record_id"),
+    ("record_versions", "custodian, commitment"),
+    ("batches", "org, root"),
+    ("claims", "insurer, claim_ref"),
+    ("claim_documents", "insurer, claim_ref, position"),
+    ("duplicate_claim_uses", "block_number, event_index"),
+    ("access_log", "block_number, event_index"),
+];
+
+impl SqlStore {
+    /// Opens and migrates the database at `url`: `sqlite:<path>` (created if missing),
+    /// `sqlite::memory:`, a plain path (SQLite), or `postgres://…` / `postgresql://…` (the
+    /// database must exist).
+    ///
+    /// # Errors
+    /// [`StoreError::UnsupportedUrl`] for other schemes, [`StoreError::Open`] when the
+    /// database cannot be reached, [`StoreError::Migrate`] when its schema cannot be brought
+    /// up to date.
+    pub async fn open(url: &str) -> Result<Self, StoreError> {
+        sqlx::any::install_default_drivers();
+        let (backend, full) = if url.starts_with("postgres://") || url.starts_with("postgresql://")
+        {
+            (Backend::Postgres, url.to_string())
+        } else if let Some(rest) = url.strip_prefix("sqlite:") {
+            (Backend::Sqlite, sqlite_url(rest))
+        } else if url.contains("://") {
+            return Err(StoreError::UnsupportedUrl {
+                url: redact(url),
+                reason: "use sqlite:<path> or postgres://user@host/database".into(),
+            });
+        } else {
+            (Backend::Sqlite, sqlite_url(url))
+        };
+        let open_err = |source| StoreError::Open {
+            url: redact(url),
+            source,
+        };
+        let options = AnyConnectOptions::from_str(&full).map_err(open_err)?;
+        let in_memory = full.contains(":memory:");
+        let pool = AnyPoolOptions::new()
+            // An in-memory SQLite database lives in one connection.
+            .max_connections(if in_memory { 1 } else { 4 })
+            // A database that is down is reported (and retried by the caller) after 5 s,
+            // not sqlx's default 30.
+            .acquire_timeout(Duration::from_secs(5))
+            .after_connect(move |conn, _| {
+                Box::pin(async move {
+                    if backend == Backend::Sqlite {
+                        conn.execute(
+                            "PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 5000; \
+                             PRAGMA foreign_keys = ON;",
+                        )
+                        .await?;
+                    }
+                    Ok(())
+                })
+            })
+            .connect_with(options)
+            .await
+            .map_err(open_err)?;
+        let migrator = match backend {
+            Backend::Sqlite => &SQLITE,
+            Backend::Postgres => &POSTGRES,
+        };
+        migrator
+            .run(&pool)
+            .await
+            .map_err(|source| StoreError::Migrate {
+                url: redact(url),
+                source,
+            })?;
+        Ok(SqlStore { pool, backend })
+    }
+
+    /// Which database this is.
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    async fn cursor_in(conn: &mut AnyConnection) -> Result<Option<Cursor>, StoreError> {
+        let row = sqlx::query("SELECT block_number, block_hash FROM cursor WHERE id = 1")
+            .fetch_optional(&mut *conn)
+            .await
+            .map_err(StoreError::db("read the cursor"))?;
+        row.map(|r| cursor_of(&r)).transpose()
+    }
+
+    async fn write_block(conn: &mut AnyConnection, block: &BlockChanges) -> Result<(), StoreError> {
+        let number = int(block.number, "block number")?;
+        let time = int(block.timestamp_ms, "timestamp")?;
+        if block.events.is_empty() && block.undecoded.is_empty() {
+            return Ok(());
+        }
+        sqlx::query("INSERT INTO blocks (number, hash, timestamp_ms) VALUES ($1, $2, $3)")
+            .bind(number)
+            .bind(block.hash.to_string())
+            .bind(time)
+            .execute(&mut *conn)
+            .await
+            .map_err(StoreError::db("insert a block"))?;
+        for event in &block.events {
+            let payload = serde_json::to_string(&event.event)
+                .map_err(|e| StoreError::Corrupt(format!("event does not serialize: {e}")))?;
+            let contract = event.contract.to_string();
+            sqlx::query(
+                "INSERT INTO events (block_number, event_index, contract, kind, payload)
+                 VALUES ($1, $2, $3, $4, $5)",
+            )
+            .bind(number)
+            .bind(i64::from(event.index))
+            .bind(&contract)
+            .bind(event.event.kind())
+            .bind(payload)
+            .execute(&mut *conn)
+            .await
+            .map_err(StoreError::db("insert an event"))?;
+            let at = At {
+                block: number,
+                index: i64::from(event.index),
+                time,
+                contract: &contract,
+            };
+            projections::project(conn, &at, &event.event).await?;
+        }
+        for raw in &block.undecoded {
+            let topics: Vec<String> = raw.topics.iter().map(Hash32::to_string).collect();
+            sqlx::query(
+                "INSERT INTO undecoded_events (block_number, event_index, contract, topics, data,
+                   reason)
+                 VALUES ($1, $2, $3, $4, $5, $6)",
+            )
+            .bind(number)
+            .bind(i64::from(raw.index))
+            .bind(raw.contract.to_string())
+            .bind(topics.join(","))
+            .bind(format!("0x{}", hex::encode(&raw.data)))
+            .bind(&raw.reason)
+            .execute(&mut *conn)
+            .await
+            .map_err(StoreError::db("store an undecoded event"))?;
+        }
+        Ok(())
+    }
+
+    /// Every table's rows as text, in a fixed order: what a test compares to tell two
+    /// databases apart (a crash-and-resume run against an uninterrupted one, SQLite against
+    /// PostgreSQL). `cursor.finalized_head` is left out: it depends on when the head was read.
+    ///
+    /// # Errors
+    /// [`StoreError::Database`] when a table cannot be read.
+    pub async fn dump(&self) -> Result<Vec<(String, Vec<String>)>, StoreError> {
+        let mut out = Vec::new();
+        for (table, order) in TABLES {
+            let rows = sqlx::query(&format!("SELECT * FROM {table} ORDER BY {order}"))
+                .fetch_all(&self.pool)
+                .await
+                .map_err(StoreError::db("dump a table"))?;
+            let mut lines = Vec::with_capacity(rows.len());
+            for row in &rows {
+                let mut fields = Vec::new();
+                for column in row.columns() {
+                    let name = column.name();
+                    if *table == "cursor" && name == "finalized_head" {
+                        continue;
+                    }
+                    let i = column.ordinal();
+                    let value = if let Ok(v) = row.try_get::<Option<i64>, _>(i) {
+                        v.map_or("NULL".to_string(), |v| v.to_string())
+                    } else {
+                        row.try_get::<Option<String>, _>(i)
+                            .map_err(|e| StoreError::Corrupt(format!("{table}.{name}: {e}")))?
+                            .unwrap_or_else(|| "NULL".to_string())
+                    };
+                    fields.push(format!("{name}={value}"));
+                }
+                lines.push(fields.join(" "));
+            }
+            out.push((table.to_string(), lines));
+        }
+        Ok(out)
+    }
+}
+
+fn sqlite_url(path: &str) -> String {
+    if path.contains(":memory:") || path.contains("mode=") {
+        format!("sqlite:{path}")
+    } else if path.contains('?') {
+        format!("sqlite:{path}&mode=rwc")
+    } else {
+        format!("sqlite:{path}?mode=rwc")
+    }
+}
+
+fn cursor_of(row: &AnyRow) -> Result<Cursor, StoreError> {
+    Ok(Cursor {
+        number: uint(col(row, "block_number")?, "cursor block")?,
+        hash: parsed(col(row, "block_hash")?, "cursor hash")?,
+    })
+}
+
+fn consent_of(row: &AnyRow) -> Result<ConsentRow, StoreError> {
+    let expires_at: Option<i64> = col(row, "expires_at")?;
+    Ok(ConsentRow {
+        patient: parsed(col(row, "patient")?, "patient")?,
+        grantee: parsed(col(row, "grantee")?, "grantee")?,
+        categories: uint(col(row, "categories")?, "categories")?,
+        purposes: uint(col(row, "purposes")?, "purposes")?,
+        access: uint(col(row, "access")?, "access")?,
+        valid_from: uint(col(row, "valid_from")?, "valid_from")?,
+        expires_at: expires_at.map(|e| uint(e, "expires_at")).transpose()?,
+        terms_hash: parsed(col(row, "terms_hash")?, "terms_hash")?,
+        version: uint(col(row, "version")?, "version")?,
+        revoked: col::<i64>(row, "revoked")? != 0,
+        updated_by: parsed(col(row, "updated_by")?, "updated_by")?,
+        updated_block: uint(col(row, "updated_block")?, "updated_block")?,
+        updated_at: uint(col(row, "updated_at")?, "updated_at")?,
+    })
+}
+
+fn record_version_of(row: &AnyRow) -> Result<RecordVersionRow, StoreError> {
+    let superseded_by: Option<String> = col(row, "superseded_by")?;
+    Ok(RecordVersionRow {
+        commitment: parsed(col(row, "commitment")?, "commitment")?,
+        record_id: parsed(col(row, "record_id")?, "record_id")?,
+        version: uint(col(row, "version")?, "version")?,
+        patient: parsed(col(row, "patient")?, "patient")?,
+        custodian: parsed(col(row, "custodian")?, "custodian")?,
+        category_commitment: parsed(col(row, "category_commitment")?, "category_commitment")?,
+        block_number: uint(col(row, "block_number")?, "block_number")?,
+        anchored_at: uint(col(row, "anchored_at")?, "anchored_at")?,
+        superseded_by: superseded_by
+            .map(|s| parsed(s, "superseded_by"))
+            .transpose()?,
+    })
+}
+
+#[async_trait::async_trait]
+impl Store for SqlStore {
+    async fn cursor(&self) -> Result<Option<Cursor>, StoreError> {
+        let mut conn = self
+            .pool
+            .acquire()
+            .await
+            .map_err(StoreError::db("connect"))?;
+        Self::cursor_in(&mut conn).await
+    }
+
+    async fn check_mirror(&self, mirror: &Mirror) -> Result<(), StoreError> {
+        let mut tx = self
+            .pool
+            .begin()
+            .await
+            .map_err(StoreError::db("begin a transaction"))?;
+        let row = sqlx::query(
+            "SELECT genesis_hash, consent_registry, record_registry FROM mirror WHERE id = 1",
+        )
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(StoreError::db("read what the database mirrors"))?;
+        if let Some(row) = row {
+            let stored = [
+                ("chain (genesis)", col::<String>(&row, "genesis_hash")?),
+                ("ConsentRegistry", col::<String>(&row, "consent_registry")?),
+                ("RecordRegistry", col::<String>(&row, "record_registry")?),
+            ];
+            let given = [
+                mirror.genesis_hash.to_string(),
+                mirror.consent_registry.to_string(),
+                mirror.record_registry.to_string(),
+            ];
+            for ((what, stored), given) in stored.into_iter().zip(given) {
+                if stored != given {
+                    return Err(StoreError::OtherMirror {
+                        what,
+                        stored,
+                        given,
+                    });
+                }
+            }
+            return Ok(());
+        }
+        let start = int(mirror.start_block, "start block")?;
+        sqlx::query(
+            "INSERT INTO mirror (id, genesis_hash, consent_registry, record_registry, start_block)
+             VALUES (1, $1, $2, $3, $4)",
+        )
+        .bind(mirror.genesis_hash.to_string())
+        .bind(mirror.consent_registry.to_string())
+        .bind(mirror.record_registry.to_string())
+        .bind(start)
+        .execute(&mut *tx)
+        .await
+        .map_err(StoreError::db("record what the database mirrors"))?;
+        for (address, name, code_hash) in [
+            (
+                mirror.consent_registry,
+                "ConsentRegistry",
+                mirror.consent_code_hash,
+            ),
+            (
+                mirror.record_registry,
+                "RecordRegistry",
+                mirror.record_code_hash,
+            ),
+        ] {
+            sqlx::query(
+                "INSERT INTO contracts (address, name, code_hash, updated_block)
+                 VALUES ($1, $2, $3, $4) ON CONFLICT (address) DO NOTHING",
+            )
+            .bind(address.to_string())
+            .bind(name)
+            .bind(code_hash.to_string())
+            .bind(start)
+            .execute(&mut *tx)
+            .await
+            .map_err(StoreError::db("record the watched contracts"))?;
+        }
+        tx.commit()
+            .await
+            .map_err(StoreError::db("commit what the database mirrors"))
+    }
+
+    async fn apply_blocks(&self, blocks: &[BlockChanges]) -> Result<usize, StoreError> {
+        let mut tx = self
+            .pool
+            .begin()
+            .await
+            .map_err(StoreError::db("begin a transaction"))?;
+        let mut after = Self::cursor_in(&mut tx).await?.map(|c| c.number);
+        let mut last = None;
+        let mut applied = 0;
+        for block in blocks {
+            if after.is_some_and(|n| n >= block.number) {
+                continue;
+            }
+            Self::write_block(&mut tx, block).await?;
+            after = Some(block.number);
+            last = Some(block);
+            applied += 1;
+        }
+        let Some(last) = last else {
+            return Ok(0);
+        };
+        let number = int(last.number, "block number")?;
+        sqlx::query(
+            "INSERT INTO cursor (id, block_number, block_hash, finalized_head)
+             VALUES (1, $1, $2, $3)
+             ON CONFLICT (id) DO UPDATE SET block_number = excluded.block_number,
+               block_hash = excluded.block_hash,
+               finalized_head = CASE WHEN cursor.finalized_head > excluded.finalized_head
+                                THEN cursor.finalized_head ELSE excluded.finalized_head END",
+        )
+        .bind(number)
+        .bind(last.hash.to_string())
+        .bind(number)
+        .execute(&mut *tx)
+        .await
+        .map_err(StoreError::db("advance the cursor"))?;
+        tx.commit().await.map_err(StoreError::db("commit blocks"))?;
+        Ok(applied)
+    }
+
+    async fn set_finalized_head(&self, number: u64) -> Result<(), StoreError> {
+        sqlx::query("UPDATE cursor SET finalized_head = $1 WHERE id = 1 AND finalized_head < $1")
+            .bind(int(number, "finalized head")?)
+            .execute(&self.pool)
+            .await
+            .map_err(StoreError::db("record the finalized head"))?;
+        Ok(())
+    }
+
+    async fn consents_of_patient(
+        &self,
+        patient: &AccountId,
+    ) -> Result<Vec<ConsentRow>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT * FROM consents WHERE patient = $1
+             ORDER BY updated_block DESC, grantee",
+        )
+        .bind(patient.to_string())
+        .fetch_all(&self.pool)
+        .await
+        .map_err(StoreError::db("read consents"))?;
+        rows.iter().map(consent_of).collect()
+    }
+
+    async fn record_versions(
+        &self,
+        commitment: &Hash32,
+    ) -> Result<Vec<RecordVersionRow>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT * FROM record_versions WHERE commitment = $1
+             ORDER BY block_number, custodian",
+        )
+        .bind(commitment.to_string())
+        .fetch_all(&self.pool)
+        .await
+        .map_err(StoreError::db("read record versions"))?;
+        rows.iter().map(record_version_of).collect()
+    }
+
+    async fn organization(
+        &self,
+        account: &AccountId,
+    ) -> Result<Option<OrganizationRow>, StoreError> {
+        let row = sqlx::query("SELECT * FROM organizations WHERE account = $1")
+            .bind(account.to_string())
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(StoreError::db("read an organization"))?;
+        row.map(|r| {
+            Ok(OrganizationRow {
+                account: parsed(col(&r, "account")?, "account")?,
+                role: col(&r, "role")?,
+                flags: uint(col(&r, "flags")?, "flags")?,
+                active: col::<i64>(&r, "active")? != 0,
+                registered_block: uint(col(&r, "registered_block")?, "registered_block")?,
+                registered_at: uint(col(&r, "registered_at")?, "registered_at")?,
+            })
+        })
+        .transpose()
+    }
+
+    async fn contracts(&self) -> Result<Vec<ContractRow>, StoreError> {
+        let rows = sqlx::query("SELECT * FROM contracts ORDER BY name")
+            .fetch_all(&self.pool)
+            .await
+            .map_err(StoreError::db("read the watched contracts"))?;
+        rows.iter()
+            .map(|r| {
+                let version: Option<i64> = col(r, "storage_version")?;
+                Ok(ContractRow {
+                    address: parsed(col(r, "address")?, "address")?,
+                    name: col(r, "name")?,
+                    code_hash: parsed(col(r, "code_hash")?, "code_hash")?,
+                    storage_version: version.map(|v| uint(v, "storage_version")).transpose()?,
+                    updated_block: uint(col(r, "updated_block")?, "updated_block")?,
+                })
+            })
+            .collect()
+    }
+
+    async fn status(&self) -> Result<IndexerStatus, StoreError> {
+        let row = sqlx::query(
+            "SELECT c.block_number, c.block_hash, c.finalized_head, m.genesis_hash,
+               (SELECT COUNT(*) FROM undecoded_events) AS undecoded
+             FROM (SELECT 1 AS one) AS o
+             LEFT JOIN cursor c ON c.id = 1
+             LEFT JOIN mirror m ON m.id = 1",
+        )
+        .fetch_one(&self.pool)
+        .await
+        .map_err(StoreError::db("read the indexer status"))?;
+        let number: Option<i64> = col(&row, "block_number")?;
+        let hash: Option<String> = col(&row, "block_hash")?;
+        let head: Option<i64> = col(&row, "finalized_head")?;
+        let genesis: Option<String> = col(&row, "genesis_hash")?;
+        let cursor = match (number, hash) {
+            (Some(n), Some(h)) => Some(Cursor {
+                number: uint(n, "cursor block")?,
+                hash: parsed(h, "cursor hash")?,
+            }),
+            _ => None,
+        };
+        Ok(IndexerStatus {
+            cursor,
+            finalized_head: head.map(|h| uint(h, "finalized head")).transpose()?,
+            genesis_hash: genesis.map(|g| parsed(g, "genesis hash")).transpose()?,
+            undecoded_events: uint(col(&row, "undecoded")?, "undecoded events")?,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+
+    use super::*;
+
+    #[tokio::test]
+    async fn the_dump_covers_every_table_of_the_schema() {
+        let store = SqlStore::open("sqlite::memory:").await.expect("open");
+        let rows = sqlx::query(
+            "SELECT name FROM sqlite_master WHERE type = 'table'
+               AND name NOT LIKE '\\_sqlx%' ESCAPE '\\' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\'",
+        )
+        .fetch_all(&store.pool)
+        .await
+        .expect("list tables");
+        let schema: BTreeSet<String> = rows
+            .iter()
+            .map(|r| r.try_get::<String, _>("name").expect("name"))
+            .collect();
+        let dumped: BTreeSet<String> = TABLES.iter().map(|(t, _)| t.to_string()).collect();
+        assert_eq!(dumped, schema);
+        assert_eq!(dumped.len(), TABLES.len(), "a table is listed twice");
+    }
+}
