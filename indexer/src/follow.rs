@@ -14,6 +14,10 @@ use tokio::sync::mpsc;
 use crate::decode::decode_event;
 use crate::source::{BlockSource, Heads, RawBlock, SourceError};
 
+/// How long one block may take to arrive before the node counts as stuck (and the read is
+/// retried).
+const BLOCK_TIMEOUT: Duration = Duration::from_secs(30);
+
 /// The deployment an indexer mirrors: the two contracts, the code they were deployed with,
 /// and the block to start from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -84,7 +88,9 @@ impl IndexerError {
             IndexerError::Store(e) => e.is_transient(),
             IndexerError::Source(e) => e.is_transient(),
             IndexerError::HeadsEnded => true,
-            IndexerError::CursorNotOnChain { .. } => false,
+            // The node has not reached that block yet (syncing, restored from a snapshot):
+            // wait. A different block there is another chain: refuse.
+            IndexerError::CursorNotOnChain { chain, .. } => chain.is_none(),
         }
     }
 }
@@ -192,7 +198,19 @@ impl<S: BlockSource> Indexer<S> {
                 let mut blocks = stream::iter(next..=head)
                     .map(|n| {
                         let source = source.clone();
-                        async move { source.block(n).await }
+                        async move {
+                            tokio::time::timeout(BLOCK_TIMEOUT, source.block(n))
+                                .await
+                                .unwrap_or_else(|_| {
+                                    Err(SourceError::Node {
+                                        action: "send a block in time",
+                                        reason: format!(
+                                            "block #{n} took more than {} s",
+                                            BLOCK_TIMEOUT.as_secs()
+                                        ),
+                                    })
+                                })
+                        }
                     })
                     .buffered(concurrency);
                 while let Some(block) = blocks.next().await {

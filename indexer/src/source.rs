@@ -137,7 +137,10 @@ impl SubxtSource {
             .await
             .map_err(|e| node("read the block's timestamp")(&e))?
             .decode()
-            .map_err(|e| node("decode the block's timestamp")(&e))?;
+            .map_err(|e| SourceError::Undecodable {
+                block: number,
+                reason: format!("its timestamp does not decode: {e}"),
+            })?;
         let events = at
             .events()
             .fetch()
@@ -153,7 +156,10 @@ impl SubxtSource {
                 continue;
             }
             let (contract, data) = <([u8; 32], Vec<u8>)>::decode(&mut event.field_bytes())
-                .map_err(|e| node("decode a ContractEmitted event")(&e))?;
+                .map_err(|e| SourceError::Undecodable {
+                    block: number,
+                    reason: format!("a ContractEmitted event does not decode: {e}"),
+                })?;
             contract_events.push(RawContractEvent {
                 index: event.index(),
                 contract,

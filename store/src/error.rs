@@ -59,14 +59,16 @@ impl StoreError {
                 let code = e.code().unwrap_or_default();
                 // PostgreSQL: connection exceptions (08*), shutting down (57P0*), too many
                 // connections (53300), serialization failures (40001, 40P01).
-                // SQLite: SQLITE_BUSY (5) and SQLITE_LOCKED (6).
+                // SQLite: SQLITE_BUSY (5) and SQLITE_LOCKED (6), extended codes included.
+                // SQLite reports extended codes (517 is SQLITE_BUSY_SNAPSHOT): the primary
+                // code is the low byte.
+                let sqlite_busy = code.parse::<i32>().is_ok_and(|c| matches!(c & 0xff, 5 | 6));
                 code.starts_with("08")
                     || code.starts_with("57P0")
                     || code == "53300"
                     || code == "40001"
                     || code == "40P01"
-                    || code == "5"
-                    || code == "6"
+                    || sqlite_busy
             }
             _ => false,
         }

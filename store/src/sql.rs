@@ -155,6 +155,20 @@ impl SqlStore {
         self.backend
     }
 
+    /// On PostgreSQL, makes the writers of one database take turns (a transaction-scoped
+    /// advisory lock), so that a second indexer started by mistake reads the cursor only
+    /// after the first committed and skips what it wrote. SQLite allows one writer at a time
+    /// anyway; the loser gets SQLITE_BUSY, which is transient.
+    async fn writer_turn(&self, conn: &mut AnyConnection) -> Result<(), StoreError> {
+        if self.backend == Backend::Postgres {
+            sqlx::query("SELECT 1 AS turn FROM (SELECT pg_advisory_xact_lock(7316001)) AS l")
+                .execute(&mut *conn)
+                .await
+                .map_err(StoreError::db("wait for the writer's turn"))?;
+        }
+        Ok(())
+    }
+
     async fn cursor_in(conn: &mut AnyConnection) -> Result<Option<Cursor>, StoreError> {
         let row = sqlx::query("SELECT block_number, block_hash FROM cursor WHERE id = 1")
             .fetch_optional(&mut *conn)
@@ -329,6 +343,7 @@ impl Store for SqlStore {
             .begin()
             .await
             .map_err(StoreError::db("begin a transaction"))?;
+        self.writer_turn(&mut tx).await?;
         let row = sqlx::query(
             "SELECT genesis_hash, consent_registry, record_registry FROM mirror WHERE id = 1",
         )
@@ -404,6 +419,7 @@ impl Store for SqlStore {
             .begin()
             .await
             .map_err(StoreError::db("begin a transaction"))?;
+        self.writer_turn(&mut tx).await?;
         let mut after = Self::cursor_in(&mut tx).await?.map(|c| c.number);
         let mut last = None;
         let mut applied = 0;

@@ -67,6 +67,7 @@ conformance!(
     undecoded_events_are_kept_raw_and_counted,
     the_database_refuses_another_chain_or_deployment,
     an_upgrade_moves_the_contract_to_its_new_code,
+    times_past_what_sql_holds_are_kept_as_never,
 );
 
 const CONTRACT: AccountId = AccountId([9; 32]);
@@ -915,4 +916,57 @@ async fn sqlite_and_postgres_end_with_the_same_rows() {
         assert_eq!(sqlite_rows, postgres_rows, "table {table} differs");
     }
     assert!(a.iter().map(|(_, r)| r.len()).sum::<usize>() > 30);
+}
+
+async fn times_past_what_sql_holds_are_kept_as_never(store: &SqlStore) {
+    // The contract accepts any u64 as a consent's end: such a grant must not stop indexing.
+    let mut far = granted(1, 1);
+    if let ChainEvent::ConsentGranted { expires_at, .. } = &mut far {
+        *expires_at = Some(u64::MAX);
+    }
+    store
+        .apply_block(&block(1, vec![far]))
+        .await
+        .expect("apply");
+    let c = &store.consents_of_patient(&PATIENT).await.expect("consents")[0];
+    assert_eq!(c.expires_at, Some(i64::MAX as u64));
+    let raw = rows(store, "events").await;
+    assert!(
+        raw[0].contains(&u64::MAX.to_string()),
+        "the raw event keeps the exact value"
+    );
+}
+
+#[tokio::test]
+async fn two_writers_on_one_postgres_database_never_apply_a_block_twice() {
+    // Two indexers started on one database by mistake: they take turns, and the second
+    // skips what the first wrote instead of failing or moving the cursor back.
+    let pg = Postgres::start().unwrap_or_else(|e| panic!("{e}"));
+    let url = pg.fresh_database().expect("database");
+    let a = SqlStore::open(&url).await.expect("open");
+    let b = SqlStore::open(&url).await.expect("open");
+    let blocks: Vec<BlockChanges> = (1..=40)
+        .map(|n| block(n, vec![granted(n as u32, 1)]))
+        .collect();
+    let (ra, rb) = tokio::join!(
+        async {
+            for chunk in blocks.chunks(3) {
+                a.apply_blocks(chunk).await?;
+            }
+            Ok::<_, StoreError>(())
+        },
+        async {
+            for chunk in blocks.chunks(5) {
+                b.apply_blocks(chunk).await?;
+            }
+            Ok::<_, StoreError>(())
+        }
+    );
+    ra.expect("first writer");
+    rb.expect("second writer");
+    assert_eq!(rows(&a, "events").await.len(), 40);
+    assert_eq!(
+        a.cursor().await.expect("cursor").map(|c| c.number),
+        Some(40)
+    );
 }

@@ -77,7 +77,10 @@ async fn run<'q>(
     Ok(())
 }
 
-/// A `u64` from an event as an SQL integer.
-fn int(v: u64, what: &str) -> Result<i64, StoreError> {
-    crate::sql::int(v, what)
+/// A `u64` from an event (a time, a length of time) as an SQL integer. The contracts accept
+/// any `u64`; values past `i64::MAX` (the year 292,277,026 in milliseconds) mean "never" in
+/// practice and are stored as `i64::MAX`, so that no event a caller can craft stops the
+/// indexer. The raw event in `events` keeps the exact value.
+fn int(v: u64, _what: &str) -> Result<i64, StoreError> {
+    Ok(i64::try_from(v).unwrap_or(i64::MAX))
 }

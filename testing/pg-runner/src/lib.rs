@@ -58,7 +58,6 @@ pub struct Postgres {
     bin: PathBuf,
     port: u16,
     durability: Durability,
-    running: bool,
 }
 
 static NEXT_DB: AtomicU32 = AtomicU32::new(0);
@@ -136,7 +135,6 @@ impl Postgres {
             bin,
             port: 0,
             durability,
-            running: false,
         };
         if is_root() {
             let chown = Command::new("chown")
@@ -166,7 +164,11 @@ impl Postgres {
             pg.port = free_port()?;
             match pg.start_server() {
                 Ok(()) => return Ok(pg),
-                Err(e) => last = Some(e),
+                Err(e) => {
+                    // A start that timed out may still leave a server behind.
+                    pg.stop_immediately();
+                    last = Some(e);
+                }
             }
         }
         Err(last.unwrap_or(PgError::NotInstalled))
@@ -209,10 +211,7 @@ impl Postgres {
             .arg(options)
             .output();
         match check("starting PostgreSQL", out, &pg_ctl) {
-            Ok(_) => {
-                self.running = true;
-                Ok(())
-            }
+            Ok(_) => Ok(()),
             Err(PgError::Failed { what, output }) => {
                 let log =
                     std::fs::read_to_string(self.dir.path().join("server.log")).unwrap_or_default();
@@ -265,7 +264,6 @@ impl Postgres {
             .arg(self.data())
             .output();
         check("stopping PostgreSQL", out, &pg_ctl)?;
-        self.running = false;
         Ok(())
     }
 
@@ -278,15 +276,22 @@ impl Postgres {
     }
 }
 
+impl Postgres {
+    fn stop_immediately(&mut self) {
+        let pg_ctl = self.bin.join("pg_ctl");
+        let _ = self
+            .command(&pg_ctl)
+            .args(["stop", "--wait", "--mode=immediate", "--pgdata"])
+            .arg(self.data())
+            .output();
+    }
+}
+
 impl Drop for Postgres {
     fn drop(&mut self) {
-        if self.running {
-            let pg_ctl = self.bin.join("pg_ctl");
-            let _ = self
-                .command(&pg_ctl)
-                .args(["stop", "--wait", "--mode=immediate", "--pgdata"])
-                .arg(self.data())
-                .output();
-        }
+        // Always try: a start that timed out may have left a server running. (A test process
+        // killed outright cannot run this; the server then stays until the machine restarts,
+        // listening on loopback only.)
+        self.stop_immediately();
     }
 }
