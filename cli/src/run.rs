@@ -256,10 +256,27 @@ pub async fn serve(listener: TcpListener, store: Arc<dyn Store>) -> Result<()> {
         .context("serving the API")
 }
 
+/// Completes on Ctrl-C (SIGINT) or SIGTERM, the signals a terminal and a service manager send
+/// to stop a process.
 pub async fn ctrl_c() {
-    if tokio::signal::ctrl_c().await.is_err() {
-        // No signal handler: run until killed.
-        std::future::pending::<()>().await;
+    use tokio::signal::unix::{SignalKind, signal};
+    let interrupt = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            // No signal handler: wait for the other signal.
+            std::future::pending::<()>().await;
+        }
+    };
+    let terminate = async {
+        match signal(SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        _ = interrupt => {}
+        _ = terminate => {}
     }
 }
 

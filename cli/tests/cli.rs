@@ -424,3 +424,41 @@ fn dev_serves_graphql_and_consents_granted_with_the_cli_show_up() {
         "the API still listens"
     );
 }
+
+/// A service manager stops processes with SIGTERM: `serve` (like `index` and `dev`, which
+/// share the signal handling) stops cleanly and at once.
+#[test]
+fn sigterm_stops_the_server_cleanly_within_a_second() {
+    let dir = tempfile::tempdir().expect("dir");
+    let db = format!("sqlite:{}", dir.path().join("x.db").display());
+    let mut child = Command::new(BIN)
+        .args(["serve", "--db", &db, "--listen", "127.0.0.1:0"])
+        .current_dir(dir.path())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("start medledger serve");
+    let stdout = child.stdout.take().expect("stdout");
+    let mut lines = BufReader::new(stdout).lines();
+    let first = lines.next().expect("a line").expect("read");
+    assert!(first.starts_with("GraphQL API: "), "{first}");
+    let server = Running(child);
+    let status = Command::new("kill")
+        .args(["-TERM", &server.0.id().to_string()])
+        .status()
+        .expect("run kill");
+    assert!(status.success());
+    let mut server = server;
+    let started = Instant::now();
+    let exit = loop {
+        if let Some(exit) = server.0.try_wait().expect("wait") {
+            break exit;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(1),
+            "still running a second after SIGTERM"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert!(exit.success(), "{exit:?}");
+}
