@@ -474,17 +474,19 @@ fn test_tiers(t: &mut Timings) -> Result<()> {
     t.tier(
         "tier 1: contract unit tests (#[ink::test], proptest)",
         || {
-            run(
-                "contract unit tests",
-                &mut contracts_cargo(&["test", "--workspace"]),
-            )
+            // The same build as tier 2's (see `contract_test_build`), run without the e2e
+            // tests.
+            let mut args = contract_test_build();
+            args.extend(["--", "--skip", "e2e_tests"]);
+            run("contract unit tests", &mut contracts_cargo(&args))
         },
     )?;
     t.tier(
         "tier 2: contract e2e tests (ink_e2e on substrate-contracts-node)",
         || {
+            let binaries = contract_test_binaries()?;
             for (dir, _) in CONTRACTS {
-                contract_e2e_tests(dir)?;
+                contract_e2e_tests(dir, &binaries)?;
             }
             Ok(())
         },
@@ -495,35 +497,54 @@ fn test_tiers(t: &mut Timings) -> Result<()> {
     )
 }
 
-/// Builds a contract's test binary with the e2e tests in `contracts-target`, then runs it with
-/// `CARGO_TARGET_DIR` pointing at `contracts-e2e-target`, where `ink_e2e` builds the contracts
-/// (see the crate docs for why the two are apart).
-fn contract_e2e_tests(dir: &str) -> Result<()> {
-    let package = format!("medledger-{dir}");
-    let what = format!("building the e2e tests of {package}");
-    let output = contracts_cargo(&[
+/// The one `cargo test` build of the contracts workspace that tiers 1 and 2 share: the whole
+/// workspace with the e2e tests compiled in. Building the same units both times matters:
+/// `cargo test -p X` unifies features differently from `--workspace`, and the two builds then
+/// overwrite each other's dependencies in `contracts-target` (every run rebuilt ~400 crates
+/// twice).
+fn contract_test_build() -> Vec<&'static str> {
+    vec![
         "test",
-        "-p",
-        &package,
+        "--workspace",
         "--features",
-        "e2e-tests",
-        "--no-run",
-        "--message-format=json-render-diagnostics",
-    ])
-    .stderr(std::process::Stdio::inherit())
-    .output()
-    .with_context(|| format!("{what}: cannot start cargo"))?;
+        "medledger-consent/e2e-tests,medledger-records/e2e-tests",
+    ]
+}
+
+/// The contract crates' test binaries, by library name, from [`contract_test_build`].
+fn contract_test_binaries() -> Result<BTreeMap<String, PathBuf>> {
+    let what = "building the contracts' test binaries";
+    let mut args = contract_test_build();
+    args.extend(["--no-run", "--message-format=json-render-diagnostics"]);
+    let output = contracts_cargo(&args)
+        .stderr(std::process::Stdio::inherit())
+        .output()
+        .with_context(|| format!("{what}: cannot start cargo"))?;
     if !output.status.success() {
         bail!("{what} failed ({})", output.status);
     }
-    let lib = package.replace('-', "_");
-    let binary = String::from_utf8_lossy(&output.stdout)
+    Ok(String::from_utf8_lossy(&output.stdout)
         .lines()
         .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
-        .filter(|m| m["reason"] == "compiler-artifact" && m["target"]["name"] == lib.as_str())
-        .find_map(|m| m["executable"].as_str().map(PathBuf::from))
-        .ok_or_else(|| anyhow!("{what}: cargo named no test binary for {lib}"))?;
-    let mut cmd = Command::new(&binary);
+        .filter(|m| m["reason"] == "compiler-artifact" && m["profile"]["test"] == true)
+        .filter_map(|m| {
+            let name = m["target"]["name"].as_str()?.to_string();
+            let exe = m["executable"].as_str()?;
+            Some((name, PathBuf::from(exe)))
+        })
+        .collect())
+}
+
+/// Runs one contract's e2e tests from its test binary, with `CARGO_TARGET_DIR` pointing at
+/// `contracts-e2e-target`, where `ink_e2e` builds the contracts (see the crate docs for why
+/// the two are apart).
+fn contract_e2e_tests(dir: &str, binaries: &BTreeMap<String, PathBuf>) -> Result<()> {
+    let package = format!("medledger-{dir}");
+    let lib = package.replace('-', "_");
+    let binary = binaries
+        .get(&lib)
+        .ok_or_else(|| anyhow!("cargo named no test binary for {lib}"))?;
+    let mut cmd = Command::new(binary);
     // ink_e2e builds the contracts with `cargo contract`'s library, on Rust 1.86 like any
     // contract build.
     cmd.arg("e2e_tests")
