@@ -38,12 +38,12 @@ macro_rules! conformance {
         #[tokio::test]
         async fn postgres_passes_every_case() {
             let pg = Postgres::start().unwrap_or_else(|e| panic!("{e}"));
-            $(
+            $({
                 eprintln!("postgres: {}", stringify!($case));
                 let url = pg.fresh_database().expect("a fresh database");
                 let store = SqlStore::open(&url).await.expect("open the postgres store");
                 $case(&store).await;
-            )*
+            })*
         }
     };
 }

@@ -58,6 +58,8 @@ pub struct Postgres {
     bin: PathBuf,
     port: u16,
     durability: Durability,
+    /// Whether commands run as the `postgres` user (PostgreSQL refuses to run as root).
+    as_postgres: bool,
 }
 
 static NEXT_DB: AtomicU32 = AtomicU32::new(0);
@@ -77,7 +79,7 @@ fn bin_dir() -> Result<PathBuf, PgError> {
 }
 
 fn is_root() -> bool {
-    // `id -u` spares a libc dependency for one number.
+    // `id -u` spares a libc dependency for one number; asked once per cluster.
     Command::new("id")
         .arg("-u")
         .output()
@@ -135,8 +137,9 @@ impl Postgres {
             bin,
             port: 0,
             durability,
+            as_postgres: is_root(),
         };
-        if is_root() {
+        if pg.as_postgres {
             let chown = Command::new("chown")
                 .arg("-R")
                 .arg("postgres:postgres")
@@ -179,7 +182,7 @@ impl Postgres {
     }
 
     fn command(&self, program: &Path) -> Command {
-        if is_root() {
+        if self.as_postgres {
             let mut cmd = Command::new("runuser");
             cmd.args(["-u", "postgres", "--"]).arg(program);
             cmd
@@ -191,7 +194,7 @@ impl Postgres {
     fn start_server(&mut self) -> Result<(), PgError> {
         let mut options = format!(
             "-c listen_addresses=127.0.0.1 -p {} -c unix_socket_directories='{}' \
-             -c max_connections=50",
+             -c max_connections=200",
             self.port,
             self.dir.path().display()
         );
