@@ -276,17 +276,7 @@ async fn run_follows_new_blocks_until_shutdown() {
     let dir = tempfile::tempdir().expect("dir");
     let store = store(&dir).await;
     let indexer = Arc::new(Indexer::new(chain.clone(), store.clone(), config()));
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let task = {
-        let indexer = indexer.clone();
-        tokio::spawn(async move {
-            indexer
-                .run(async {
-                    let _ = stopped.await;
-                })
-                .await
-        })
-    };
+    let (stop, task) = spawn_run(&indexer);
     chain.push(vec![event(CONSENT, 1, &grant(1))]);
     let mut seen = false;
     for _ in 0..200 {
@@ -304,6 +294,25 @@ async fn run_follows_new_blocks_until_shutdown() {
     assert!(seen, "the new block was indexed while running");
     stop.send(()).expect("send stop");
     task.await.expect("join").expect("clean stop");
+}
+
+/// Runs the indexer in a task until the returned sender fires.
+fn spawn_run(
+    indexer: &Arc<Indexer<ScriptedChain>>,
+) -> (
+    tokio::sync::oneshot::Sender<()>,
+    tokio::task::JoinHandle<Result<(), IndexerError>>,
+) {
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let indexer = indexer.clone();
+    let task = tokio::spawn(async move {
+        indexer
+            .run(async {
+                let _ = stopped.await;
+            })
+            .await
+    });
+    (stop, task)
 }
 
 /// Waits until the store's cursor reaches `number`, or panics after 10 s.
@@ -390,17 +399,7 @@ async fn run_retries_a_node_that_fails_and_goes_on() {
     let dir = tempfile::tempdir().expect("dir");
     let store = store(&dir).await;
     let indexer = Arc::new(Indexer::new(chain.clone(), store.clone(), config()));
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let task = tokio::spawn({
-        let indexer = indexer.clone();
-        async move {
-            indexer
-                .run(async {
-                    let _ = stopped.await;
-                })
-                .await
-        }
-    });
+    let (stop, task) = spawn_run(&indexer);
     wait_for_cursor(&store, 1).await;
     tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     assert!(
@@ -450,17 +449,7 @@ async fn postgres_stopped_for_a_while_the_indexer_waits_and_continues() {
     let chain = ScriptedChain::default();
     chain.push(vec![event(CONSENT, 1, &grant(1))]);
     let indexer = Arc::new(Indexer::new(chain.clone(), store.clone(), config()));
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let task = tokio::spawn({
-        let indexer = indexer.clone();
-        async move {
-            indexer
-                .run(async {
-                    let _ = stopped.await;
-                })
-                .await
-        }
-    });
+    let (stop, task) = spawn_run(&indexer);
     wait_for_cursor(&store, 1).await;
     // when: the database goes away while new blocks arrive, then comes back
     pg.stop().expect("stop postgres");

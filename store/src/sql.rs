@@ -51,6 +51,23 @@ fn parsed<T: FromStr>(s: String, what: &str) -> Result<T, StoreError> {
         .map_err(|_| StoreError::Corrupt(format!("{what} {s:?} does not parse")))
 }
 
+/// Column `name` parsed from its text (accounts, hashes).
+fn text<T: FromStr>(row: &AnyRow, name: &str) -> Result<T, StoreError> {
+    parsed(col(row, name)?, name)
+}
+
+/// Column `name` as an unsigned number of the row type.
+fn num<T: TryFrom<i64>>(row: &AnyRow, name: &str) -> Result<T, StoreError> {
+    uint(col(row, name)?, name)
+}
+
+/// Nullable column `name` as an unsigned number.
+fn num_or_null<T: TryFrom<i64>>(row: &AnyRow, name: &str) -> Result<Option<T>, StoreError> {
+    col::<Option<i64>>(row, name)?
+        .map(|v| uint(v, name))
+        .transpose()
+}
+
 fn col<'r, T>(row: &'r AnyRow, name: &str) -> Result<T, StoreError>
 where
     T: sqlx::Decode<'r, sqlx::Any> + sqlx::Type<sqlx::Any>,
@@ -291,35 +308,34 @@ fn cursor_of(row: &AnyRow) -> Result<Cursor, StoreError> {
 }
 
 fn consent_of(row: &AnyRow) -> Result<ConsentRow, StoreError> {
-    let expires_at: Option<i64> = col(row, "expires_at")?;
     Ok(ConsentRow {
-        patient: parsed(col(row, "patient")?, "patient")?,
-        grantee: parsed(col(row, "grantee")?, "grantee")?,
-        categories: uint(col(row, "categories")?, "categories")?,
-        purposes: uint(col(row, "purposes")?, "purposes")?,
-        access: uint(col(row, "access")?, "access")?,
-        valid_from: uint(col(row, "valid_from")?, "valid_from")?,
-        expires_at: expires_at.map(|e| uint(e, "expires_at")).transpose()?,
-        terms_hash: parsed(col(row, "terms_hash")?, "terms_hash")?,
-        version: uint(col(row, "version")?, "version")?,
+        patient: text(row, "patient")?,
+        grantee: text(row, "grantee")?,
+        categories: num(row, "categories")?,
+        purposes: num(row, "purposes")?,
+        access: num(row, "access")?,
+        valid_from: num(row, "valid_from")?,
+        expires_at: num_or_null(row, "expires_at")?,
+        terms_hash: text(row, "terms_hash")?,
+        version: num(row, "version")?,
         revoked: col::<i64>(row, "revoked")? != 0,
-        updated_by: parsed(col(row, "updated_by")?, "updated_by")?,
-        updated_block: uint(col(row, "updated_block")?, "updated_block")?,
-        updated_at: uint(col(row, "updated_at")?, "updated_at")?,
+        updated_by: text(row, "updated_by")?,
+        updated_block: num(row, "updated_block")?,
+        updated_at: num(row, "updated_at")?,
     })
 }
 
 fn record_version_of(row: &AnyRow) -> Result<RecordVersionRow, StoreError> {
     let superseded_by: Option<String> = col(row, "superseded_by")?;
     Ok(RecordVersionRow {
-        commitment: parsed(col(row, "commitment")?, "commitment")?,
-        record_id: parsed(col(row, "record_id")?, "record_id")?,
-        version: uint(col(row, "version")?, "version")?,
-        patient: parsed(col(row, "patient")?, "patient")?,
-        custodian: parsed(col(row, "custodian")?, "custodian")?,
-        category_commitment: parsed(col(row, "category_commitment")?, "category_commitment")?,
-        block_number: uint(col(row, "block_number")?, "block_number")?,
-        anchored_at: uint(col(row, "anchored_at")?, "anchored_at")?,
+        commitment: text(row, "commitment")?,
+        record_id: text(row, "record_id")?,
+        version: num(row, "version")?,
+        patient: text(row, "patient")?,
+        custodian: text(row, "custodian")?,
+        category_commitment: text(row, "category_commitment")?,
+        block_number: num(row, "block_number")?,
+        anchored_at: num(row, "anchored_at")?,
         superseded_by: superseded_by
             .map(|s| parsed(s, "superseded_by"))
             .transpose()?,
@@ -504,12 +520,12 @@ impl Store for SqlStore {
             .map_err(StoreError::db("read an organization"))?;
         row.map(|r| {
             Ok(OrganizationRow {
-                account: parsed(col(&r, "account")?, "account")?,
+                account: text(&r, "account")?,
                 role: col(&r, "role")?,
-                flags: uint(col(&r, "flags")?, "flags")?,
+                flags: num(&r, "flags")?,
                 active: col::<i64>(&r, "active")? != 0,
-                registered_block: uint(col(&r, "registered_block")?, "registered_block")?,
-                registered_at: uint(col(&r, "registered_at")?, "registered_at")?,
+                registered_block: num(&r, "registered_block")?,
+                registered_at: num(&r, "registered_at")?,
             })
         })
         .transpose()
@@ -522,13 +538,12 @@ impl Store for SqlStore {
             .map_err(StoreError::db("read the watched contracts"))?;
         rows.iter()
             .map(|r| {
-                let version: Option<i64> = col(r, "storage_version")?;
                 Ok(ContractRow {
-                    address: parsed(col(r, "address")?, "address")?,
+                    address: text(r, "address")?,
                     name: col(r, "name")?,
-                    code_hash: parsed(col(r, "code_hash")?, "code_hash")?,
-                    storage_version: version.map(|v| uint(v, "storage_version")).transpose()?,
-                    updated_block: uint(col(r, "updated_block")?, "updated_block")?,
+                    code_hash: text(r, "code_hash")?,
+                    storage_version: num_or_null(r, "storage_version")?,
+                    updated_block: num(r, "updated_block")?,
                 })
             })
             .collect()

@@ -26,8 +26,8 @@ pub(super) async fn apply(
             by,
         } => {
             let (patient, grantee, by) = (patient.to_string(), grantee.to_string(), by.to_string());
-            let valid_from = int(*valid_from, "valid_from")?;
-            let expires_at = expires_at.map(|e| int(e, "expires_at")).transpose()?;
+            let valid_from = int(*valid_from);
+            let expires_at = expires_at.map(int);
             let terms = terms_hash.to_string();
             let q = sqlx::query(
                 "INSERT INTO consents (patient, grantee, categories, purposes, access,

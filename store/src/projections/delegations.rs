@@ -26,7 +26,7 @@ pub(super) async fn apply(
             )
             .bind(patient.to_string())
             .bind(delegate.to_string())
-            .bind(int(*expires_at, "delegation end")?)
+            .bind(int(*expires_at))
             .bind(at.block)
             .bind(at.time);
             run(conn, q, "record a delegation").await

@@ -28,7 +28,7 @@ async fn end_window(
     .bind(at.block)
     .bind(at.time)
     .bind(by.to_string())
-    .bind(int(cooldown_until, "cool-down end")?)
+    .bind(int(cooldown_until))
     .bind(patient.to_string())
     .bind(provider.to_string());
     run(conn, q, "end an emergency window").await
@@ -59,7 +59,7 @@ pub(super) async fn apply(
             .bind(*reason)
             .bind(justification_hash.to_string())
             .bind(at.time)
-            .bind(int(*ends_at, "window end")?);
+            .bind(int(*ends_at));
             run(conn, q, "record an emergency window").await
         }
         ChainEvent::EmergencyAccessEnded {

@@ -81,6 +81,6 @@ async fn run<'q>(
 /// any `u64`; values past `i64::MAX` (the year 292,277,026 in milliseconds) mean "never" in
 /// practice and are stored as `i64::MAX`, so that no event a caller can craft stops the
 /// indexer. The raw event in `events` keeps the exact value.
-fn int(v: u64, _what: &str) -> Result<i64, StoreError> {
-    Ok(i64::try_from(v).unwrap_or(i64::MAX))
+fn int(v: u64) -> i64 {
+    i64::try_from(v).unwrap_or(i64::MAX)
 }

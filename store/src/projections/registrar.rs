@@ -29,9 +29,9 @@ pub(super) async fn apply(
             )
             .bind(at.block)
             .bind(at.index)
-            .bind(int(*emergency_window_ms, "emergency window")?)
-            .bind(int(*emergency_cooldown_ms, "emergency cool-down")?)
-            .bind(int(*max_delegation_ms, "maximum delegation")?)
+            .bind(int(*emergency_window_ms))
+            .bind(int(*emergency_cooldown_ms))
+            .bind(int(*max_delegation_ms))
             .bind(at.time);
             return run(conn, q, "record a policy change").await;
         }
