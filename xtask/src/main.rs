@@ -36,6 +36,7 @@ const CONTRACTS: [(&str, &str); 2] = [
 ];
 
 fn main() -> ExitCode {
+    forget_cargo_run_env();
     let args: Vec<String> = std::env::args().skip(1).collect();
     let result = match args.first().map(String::as_str) {
         Some("setup") => setup(),
@@ -56,6 +57,31 @@ fn main() -> ExitCode {
             eprintln!("xtask: {e:#}");
             ExitCode::FAILURE
         }
+    }
+}
+
+/// Removes what `cargo run` told this process about the xtask crate (`CARGO_MANIFEST_DIR`,
+/// `CARGO_PKG_*`, ...) so that the cargo commands started from here do not inherit it.
+/// Build scripts such as ring's declare `rerun-if-env-changed=CARGO_MANIFEST_DIR`; inherited,
+/// it holds the clone's path, and a clone elsewhere (CI's, a second checkout) or a plain
+/// `cargo test` then reran ring's build script and rebuilt ~400 crates downstream of it.
+fn forget_cargo_run_env() {
+    let inherited: Vec<_> = std::env::vars_os()
+        .map(|(name, _)| name)
+        .filter(|name| {
+            let name = name.to_string_lossy();
+            name == "CARGO"
+                || name.starts_with("CARGO_MANIFEST_")
+                || name.starts_with("CARGO_PKG_")
+                || name.starts_with("CARGO_CRATE_")
+                || name.starts_with("CARGO_BIN_")
+                || name == "CARGO_PRIMARY_PACKAGE"
+                || name == "CARGO_RUSTC_CURRENT_DIR"
+        })
+        .collect();
+    for name in inherited {
+        // SAFETY: called first thing in `main`, before any other thread exists.
+        unsafe { std::env::remove_var(name) };
     }
 }
 
