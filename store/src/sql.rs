@@ -21,6 +21,9 @@ use crate::types::{
     OrganizationRow, RecordVersionRow,
 };
 
+/// How often a SQLite migration is tried when another process migrates the same file.
+const MIGRATE_ATTEMPTS: u32 = 5;
+
 static SQLITE: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 static POSTGRES: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
 
@@ -157,13 +160,26 @@ impl SqlStore {
             Backend::Sqlite => &SQLITE,
             Backend::Postgres => &POSTGRES,
         };
-        migrator
-            .run(&pool)
-            .await
-            .map_err(|source| StoreError::Migrate {
-                url: redact(url),
-                source,
-            })?;
+        // PostgreSQL serializes migrators with an advisory lock; SQLite has no such lock, so
+        // two processes opening a fresh file at once (`index` and `serve` started together)
+        // race, and the loser fails on a table the winner just created. It tries again and
+        // then finds the winner's migrations applied.
+        let mut attempt = 1;
+        loop {
+            match migrator.run(&pool).await {
+                Ok(()) => break,
+                Err(_) if backend == Backend::Sqlite && attempt < MIGRATE_ATTEMPTS => {
+                    attempt += 1;
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
+                Err(source) => {
+                    return Err(StoreError::Migrate {
+                        url: redact(url),
+                        source,
+                    });
+                }
+            }
+        }
         Ok(SqlStore { pool, backend })
     }
 

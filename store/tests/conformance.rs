@@ -970,3 +970,26 @@ async fn two_writers_on_one_postgres_database_never_apply_a_block_twice() {
         Some(40)
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn processes_opening_one_fresh_sqlite_file_at_once_all_get_it_migrated() {
+    // `medledger index` and `medledger serve` started together on a new file: each opens and
+    // migrates it at the same moment.
+    for round in 0..5 {
+        let dir = tempfile::tempdir().expect("dir");
+        let url = format!("sqlite:{}", dir.path().join("shared.db").display());
+        let opens: Vec<_> = (0..4)
+            .map(|_| {
+                let url = url.clone();
+                tokio::spawn(async move { SqlStore::open(&url).await })
+            })
+            .collect();
+        for open in opens {
+            let store = open
+                .await
+                .expect("join")
+                .unwrap_or_else(|e| panic!("round {round}: {e}"));
+            assert_eq!(store.cursor().await.expect("cursor"), None);
+        }
+    }
+}
