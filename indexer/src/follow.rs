@@ -1,7 +1,7 @@
 use std::collections::HashSet;
 use std::future::Future;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 use backon::{BackoffBuilder, ExponentialBuilder};
@@ -95,7 +95,7 @@ impl IndexerError {
     }
 }
 
-/// Counters of what the indexer did, for logs and metrics.
+/// Counters of what the indexer did, for logs, metrics and the health check.
 #[derive(Debug, Default)]
 pub struct Stats {
     /// Blocks applied (empty ones included).
@@ -106,10 +106,100 @@ pub struct Stats {
     pub skipped: AtomicU64,
     /// Transient failures retried.
     pub errors: AtomicU64,
-    /// The last block applied.
+    /// The last block applied (the store's cursor once checked).
     pub indexed: AtomicU64,
     /// The latest finalized head seen.
     pub head: AtomicU64,
+    /// The first block this run had to fetch, once known (for a progress bar).
+    pub backfill_from: OnceLock<u64>,
+    /// When the indexer last made progress (committed blocks, or found itself caught up), in
+    /// milliseconds since the Unix epoch; 0 before it started.
+    pub progress_at_ms: AtomicU64,
+    /// Since when the indexer has been retrying a transient failure, in milliseconds since
+    /// the Unix epoch; 0 while it is not.
+    pub failing_since_ms: AtomicU64,
+    /// The transient failure being retried, while it is.
+    last_error: Mutex<Option<String>>,
+    /// Set when [`Indexer::run`] returned, for whatever reason.
+    pub stopped: AtomicBool,
+}
+
+/// Whether an indexer does its job, as judged by [`Stats::health`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Health {
+    /// Caught up, or making progress.
+    Healthy,
+    /// Running, but behind and not getting anywhere, or retrying a failure for too long;
+    /// says why.
+    Stuck(String),
+    /// [`Indexer::run`] returned.
+    Stopped,
+}
+
+fn now_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+}
+
+impl Stats {
+    /// How far the indexer is behind the finalized head, in blocks.
+    pub fn lag(&self) -> u64 {
+        self.head
+            .load(Ordering::Relaxed)
+            .saturating_sub(self.indexed.load(Ordering::Relaxed))
+    }
+
+    /// Healthy unless the indexer stopped, has been retrying a failure for longer than
+    /// `stall_after`, or is behind the finalized head and has not committed anything for
+    /// that long. An idle chain (no new blocks) is healthy: there is nothing to index.
+    pub fn health(&self, stall_after: Duration) -> Health {
+        if self.stopped.load(Ordering::Relaxed) {
+            return Health::Stopped;
+        }
+        let now = now_ms();
+        let stall_ms = u64::try_from(stall_after.as_millis()).unwrap_or(u64::MAX);
+        let failing_since = self.failing_since_ms.load(Ordering::Relaxed);
+        if failing_since != 0 && now.saturating_sub(failing_since) > stall_ms {
+            let error = self
+                .last_error
+                .lock()
+                .ok()
+                .and_then(|e| e.clone())
+                .unwrap_or_default();
+            return Health::Stuck(format!(
+                "retrying for {} s: {error}",
+                now.saturating_sub(failing_since) / 1000
+            ));
+        }
+        let progress_at = self.progress_at_ms.load(Ordering::Relaxed);
+        let lag = self.lag();
+        if lag > 0 && progress_at != 0 && now.saturating_sub(progress_at) > stall_ms {
+            return Health::Stuck(format!(
+                "{lag} blocks behind and nothing indexed for {} s",
+                now.saturating_sub(progress_at) / 1000
+            ));
+        }
+        Health::Healthy
+    }
+
+    fn progressed(&self) {
+        self.progress_at_ms.store(now_ms(), Ordering::Relaxed);
+        self.failing_since_ms.store(0, Ordering::Relaxed);
+    }
+
+    fn failing(&self, error: &IndexerError) {
+        self.errors.fetch_add(1, Ordering::Relaxed);
+        let _ = self.failing_since_ms.compare_exchange(
+            0,
+            now_ms(),
+            Ordering::Relaxed,
+            Ordering::Relaxed,
+        );
+        if let Ok(mut last) = self.last_error.lock() {
+            *last = Some(error.to_string());
+        }
+    }
 }
 
 /// Follows finalized blocks from a [`BlockSource`] into a [`Store`].
@@ -161,6 +251,7 @@ impl<S: BlockSource> Indexer<S> {
         };
         self.store.check_mirror(&mirror).await?;
         if let Some(cursor) = self.store.cursor().await? {
+            self.stats.indexed.store(cursor.number, Ordering::Relaxed);
             let chain = self.source.block_hash(cursor.number).await?.map(Hash32);
             if chain != Some(cursor.hash) {
                 return Err(IndexerError::CursorNotOnChain {
@@ -189,7 +280,11 @@ impl<S: BlockSource> Indexer<S> {
             None => self.config.watched.start_block,
         };
         if next <= head {
-            tracing::debug!(from = next, to = head, "catching up");
+            let _ = self.stats.backfill_from.set(next);
+            let many = head - next >= self.config.batch_blocks as u64;
+            if many {
+                tracing::info!(from = next, to = head, "catching up");
+            }
             let batch = self.config.batch_blocks.max(1);
             let (tx, rx) = mpsc::channel::<Result<RawBlock, SourceError>>(batch * 2);
             let source = self.source.clone();
@@ -220,8 +315,11 @@ impl<S: BlockSource> Indexer<S> {
                     }
                 }
             };
-            let ((), written) = tokio::join!(fetch, self.write(rx, batch));
+            let ((), written) = tokio::join!(fetch, self.write(rx, batch, !many));
             written?;
+            if many {
+                tracing::info!(to = head, "caught up");
+            }
         }
         self.store.set_finalized_head(head).await?;
         let cursor = self.store.cursor().await?.map(|c| c.number);
@@ -236,6 +334,7 @@ impl<S: BlockSource> Indexer<S> {
         &self,
         mut rx: mpsc::Receiver<Result<RawBlock, SourceError>>,
         batch: usize,
+        log_each: bool,
     ) -> Result<(), IndexerError> {
         let mut pending = Vec::with_capacity(batch);
         while let Some(first) = rx.recv().await {
@@ -252,7 +351,7 @@ impl<S: BlockSource> Indexer<S> {
                 }
             }
             if !pending.is_empty() {
-                self.commit(&pending).await?;
+                self.commit(&pending, log_each).await?;
                 pending.clear();
             }
             if let Some(e) = failure {
@@ -262,9 +361,12 @@ impl<S: BlockSource> Indexer<S> {
         Ok(())
     }
 
-    async fn commit(&self, blocks: &[BlockChanges]) -> Result<(), IndexerError> {
+    /// Commits `blocks` in one transaction; logs them at info level when `log_each` (while
+    /// following new blocks, not during a long backfill, which a progress bar shows).
+    async fn commit(&self, blocks: &[BlockChanges], log_each: bool) -> Result<(), IndexerError> {
         let applied = self.store.apply_blocks(blocks).await?;
         if applied > 0 {
+            self.stats.progressed();
             let events: usize = blocks.iter().map(|b| b.events.len()).sum();
             let skipped: usize = blocks.iter().map(|b| b.undecoded.len()).sum();
             self.stats
@@ -279,14 +381,11 @@ impl<S: BlockSource> Indexer<S> {
             if let Some(last) = blocks.last() {
                 self.stats.indexed.store(last.number, Ordering::Relaxed);
             }
-            if events > 0 || skipped > 0 {
-                tracing::info!(
-                    to = blocks.last().map(|b| b.number),
-                    blocks = applied,
-                    events,
-                    skipped,
-                    "indexed"
-                );
+            let to = blocks.last().map(|b| b.number);
+            if log_each && (events > 0 || skipped > 0) {
+                tracing::info!(to, blocks = applied, events, skipped, "indexed");
+            } else {
+                tracing::debug!(to, blocks = applied, events, skipped, "indexed");
             }
         }
         Ok(())
@@ -302,10 +401,13 @@ impl<S: BlockSource> Indexer<S> {
     /// A permanent failure: another chain's database, a block that can never be read, a
     /// store that refuses the rows.
     pub async fn run(&self, shutdown: impl Future<Output = ()>) -> Result<(), IndexerError> {
-        tokio::select! {
+        self.stats.progressed();
+        let result = tokio::select! {
             _ = shutdown => Ok(()),
             result = self.run_forever() => result,
-        }
+        };
+        self.stats.stopped.store(true, Ordering::Relaxed);
+        result
     }
 
     fn backoff(&self) -> impl Iterator<Item = Duration> {
@@ -325,7 +427,7 @@ impl<S: BlockSource> Indexer<S> {
         if !e.is_transient() {
             return Err(e);
         }
-        self.stats.errors.fetch_add(1, Ordering::Relaxed);
+        self.stats.failing(&e);
         let wait = backoff.next().unwrap_or(self.config.max_retry_delay);
         tracing::warn!(error = %e, retry_in = ?wait, "indexing paused");
         tokio::time::sleep(wait).await;
@@ -334,13 +436,18 @@ impl<S: BlockSource> Indexer<S> {
 
     async fn run_forever(&self) -> Result<(), IndexerError> {
         let mut backoff = self.backoff();
-        while let Err(e) = self.check().await {
-            self.retry_or_fail(e, &mut backoff).await?;
-        }
+        // Checked on start and again after every failure: the node that answers after an
+        // outage may be another chain (a dev chain started afresh on the same port).
+        let mut checked = false;
         let mut heads: Option<Heads> = None;
         loop {
             let step = async {
+                if !checked {
+                    self.check().await?;
+                    checked = true;
+                }
                 self.catch_up().await?;
+                self.stats.progressed();
                 let stream = match heads.as_mut() {
                     Some(stream) => stream,
                     None => heads.insert(self.source.finalized_heads().await?),
@@ -360,6 +467,7 @@ impl<S: BlockSource> Indexer<S> {
                 Ok(()) => backoff = self.backoff(),
                 Err(e) => {
                     heads = None;
+                    checked = false;
                     self.retry_or_fail(e, &mut backoff).await?;
                 }
             }

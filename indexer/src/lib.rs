@@ -18,5 +18,5 @@ mod follow;
 mod source;
 
 pub use decode::{DecodeError, decode_event};
-pub use follow::{Indexer, IndexerConfig, IndexerError, Stats, Watched};
+pub use follow::{Health, Indexer, IndexerConfig, IndexerError, Stats, Watched};
 pub use source::{BlockSource, Heads, RawBlock, RawContractEvent, SourceError, SubxtSource};

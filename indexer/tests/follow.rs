@@ -8,8 +8,8 @@ use futures::StreamExt;
 use ink::env::Event;
 use medledger_events::{ConsentGranted, ConsentRevoked};
 use medledger_indexer::{
-    BlockSource, Heads, Indexer, IndexerConfig, IndexerError, RawBlock, RawContractEvent,
-    SourceError, Watched,
+    BlockSource, Heads, Health, Indexer, IndexerConfig, IndexerError, RawBlock, RawContractEvent,
+    SourceError, Stats, Watched,
 };
 use medledger_pg_runner::Postgres;
 use medledger_store::{AccountId, Hash32, SqlStore, Store, StoreError};
@@ -467,4 +467,149 @@ async fn postgres_stopped_for_a_while_the_indexer_waits_and_continues() {
     assert_eq!(c.version, 4);
     stop.send(()).expect("stop");
     task.await.expect("join").expect("clean stop");
+}
+
+/// A node whose chain can be swapped under a running indexer, as when a dev node is started
+/// afresh on the same port: the old chain's head subscription ends, the new chain answers.
+#[derive(Clone)]
+struct Swappable {
+    current: Arc<Mutex<ScriptedChain>>,
+    swapped: tokio::sync::watch::Sender<u64>,
+}
+
+impl Swappable {
+    fn new(chain: ScriptedChain) -> Self {
+        Swappable {
+            current: Arc::new(Mutex::new(chain)),
+            swapped: tokio::sync::watch::channel(0).0,
+        }
+    }
+
+    fn swap(&self, chain: ScriptedChain) {
+        *self.current.lock().expect("lock") = chain;
+        self.swapped.send_modify(|n| *n += 1);
+    }
+
+    fn now(&self) -> ScriptedChain {
+        self.current.lock().expect("lock").clone()
+    }
+}
+
+#[async_trait::async_trait]
+impl BlockSource for Swappable {
+    async fn genesis_hash(&self) -> Result<[u8; 32], SourceError> {
+        self.now().genesis_hash().await
+    }
+    async fn finalized_head(&self) -> Result<u64, SourceError> {
+        self.now().finalized_head().await
+    }
+    async fn block_hash(&self, number: u64) -> Result<Option<[u8; 32]>, SourceError> {
+        self.now().block_hash(number).await
+    }
+    async fn block(&self, number: u64) -> Result<RawBlock, SourceError> {
+        self.now().block(number).await
+    }
+    async fn finalized_heads(&self) -> Result<Heads, SourceError> {
+        let mut swapped = self.swapped.subscribe();
+        let heads = self.now().finalized_heads().await?;
+        Ok(heads
+            .take_until(async move {
+                let _ = swapped.changed().await;
+            })
+            .boxed())
+    }
+}
+
+#[tokio::test]
+async fn a_chain_swapped_under_a_running_indexer_is_refused_not_mixed_in() {
+    // given: an indexer following a chain, caught up with block 2
+    let chain = ScriptedChain::default();
+    chain.push(vec![event(CONSENT, 1, &grant(1))]);
+    chain.push(vec![event(CONSENT, 1, &grant(2))]);
+    let node = Swappable::new(chain.clone());
+    let dir = tempfile::tempdir().expect("dir");
+    let store = store(&dir).await;
+    let indexer = Indexer::new(node.clone(), store.clone(), config());
+    let run = tokio::spawn(async move { indexer.run(std::future::pending()).await });
+    wait_for_cursor(&store, 2).await;
+    // when: the node comes back as another chain of the same genesis (a dev chain started
+    // afresh), which goes on to block 3
+    let mut fresh = chain.other();
+    fresh.genesis = chain.genesis;
+    node.swap(fresh.clone());
+    fresh.push(vec![event(CONSENT, 1, &grant(7))]);
+    // then: the indexer stops with the reason instead of mirroring the new chain's blocks
+    let result = tokio::time::timeout(std::time::Duration::from_secs(10), run)
+        .await
+        .expect("the indexer stops")
+        .expect("join");
+    let err = result.expect_err("refused");
+    assert!(
+        matches!(err, IndexerError::CursorNotOnChain { number: 2, .. }),
+        "{err:?}"
+    );
+    assert_eq!(
+        store.cursor().await.expect("cursor").map(|c| c.number),
+        Some(2)
+    );
+    let c = &store.consents_of_patient(&PATIENT).await.expect("consents")[0];
+    assert_eq!(c.version, 2, "nothing of the other chain was mirrored");
+}
+
+#[tokio::test]
+async fn health_turns_stuck_while_a_failure_lasts_and_healthy_again_after() {
+    let stall = std::time::Duration::from_millis(200);
+    let chain = ScriptedChain::default();
+    chain.push(vec![event(CONSENT, 1, &grant(1))]);
+    chain.push(vec![event(CONSENT, 1, &grant(2))]);
+    chain.fail_at(Some(2));
+    let dir = tempfile::tempdir().expect("dir");
+    let store = store(&dir).await;
+    let indexer = Arc::new(Indexer::new(chain.clone(), store.clone(), config()));
+    let stats = indexer.stats();
+    let (stop, task) = spawn_run(&indexer);
+    wait_for_cursor(&store, 1).await;
+    // while block 2 cannot be read, for longer than the stall time
+    tokio::time::sleep(stall * 3).await;
+    match stats.health(stall) {
+        Health::Stuck(why) => assert!(why.contains("scripted failure"), "{why}"),
+        other => panic!("expected stuck, got {other:?}"),
+    }
+    // the node answers again
+    chain.fail_at(None);
+    wait_for_cursor(&store, 2).await;
+    assert_eq!(stats.health(stall), Health::Healthy);
+    // an idle chain stays healthy: nothing to index is no failure
+    tokio::time::sleep(stall * 2).await;
+    assert_eq!(stats.health(stall), Health::Healthy);
+    stop.send(()).expect("stop");
+    task.await.expect("join").expect("clean stop");
+    assert_eq!(stats.health(stall), Health::Stopped);
+}
+
+#[test]
+fn health_is_stuck_when_behind_without_progress() {
+    let stats = Stats::default();
+    let stall = std::time::Duration::from_secs(60);
+    let now_ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock")
+        .as_millis() as u64;
+    stats
+        .progress_at_ms
+        .store(now_ms - 61_000, Ordering::Relaxed);
+    stats.head.store(10, Ordering::Relaxed);
+    stats.indexed.store(10, Ordering::Relaxed);
+    assert_eq!(stats.health(stall), Health::Healthy, "caught up");
+    stats.head.store(15, Ordering::Relaxed);
+    match stats.health(stall) {
+        Health::Stuck(why) => assert!(why.starts_with("5 blocks behind"), "{why}"),
+        other => panic!("expected stuck, got {other:?}"),
+    }
+    stats.progress_at_ms.store(now_ms, Ordering::Relaxed);
+    assert_eq!(
+        stats.health(stall),
+        Health::Healthy,
+        "behind but progressing"
+    );
 }
