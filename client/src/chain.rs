@@ -167,6 +167,25 @@ enum CodeDto {
     Upload(Vec<u8>),
 }
 
+/// The runtime's call enum, as far as `Utility.batch_all` of contract calls needs it.
+#[derive(EncodeAsType)]
+enum RuntimeCallDto {
+    Contracts(ContractsCallDto),
+}
+
+/// pallet-contracts' `call` extrinsic (variant and field names are the metadata's).
+#[derive(EncodeAsType)]
+#[allow(non_camel_case_types)]
+enum ContractsCallDto {
+    call {
+        dest: MultiAddress<AccountId32, ()>,
+        value: u128,
+        gas_limit: Weight,
+        storage_deposit_limit: Option<u128>,
+        data: Vec<u8>,
+    },
+}
+
 /// pallet-contracts' `Determinism`: uploaded code must be deterministic.
 #[derive(EncodeAsType)]
 enum DeterminismDto {
@@ -280,6 +299,45 @@ impl Chain {
                 message.data().to_vec(),
             ),
         );
+        self.sign_and_finalize(&tx, signer).await
+    }
+
+    /// Runs all of `messages` on `contract` signed by `signer` in one transaction
+    /// (`Utility.batch_all`: all land or none), e.g. to seed a chain for a benchmark. Meant
+    /// for messages of one kind: only the first is dry-run, and the gas it needs (with a
+    /// margin) is what each may use.
+    ///
+    /// # Errors
+    /// As [`Chain::submit`]; when a later message fails, the whole transaction does, with
+    /// [`CallError::Dispatch`]. An empty `messages` is [`CallError::Dispatch`] too.
+    pub async fn submit_alike<T: Decode, E: Decode + std::fmt::Debug>(
+        &self,
+        signer: &Keypair,
+        contract: &AccountId32,
+        messages: &[Message<Result<T, E>>],
+    ) -> Result<CallOutcome, CallError> {
+        let first = messages
+            .first()
+            .ok_or_else(|| CallError::Dispatch("an empty batch of messages".into()))?;
+        let origin = signer.public_key().to_account_id();
+        let dry = self.dry_run_call(&origin, contract, first.data()).await?;
+        if let Err(e) = decode_output::<Result<T, E>>(&dry.output)? {
+            return Err(CallError::Rejected(format!("{e:?}")));
+        }
+        let gas_limit = dry.estimate.gas_required.with_margin();
+        let calls: Vec<RuntimeCallDto> = messages
+            .iter()
+            .map(|m| {
+                RuntimeCallDto::Contracts(ContractsCallDto::call {
+                    dest: MultiAddress::Id(*contract),
+                    value: 0,
+                    gas_limit,
+                    storage_deposit_limit: None,
+                    data: m.data().to_vec(),
+                })
+            })
+            .collect();
+        let tx = subxt::dynamic::tx("Utility", "batch_all", (calls,));
         self.sign_and_finalize(&tx, signer).await
     }
 

@@ -1,6 +1,6 @@
 //! A throwaway `substrate-contracts-node` for development and tests: started on free
-//! loopback ports with its database in a temporary folder, stopped (and the folder removed)
-//! when dropped.
+//! loopback ports with its chain in a temporary folder, which outlives restarts of the node;
+//! stopped (and the folder removed) when dropped.
 
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
@@ -40,9 +40,11 @@ pub enum NodeError {
 /// A running dev node. Dropping it kills the process.
 pub struct DevNode {
     child: Child,
+    binary: PathBuf,
+    rpc_port: u16,
     url: String,
     log: PathBuf,
-    _dir: tempfile::TempDir,
+    dir: tempfile::TempDir,
 }
 
 /// Finds the node binary: `$CONTRACTS_NODE`, then `PATH`, then `~/.cargo/bin`.
@@ -70,47 +72,96 @@ pub fn free_port() -> std::io::Result<u16> {
     Ok(listener.local_addr()?.port())
 }
 
+/// Spawns the node with its chain in `base`/chain and its output appended to `log`.
+fn spawn(binary: &Path, base: &Path, log: &Path, rpc_port: u16) -> Result<Child, NodeError> {
+    let spawn_err = |reason: String| NodeError::Spawn {
+        binary: binary.to_path_buf(),
+        reason,
+    };
+    let log_file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(log)
+        .map_err(|e| spawn_err(e.to_string()))?;
+    let log_err = log_file.try_clone().map_err(|e| spawn_err(e.to_string()))?;
+    Command::new(binary)
+        .args(["--dev", "--finalize-delay-sec", "1"])
+        .args(["--rpc-port", &rpc_port.to_string()])
+        .args(["--listen-addr", "/ip4/127.0.0.1/tcp/0"])
+        .args(["--no-prometheus", "--no-mdns", "--no-telemetry"])
+        .arg("--base-path")
+        .arg(base.join("chain"))
+        .stdin(Stdio::null())
+        .stdout(Stdio::from(log_file))
+        .stderr(Stdio::from(log_err))
+        .kill_on_drop(true)
+        .spawn()
+        .map_err(|e| spawn_err(e.to_string()))
+}
+
 impl DevNode {
-    /// Starts a dev node (`--dev --tmp`, instant seal, finalized a second after each block) on
-    /// free loopback ports and waits until its RPC answers.
+    /// Starts a dev node (`--dev`, instant seal, finalized a second after each block) on free
+    /// loopback ports, its chain in a temporary folder, and waits until its RPC answers.
     ///
     /// # Errors
     /// [`NodeError`] when the binary is missing or the node does not come up.
     pub async fn start() -> Result<Self, NodeError> {
+        let port = free_port().map_err(|e| NodeError::Spawn {
+            binary: PathBuf::from(NODE_BINARY),
+            reason: format!("no free port: {e}"),
+        })?;
+        Self::start_on(port).await
+    }
+
+    /// Like [`DevNode::start`], with the RPC on `rpc_port`: e.g. a fresh chain where another
+    /// node answered before.
+    ///
+    /// # Errors
+    /// [`NodeError`] when the binary is missing or the node does not come up.
+    pub async fn start_on(rpc_port: u16) -> Result<Self, NodeError> {
         let binary = find_node_binary().ok_or(NodeError::NotFound)?;
         let dir = tempfile::tempdir().map_err(|e| NodeError::Spawn {
             binary: binary.clone(),
             reason: format!("no temp dir: {e}"),
         })?;
         let log = dir.path().join("node.log");
-        let spawn_err = |reason: String| NodeError::Spawn {
-            binary: binary.clone(),
-            reason,
-        };
-        let log_file = std::fs::File::create(&log).map_err(|e| spawn_err(e.to_string()))?;
-        let log_err = log_file.try_clone().map_err(|e| spawn_err(e.to_string()))?;
-        let rpc_port = free_port().map_err(|e| spawn_err(e.to_string()))?;
-        let child = Command::new(&binary)
-            .args(["--dev", "--finalize-delay-sec", "1"])
-            .args(["--rpc-port", &rpc_port.to_string()])
-            .args(["--listen-addr", "/ip4/127.0.0.1/tcp/0"])
-            .args(["--no-prometheus", "--no-mdns", "--no-telemetry"])
-            .arg("--base-path")
-            .arg(dir.path().join("chain"))
-            .stdin(Stdio::null())
-            .stdout(Stdio::from(log_file))
-            .stderr(Stdio::from(log_err))
-            .kill_on_drop(true)
-            .spawn()
-            .map_err(|e| spawn_err(e.to_string()))?;
+        let child = spawn(&binary, dir.path(), &log, rpc_port)?;
         let mut node = DevNode {
             child,
+            binary,
+            rpc_port,
             url: format!("ws://127.0.0.1:{rpc_port}"),
             log,
-            _dir: dir,
+            dir,
         };
         node.wait_until_ready().await?;
         Ok(node)
+    }
+
+    /// Stops the node, then starts it again on the same port and the same chain database
+    /// (the base path persists across restarts), and waits until it answers.
+    ///
+    /// # Errors
+    /// [`NodeError`] when it does not come up again.
+    pub async fn restart(&mut self) -> Result<(), NodeError> {
+        self.kill().await;
+        self.start_again().await
+    }
+
+    /// Kills the node (like a crash or a power cut) and leaves it stopped until
+    /// [`DevNode::start_again`].
+    pub async fn kill(&mut self) {
+        let _ = self.child.kill().await;
+    }
+
+    /// Starts a node killed with [`DevNode::kill`] again, on its chain database.
+    ///
+    /// # Errors
+    /// [`NodeError`] when it does not come up again.
+    pub async fn start_again(&mut self) -> Result<(), NodeError> {
+        let base = self.dir.path().to_path_buf();
+        self.child = spawn(&self.binary, &base, &self.log, self.rpc_port)?;
+        self.wait_until_ready().await
     }
 
     async fn wait_until_ready(&mut self) -> Result<(), NodeError> {

@@ -4,6 +4,8 @@
 //!
 //! Logs stay silent unless `TEST_LOG` is set.
 
+pub mod seed;
+
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};

@@ -1,0 +1,137 @@
+//! A dev chain filled with many contract events, for the indexer's failure tests and its
+//! benchmark: the contracts deployed, //Bob (provider) and //Charlie (insurer) registered,
+//! then consents granted in batches (`Utility.batch_all`), each grant one `ConsentGranted`.
+
+use std::path::Path;
+
+use anyhow::{Context, Result};
+use medledger_client::{Chain, account_of, consent, signer_from_suri};
+use medledger_deploy::Deployment;
+use medledger_deploy::devnode::DevNode;
+use medledger_events::{Access, DataCategory, Purpose, Role};
+
+use crate::contracts_dir;
+
+/// The dev accounts that grant consents while seeding, each from its own task (one account
+/// signs one transaction at a time; several accounts fill blocks in parallel).
+const PATIENTS: [&str; 4] = ["//Dave", "//Eve", "//Ferdie", "//Alice"];
+
+/// A dev node with the contracts deployed and the demo organizations registered.
+pub struct DeployedChain {
+    pub node: DevNode,
+    pub chain: Chain,
+    pub deployment: Deployment,
+}
+
+/// Starts a dev node, deploys the contracts (from `artifacts/contracts`) and registers
+/// //Bob as a provider and //Charlie as an insurer. Writes the deployment to
+/// `deployment_file` when given, for `medledger index --deployment`.
+///
+/// # Errors
+/// When the node does not start (run `cargo xtask setup`), the bundles are missing (run
+/// `cargo xtask contracts`) or a transaction fails.
+pub async fn deployed_chain(deployment_file: Option<&Path>) -> Result<DeployedChain> {
+    let node = DevNode::start().await?;
+    let chain = Chain::connect(node.url()).await?;
+    let registrar = signer_from_suri("//Alice")?;
+    let deployment = medledger_deploy::deploy(&chain, &registrar, &contracts_dir(), "seed")
+        .await
+        .context("deploying (build the bundles with `cargo xtask contracts`)")?;
+    let (consent_registry, _) = deployment.accounts().map_err(anyhow::Error::msg)?;
+    for (suri, role) in [("//Bob", Role::Provider), ("//Charlie", Role::Insurer)] {
+        let org = account_of(&signer_from_suri(suri)?);
+        chain
+            .submit(
+                &registrar,
+                &consent_registry,
+                &consent::register_org(&consent_registry, &org, role, 0),
+            )
+            .await
+            .with_context(|| format!("registering {suri}"))?;
+    }
+    if let Some(path) = deployment_file {
+        deployment.save(path)?;
+    }
+    Ok(DeployedChain {
+        node,
+        chain,
+        deployment,
+    })
+}
+
+/// What seeding put on chain.
+#[derive(Debug, Clone, Copy)]
+pub struct Seeded {
+    /// Contract events emitted.
+    pub events: u64,
+    /// The block of the last seeding transaction.
+    pub last_block: u64,
+}
+
+/// Sends `transactions` transactions of `grants_per_tx` consent grants each, spread over a
+/// few dev accounts; returns once all are finalized.
+///
+/// # Errors
+/// When a transaction fails (e.g. more grants than fit a block).
+pub async fn seed_grants(
+    chain: &Chain,
+    deployment: &Deployment,
+    transactions: usize,
+    grants_per_tx: usize,
+) -> Result<Seeded> {
+    let (consent_registry, _) = deployment.accounts().map_err(anyhow::Error::msg)?;
+    let grantees = [
+        account_of(&signer_from_suri("//Bob")?),
+        account_of(&signer_from_suri("//Charlie")?),
+    ];
+    let categories = [
+        DataCategory::Demographics,
+        DataCategory::Allergies,
+        DataCategory::Medications,
+        DataCategory::LabResults,
+        DataCategory::Imaging,
+    ];
+    let mut tasks = tokio::task::JoinSet::new();
+    for (p, suri) in PATIENTS.iter().enumerate() {
+        let signer = signer_from_suri(suri)?;
+        let chain = chain.clone();
+        // Patient p sends transactions p, p + 4, p + 8, ...
+        let mine: Vec<usize> = (p..transactions).step_by(PATIENTS.len()).collect();
+        tasks.spawn(async move {
+            let mut last_block = 0;
+            for tx in mine {
+                let messages: Vec<_> = (0..grants_per_tx)
+                    .map(|i| {
+                        let n = tx * grants_per_tx + i;
+                        consent::grant(
+                            &consent_registry,
+                            &consent::GrantArgs {
+                                grantee: grantees[n % 2],
+                                categories: categories[n % categories.len()].bit(),
+                                purposes: Purpose::Treatment.bit() | Purpose::Payment.bit(),
+                                access: Access::Read.bit(),
+                                valid_from: 0,
+                                expires_at: None,
+                                terms_hash: [0; 32],
+                            },
+                        )
+                    })
+                    .collect();
+                let outcome = chain
+                    .submit_alike(&signer, &consent_registry, &messages)
+                    .await
+                    .with_context(|| format!("seeding transaction {tx}"))?;
+                last_block = last_block.max(outcome.block_number);
+            }
+            anyhow::Ok(last_block)
+        });
+    }
+    let mut last_block = 0;
+    while let Some(done) = tasks.join_next().await {
+        last_block = last_block.max(done.context("seeding task")??);
+    }
+    Ok(Seeded {
+        events: (transactions * grants_per_tx) as u64,
+        last_block,
+    })
+}
