@@ -104,6 +104,14 @@ pub struct IndexArgs {
     pub db: String,
     #[command(flatten)]
     pub tuning: IndexTuning,
+    /// Serve Prometheus metrics at /metrics and a health check at /healthz on this address
+    /// (e.g. 127.0.0.1:9616; port 0 picks a free one, printed on start). Off by default.
+    #[arg(long, env = "MEDLEDGER_METRICS_LISTEN")]
+    pub metrics_listen: Option<SocketAddr>,
+    /// /healthz reports the indexer stuck after this many seconds of retrying a failure, or
+    /// of no progress while behind the finalized head.
+    #[arg(long, default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..))]
+    pub stall_secs: u64,
 }
 
 /// How hard the indexer works while catching up.

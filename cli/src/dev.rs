@@ -25,7 +25,7 @@ pub async fn run(args: DevArgs) -> Result<()> {
     ] {
         medledger_deploy::load_bundle(&args.contracts.join(bundle))?;
     }
-    let listener = bind(args.listen).await?;
+    let listener = bind(args.listen, "--listen").await?;
     let node = match &args.node_url {
         Some(_) => None,
         None => {
@@ -87,7 +87,7 @@ pub async fn run(args: DevArgs) -> Result<()> {
         let _ = rx.wait_for(|s| *s).await;
     };
     let indexer = Arc::new(indexer);
-    let indexing = tokio::spawn({
+    let mut indexing = tokio::spawn({
         let indexer = indexer.clone();
         let rx = stop_rx.clone();
         async move { indexer.run(stopped(rx)).await }
@@ -103,15 +103,32 @@ pub async fn run(args: DevArgs) -> Result<()> {
     );
     println!("Press Ctrl-C to stop.");
 
-    ctrl_c().await;
-    println!("stopping ...");
+    // Runs until Ctrl-C, or until the indexer stops on its own: then the mirror would go
+    // stale behind an API that looks fine, so everything stops and the reason is told.
+    let indexer_died = tokio::select! {
+        _ = ctrl_c() => None,
+        ended = &mut indexing => Some(ended),
+    };
     let _ = stop_tx.send(true);
-    let index_result = indexing.await;
+    let died = indexer_died.is_some();
+    let index_result = match indexer_died {
+        Some(ended) => ended,
+        None => {
+            println!("stopping ...");
+            indexing.await
+        }
+    };
     let serve_result = serving.await;
     if let Some(node) = node {
         node.stop().await;
     }
-    index_result.context("indexer task")??;
+    match index_result.context("indexer task")? {
+        Ok(()) if died => return Err(anyhow!("the indexer stopped; so did the API")),
+        Ok(()) => {}
+        Err(e) => {
+            return Err(anyhow::Error::new(e).context("the indexer stopped; so did the API"));
+        }
+    }
     serve_result.context("API task")??;
     println!("stopped.");
     Ok(())

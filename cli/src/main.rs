@@ -1,7 +1,8 @@
 //! `medledger`: the one binary users run.
 //!
 //! - `medledger dev`: a dev chain, the contracts, the indexer and the API, on one machine.
-//! - `medledger index` / `medledger serve`: the indexer and the API on their own.
+//! - `medledger index` / `medledger serve`: the indexer (with metrics, a health check and a
+//!   progress bar) and the API on their own.
 //! - `medledger org register`, `medledger consent grant|revoke|check`: signed contract calls.
 //!
 //! Every failure is one line on stderr naming what is wrong, and a non-zero exit.
@@ -9,6 +10,7 @@
 mod args;
 mod dev;
 mod names;
+mod ops;
 mod run;
 
 use clap::Parser;

@@ -1,6 +1,7 @@
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::{Context, Result, anyhow};
 use medledger_client::{AccountId32, CallOutcome, Chain, consent, signer_from_suri};
@@ -11,7 +12,7 @@ use medledger_store::Store;
 use tokio::net::TcpListener;
 
 use crate::args::{ChainArgs, Cli, Command, ConsentCommand, IndexTuning, LogFormat, OrgCommand};
-use crate::names;
+use crate::{names, ops};
 
 pub fn init_logs(format: &LogFormat) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
@@ -29,18 +30,40 @@ pub async fn run(cli: Cli) -> Result<()> {
     match cli.command {
         Command::Dev(args) => crate::dev::run(args).await,
         Command::Index(args) => {
+            let stop = ctrl_c();
             let (deployment, url) = load(&args.chain)?;
+            let metrics = match args.metrics_listen {
+                Some(addr) => Some(bind(addr, "--metrics-listen").await?),
+                None => None,
+            };
             let store = medledger_store::open(&args.db).await?;
             let indexer = indexer_for(&deployment, &url, store, &args.tuning)?;
+            // A progress bar is for people at a terminal, not for JSON logs.
+            let progress = matches!(cli.log_format, LogFormat::Text);
+            let monitor = ops::Monitor::start(
+                indexer.stats(),
+                Duration::from_secs(args.stall_secs),
+                progress,
+            );
+            if let Some(listener) = metrics {
+                let addr = listener.local_addr()?;
+                println!("metrics: http://{addr}/metrics  health: http://{addr}/healthz");
+                tokio::spawn(async move {
+                    if let Err(e) = ops::serve(listener, monitor).await {
+                        tracing::error!(error = %e, "the metrics server stopped");
+                    }
+                });
+            }
             tracing::info!(node = %url, from = deployment.block_number, "indexing");
-            indexer.run(ctrl_c()).await?;
+            indexer.run(stop).await?;
             Ok(())
         }
         Command::Serve(args) => {
+            let stop = ctrl_c();
             let store = medledger_store::open(&args.db).await?;
-            let listener = bind(args.listen).await?;
+            let listener = bind(args.listen, "--listen").await?;
             println!("GraphQL API: http://{}/graphql", listener.local_addr()?);
-            serve(listener, store).await
+            serve(listener, store, stop).await
         }
         Command::Org(OrgCommand::Register {
             chain,
@@ -239,44 +262,50 @@ pub fn indexer_for(
     Ok(Indexer::new(SubxtSource::new(url), store, config))
 }
 
-pub async fn bind(addr: SocketAddr) -> Result<TcpListener> {
+/// Listens on `addr`, given with `flag`.
+pub async fn bind(addr: SocketAddr, flag: &str) -> Result<TcpListener> {
     TcpListener::bind(addr).await.map_err(|e| {
         if e.kind() == std::io::ErrorKind::AddrInUse {
-            anyhow!("cannot listen on {addr}: the port is in use (pick another with --listen)")
+            anyhow!("cannot listen on {addr}: the port is in use (pick another with {flag})")
         } else {
             anyhow!("cannot listen on {addr}: {e}")
         }
     })
 }
 
-pub async fn serve(listener: TcpListener, store: Arc<dyn Store>) -> Result<()> {
+pub async fn serve(
+    listener: TcpListener,
+    store: Arc<dyn Store>,
+    stop: impl Future<Output = ()> + Send + 'static,
+) -> Result<()> {
     let schema = medledger_graphql::build_schema(store);
-    medledger_graphql::serve(listener, schema, ctrl_c())
+    medledger_graphql::serve(listener, schema, stop)
         .await
         .context("serving the API")
 }
 
 /// Completes on Ctrl-C (SIGINT) or SIGTERM, the signals a terminal and a service manager send
-/// to stop a process.
-pub async fn ctrl_c() {
-    use tokio::signal::unix::{SignalKind, signal};
-    let interrupt = async {
-        if tokio::signal::ctrl_c().await.is_err() {
-            // No signal handler: wait for the other signal.
-            std::future::pending::<()>().await;
-        }
-    };
-    let terminate = async {
-        match signal(SignalKind::terminate()) {
-            Ok(mut s) => {
+/// to stop a process. The handlers are installed when this is called, not when the future is
+/// first awaited: a signal that arrives while the command is still starting up is kept, and
+/// stops it as soon as it runs, instead of killing it half-way.
+pub fn ctrl_c() -> impl Future<Output = ()> + Send + 'static {
+    use tokio::signal::unix::{Signal, SignalKind, signal};
+    let interrupt = signal(SignalKind::interrupt()).ok();
+    let terminate = signal(SignalKind::terminate()).ok();
+    let received = |s: Option<Signal>| async move {
+        match s {
+            Some(mut s) => {
                 s.recv().await;
             }
-            Err(_) => std::future::pending::<()>().await,
+            // No handler could be installed: wait for the other signal.
+            None => std::future::pending::<()>().await,
         }
     };
-    tokio::select! {
-        _ = interrupt => {}
-        _ = terminate => {}
+    async move {
+        tokio::select! {
+            _ = received(interrupt) => {}
+            _ = received(terminate) => {}
+        }
     }
 }
 
