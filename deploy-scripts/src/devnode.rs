@@ -86,6 +86,9 @@ fn spawn(binary: &Path, base: &Path, log: &Path, rpc_port: u16) -> Result<Child,
     let log_err = log_file.try_clone().map_err(|e| spawn_err(e.to_string()))?;
     Command::new(binary)
         .args(["--dev", "--finalize-delay-sec", "1"])
+        // Keep the state of every finalized block, so that an indexer can backfill from the
+        // deployment on however long the chain grew (a node keeps 256 blocks by default).
+        .args(["--state-pruning", "archive-canonical"])
         .args(["--rpc-port", &rpc_port.to_string()])
         .args(["--listen-addr", "/ip4/127.0.0.1/tcp/0"])
         .args(["--no-prometheus", "--no-mdns", "--no-telemetry"])

@@ -5,7 +5,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 use backon::{BackoffBuilder, ExponentialBuilder};
-use futures::{StreamExt, stream};
+use futures::{FutureExt, StreamExt, stream};
 use medledger_store::{
     AccountId, BlockChanges, Hash32, IndexedEvent, Mirror, Store, StoreError, UndecodedEvent,
 };
@@ -289,11 +289,15 @@ impl<S: BlockSource> Indexer<S> {
             let (tx, rx) = mpsc::channel::<Result<RawBlock, SourceError>>(batch * 2);
             let source = self.source.clone();
             let concurrency = self.config.concurrency.max(1);
+            // The fetcher and each block's read (RPCs and decoding with the chain's metadata)
+            // run as tasks of their own, so they use the other cores while the writer works.
+            // The handles cancel them when dropped: stopping mid-backfill leaves nothing
+            // running.
             let fetch = async move {
                 let mut blocks = stream::iter(next..=head)
                     .map(|n| {
                         let source = source.clone();
-                        async move {
+                        let (read, handle) = async move {
                             tokio::time::timeout(BLOCK_TIMEOUT, source.block(n))
                                 .await
                                 .unwrap_or_else(|_| {
@@ -306,6 +310,9 @@ impl<S: BlockSource> Indexer<S> {
                                     })
                                 })
                         }
+                        .remote_handle();
+                        tokio::spawn(read);
+                        handle
                     })
                     .buffered(concurrency);
                 while let Some(block) = blocks.next().await {
@@ -315,8 +322,9 @@ impl<S: BlockSource> Indexer<S> {
                     }
                 }
             };
-            let ((), written) = tokio::join!(fetch, self.write(rx, batch, !many));
-            written?;
+            let (fetch, _fetching) = fetch.remote_handle();
+            tokio::spawn(fetch);
+            self.write(rx, batch, !many).await?;
             if many {
                 tracing::info!(to = head, "caught up");
             }

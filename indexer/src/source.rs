@@ -41,12 +41,22 @@ pub enum SourceError {
     /// not decode with the chain's own metadata): retrying cannot help.
     #[error("block #{block} cannot be read: {reason}")]
     Undecodable { block: u64, reason: String },
+    /// The node no longer keeps the block's state (events and timestamp live there): it
+    /// prunes old state, and only an archive node can serve a backfill that far back.
+    #[error(
+        "the node no longer keeps the state of block #{block} (it prunes old state); index \
+         from a node started with --state-pruning archive-canonical"
+    )]
+    StatePruned { block: u64 },
 }
 
 impl SourceError {
     /// Whether retrying later may succeed (the node is down, restarting or slow).
     pub fn is_transient(&self) -> bool {
-        !matches!(self, SourceError::Undecodable { .. })
+        !matches!(
+            self,
+            SourceError::Undecodable { .. } | SourceError::StatePruned { .. }
+        )
     }
 }
 
@@ -121,9 +131,15 @@ impl SubxtSource {
 
     async fn read_block(&self, api: &Api, number: u64) -> Result<RawBlock, SourceError> {
         let node = |action: &'static str| {
-            move |e: &dyn std::fmt::Display| SourceError::Node {
-                action,
-                reason: e.to_string(),
+            move |e: &dyn std::fmt::Display| {
+                let reason = e.to_string();
+                // What substrate answers for a block whose state it pruned; subxt passes it
+                // on as text only.
+                if reason.contains("State already discarded") {
+                    SourceError::StatePruned { block: number }
+                } else {
+                    SourceError::Node { action, reason }
+                }
             }
         };
         let at = api
