@@ -135,3 +135,65 @@ pub async fn seed_grants(
         last_block,
     })
 }
+
+/// Sends `count` `System.remark` transactions from //Ferdie as fast as the node takes them
+/// (explicit nonces, no wait between them): blocks without contract events, for a sparse
+/// chain. Returns once they are all finalized, with the settled head.
+///
+/// # Errors
+/// When the node refuses a transaction.
+pub async fn seed_empty_blocks(chain: &Chain, count: usize) -> Result<u64> {
+    use subxt::config::DefaultExtrinsicParamsBuilder;
+    let signer = signer_from_suri("//Ferdie")?;
+    let account = account_of(&signer);
+    let mut tx = chain.api().tx().await.context("transaction client")?;
+    let mut nonce = tx
+        .account_nonce(&account)
+        .await
+        .context("reading //Ferdie's nonce")?;
+    for i in 0..count {
+        let remark = subxt::dynamic::tx("System", "remark", (format!("sparse {i}").into_bytes(),));
+        let params = DefaultExtrinsicParamsBuilder::<subxt::SubstrateConfig>::new()
+            .nonce(nonce)
+            .immortal()
+            .build();
+        tx.create_signed(&remark, &signer, params)
+            .await
+            .context("signing a remark")?
+            .submit()
+            .await
+            .with_context(|| format!("submitting remark {i}"))?;
+        nonce += 1;
+        // Give instant seal a moment to make a block of it alone.
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
+    settled_head(chain).await
+}
+
+/// The chain's finalized head once it stopped moving (no new finalized block for 2 s: a dev
+/// node makes blocks only for transactions and finalizes each a second later), so that runs
+/// compared with each other end at the same block.
+///
+/// # Errors
+/// When the node does not answer.
+pub async fn settled_head(chain: &Chain) -> Result<u64> {
+    let head = || async {
+        anyhow::Ok(
+            chain
+                .api()
+                .at_current_block()
+                .await
+                .context("reading the finalized head")?
+                .block_number(),
+        )
+    };
+    let mut last = head().await?;
+    loop {
+        tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+        let now = head().await?;
+        if now == last {
+            return Ok(now);
+        }
+        last = now;
+    }
+}

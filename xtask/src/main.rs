@@ -8,6 +8,7 @@
 //!   printing how long each took.
 //! - `dev`: setup, contracts, then `medledger dev` (extra arguments are passed on).
 //! - `bench contracts`: what every contract message costs on a real node (dry runs).
+//! - `bench indexer`: backfill speed into SQLite and PostgreSQL against the fetch-only ceiling.
 //!
 //! Build caches live outside the clone, under `~/.cache/medledger/` (or `$CARGO_TARGET_DIR` for
 //! the host workspace), so fresh clones reuse earlier builds: `target` (host), `contracts-target`
@@ -46,7 +47,7 @@ fn main() -> ExitCode {
         Some("bench") => bench(args.get(1).map(String::as_str)),
         _ => {
             eprintln!(
-                "usage: cargo xtask <setup | contracts | test | dev [medledger dev args] | bench contracts>"
+                "usage: cargo xtask <setup | contracts | test | dev [medledger dev args] | bench contracts|indexer>"
             );
             return ExitCode::from(2);
         }
@@ -593,23 +594,19 @@ fn dev(extra: &[String]) -> Result<()> {
 }
 
 fn bench(what: Option<&str>) -> Result<()> {
-    match what {
-        Some("contracts") | None => {
-            setup()?;
-            contracts()?;
-            step("bench: contract messages on a dev node");
-            run(
-                "contract benchmark",
-                &mut host_cargo(&[
-                    "run",
-                    "--quiet",
-                    "-p",
-                    "medledger-e2e",
-                    "--bin",
-                    "bench-contracts",
-                ]),
-            )
-        }
-        Some(other) => bail!("unknown benchmark {other:?}; known: contracts"),
-    }
+    let (bin, title) = match what {
+        Some("contracts") | None => ("bench-contracts", "contract messages on a dev node"),
+        Some("indexer") => (
+            "bench-indexer",
+            "indexer backfill against the fetch-only ceiling (takes ~10 min)",
+        ),
+        Some(other) => bail!("unknown benchmark {other:?}; known: contracts, indexer"),
+    };
+    setup()?;
+    contracts()?;
+    step(&format!("bench: {title}"));
+    run(
+        bin,
+        &mut host_cargo(&["run", "--quiet", "-p", "medledger-e2e", "--bin", bin]),
+    )
 }

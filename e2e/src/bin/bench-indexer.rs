@@ -1,0 +1,182 @@
+//! `cargo xtask bench indexer`: how fast the indexer backfills, against how fast the same
+//! client can merely fetch the blocks.
+//!
+//! Seeds two dev chains: a dense one (at least 100,000 consent grants, batched with
+//! `Utility.batch_all`) and a sparse one (mostly blocks without contract events, a batch of
+//! grants now and then). On each it prints, for the deployment block up to the settled
+//! finalized head:
+//! - the ceiling: the indexer's own `SubxtSource` fetching every block with the indexer's
+//!   concurrency, decoding nothing and writing nothing (the second of two passes, so that
+//!   every measurement finds the node's caches warm);
+//! - a backfill (`Indexer::check` + `catch_up`, default tuning) into a fresh SQLite file and
+//!   into a fresh database of a throwaway PostgreSQL;
+//! - blocks/s, events/s and each backfill's share of the ceiling.
+//!
+//! Sizes can be lowered for a quick look: `BENCH_DENSE_TXS`, `BENCH_GRANTS_PER_TX`,
+//! `BENCH_SPARSE_BLOCKS` (defaults 500, 200, 2000).
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result};
+use futures::{StreamExt, stream};
+use medledger_e2e::seed::{DeployedChain, deployed_chain, seed_empty_blocks, seed_grants};
+use medledger_indexer::{BlockSource, Indexer, IndexerConfig, SubxtSource, Watched};
+use medledger_pg_runner::Postgres;
+use medledger_store::{SqlStore, Store};
+
+fn env_or(name: &str, default: usize) -> Result<usize> {
+    match std::env::var(name) {
+        Ok(v) => v
+            .parse()
+            .with_context(|| format!("{name}={v:?} is not a number")),
+        Err(_) => Ok(default),
+    }
+}
+
+/// What one pass over the blocks did.
+struct Pass {
+    blocks: u64,
+    events: u64,
+    took: Duration,
+}
+
+impl Pass {
+    fn per_second(&self, n: u64) -> f64 {
+        n as f64 / self.took.as_secs_f64().max(1e-9)
+    }
+}
+
+fn watched(d: &DeployedChain) -> Result<Watched> {
+    let (consent, records) = d.deployment.accounts().map_err(anyhow::Error::msg)?;
+    let (consent_code, records_code) = d.deployment.code_hashes().map_err(anyhow::Error::msg)?;
+    Ok(Watched {
+        consent_registry: consent.0,
+        record_registry: records.0,
+        consent_code_hash: consent_code,
+        record_code_hash: records_code,
+        start_block: d.deployment.block_number,
+    })
+}
+
+/// Fetches every block like the indexer does, and nothing else.
+async fn ceiling(url: &str, w: &Watched, head: u64) -> Result<Pass> {
+    let source = Arc::new(SubxtSource::new(url));
+    let concurrency = IndexerConfig::new(w.clone()).concurrency;
+    source.genesis_hash().await?; // connect outside the clock
+    let started = Instant::now();
+    let mut blocks = stream::iter(w.start_block..=head)
+        .map(|n| {
+            let source = source.clone();
+            async move { source.block(n).await }
+        })
+        .buffered(concurrency);
+    let (mut count, mut events) = (0, 0);
+    while let Some(block) = blocks.next().await {
+        let block = block?;
+        count += 1;
+        events += block
+            .contract_events
+            .iter()
+            .filter(|e| e.contract == w.consent_registry || e.contract == w.record_registry)
+            .count() as u64;
+    }
+    Ok(Pass {
+        blocks: count,
+        events,
+        took: started.elapsed(),
+    })
+}
+
+/// A backfill from the deployment block to `head` into the store at `db`.
+async fn backfill(url: &str, w: &Watched, db: &str, head: u64) -> Result<Pass> {
+    let store: Arc<dyn Store> = Arc::new(SqlStore::open(db).await?);
+    let indexer = Indexer::new(
+        SubxtSource::new(url),
+        store.clone(),
+        IndexerConfig::new(w.clone()),
+    );
+    let stats = indexer.stats();
+    let started = Instant::now();
+    indexer.check().await?;
+    let reached = indexer.catch_up().await?;
+    let took = started.elapsed();
+    anyhow::ensure!(
+        reached >= Some(head),
+        "the backfill stopped at {reached:?}, not #{head}"
+    );
+    Ok(Pass {
+        blocks: stats.blocks.load(std::sync::atomic::Ordering::Relaxed),
+        events: stats.events.load(std::sync::atomic::Ordering::Relaxed),
+        took,
+    })
+}
+
+async fn measure(label: &str, d: &DeployedChain, head: u64, pg: &Postgres) -> Result<()> {
+    let w = watched(d)?;
+    let url = d.node.url();
+    let dir = tempfile::tempdir()?;
+    let sqlite = format!("sqlite:{}", dir.path().join("bench.db").display());
+    // The first pass warms the node's caches; the ceiling is the second.
+    ceiling(url, &w, head).await?;
+    let ceiling = ceiling(url, &w, head).await?;
+    let sqlite = backfill(url, &w, &sqlite, head).await?;
+    let postgres = backfill(url, &w, &pg.fresh_database()?, head).await?;
+    println!(
+        "\n{label}: blocks #{}..=#{head} ({} blocks, {} contract events)",
+        w.start_block, ceiling.blocks, ceiling.events
+    );
+    println!(
+        "  {:<28} {:>9} {:>10} {:>11} {:>11}",
+        "", "seconds", "blocks/s", "events/s", "of ceiling"
+    );
+    for (name, pass) in [
+        ("fetch only (ceiling)", &ceiling),
+        ("backfill into SQLite", &sqlite),
+        ("backfill into PostgreSQL", &postgres),
+    ] {
+        anyhow::ensure!(
+            pass.events == ceiling.events,
+            "{name} saw {} events, the chain has {}",
+            pass.events,
+            ceiling.events
+        );
+        println!(
+            "  {name:<28} {:>9.2} {:>10.0} {:>11.0} {:>10.0}%",
+            pass.took.as_secs_f64(),
+            pass.per_second(pass.blocks),
+            pass.per_second(pass.events),
+            100.0 * ceiling.took.as_secs_f64() / pass.took.as_secs_f64().max(1e-9)
+        );
+    }
+    Ok(())
+}
+
+#[tokio::main]
+async fn main() -> Result<()> {
+    let dense_txs = env_or("BENCH_DENSE_TXS", 500)?;
+    let per_tx = env_or("BENCH_GRANTS_PER_TX", 200)?;
+    let sparse_blocks = env_or("BENCH_SPARSE_BLOCKS", 2_000)?;
+    let pg = Postgres::start()?;
+
+    println!("seeding the dense chain: {dense_txs} transactions of {per_tx} grants ...");
+    let dense = deployed_chain(None).await?;
+    let started = Instant::now();
+    seed_grants(&dense.chain, &dense.deployment, dense_txs, per_tx).await?;
+    let head = medledger_e2e::seed::settled_head(&dense.chain).await?;
+    println!("  seeded in {:.0} s", started.elapsed().as_secs_f64());
+    measure("dense chain", &dense, head, &pg).await?;
+    drop(dense);
+
+    println!("\nseeding the sparse chain: {sparse_blocks} blocks of remarks, grants every 500 ...");
+    let sparse = deployed_chain(None).await?;
+    let started = Instant::now();
+    let mut head = 0;
+    for _ in 0..sparse_blocks.div_ceil(500) {
+        seed_grants(&sparse.chain, &sparse.deployment, 4, 50).await?;
+        head = seed_empty_blocks(&sparse.chain, 500).await?;
+    }
+    println!("  seeded in {:.0} s", started.elapsed().as_secs_f64());
+    measure("sparse chain", &sparse, head, &pg).await?;
+    Ok(())
+}
