@@ -8,7 +8,7 @@ use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use medledger_deploy::devnode::DevNode;
-use medledger_e2e::seed::{DeployedChain, deployed_chain, seed_grants};
+use medledger_e2e::seed::{DeployedChain, deployed_chain, seed_grants, settled_head};
 use medledger_pg_runner::Postgres;
 use medledger_store::{SqlStore, Store};
 use tokio::io::{AsyncBufReadExt, BufReader};
@@ -205,29 +205,6 @@ async fn kill_9_until(
     );
 }
 
-/// The chain's finalized head once it stopped moving (no block for 2 s: a dev node makes
-/// blocks only for transactions, and finalizes each a second later), so that every database
-/// compared ends at the same block.
-async fn settled_head(chain: &medledger_client::Chain) -> u64 {
-    let head = || async {
-        chain
-            .api()
-            .at_current_block()
-            .await
-            .expect("finalized head")
-            .block_number()
-    };
-    let mut last = head().await;
-    loop {
-        tokio::time::sleep(Duration::from_secs(2)).await;
-        let now = head().await;
-        if now == last {
-            return now;
-        }
-        last = now;
-    }
-}
-
 /// Where two dumps differ: per table, the row counts and the first row that differs.
 fn differences(a: &Dump, b: &Dump) -> String {
     a.iter()
@@ -265,7 +242,7 @@ async fn kill_9_at_random_moments_of_a_backfill_loses_and_duplicates_nothing() {
     } = deployed_chain(Some(&deployment)).await.expect("dev chain");
     let seeded = seed_grants(&chain, &deployed, 50, 200).await.expect("seed");
     assert_eq!(seeded.events, 10_000);
-    let last = settled_head(&chain).await;
+    let last = settled_head(&chain).await.expect("settled head");
 
     // SQLite: the reference is an uninterrupted run; then at least 20 kills mid-backfill
     let sqlite = |n: usize| format!("sqlite:{}", dir.path().join(format!("{n}.db")).display());
@@ -413,7 +390,7 @@ async fn the_node_restarted_under_the_indexer_nothing_is_missed_and_health_says_
         .await
         .expect("reconnect");
     let second = seed_grants(&chain, &deployed, 8, 50).await.expect("seed");
-    let last = settled_head(&chain).await;
+    let last = settled_head(&chain).await.expect("settled head");
     assert!(last >= second.last_block);
     wait_for_cursor(&db, last, Duration::from_secs(60), &log, Some(&mut child)).await;
     eventually(
