@@ -5,6 +5,7 @@
 //! Logs stay silent unless `TEST_LOG` is set.
 
 pub mod seed;
+pub mod walk;
 
 use std::path::PathBuf;
 use std::sync::Arc;
