@@ -14,6 +14,7 @@ mod error;
 mod projections;
 mod sql;
 mod types;
+mod writer;
 
 pub use error::StoreError;
 pub use sql::{Backend, SqlStore};

@@ -20,9 +20,31 @@ use crate::types::{
     AccountId, BlockChanges, ConsentRow, ContractRow, Cursor, Hash32, IndexerStatus, Mirror,
     OrganizationRow, RecordVersionRow,
 };
+use crate::writer::{Insert, Writer};
 
 /// How often a SQLite migration is tried when another process migrates the same file.
 const MIGRATE_ATTEMPTS: u32 = 5;
+
+static BLOCK: Insert = Insert {
+    into: "blocks (number, hash, timestamp_ms)",
+    width: 3,
+    tail: "",
+    action: "insert a block",
+};
+
+static EVENT: Insert = Insert {
+    into: "events (block_number, event_index, contract, kind, payload)",
+    width: 5,
+    tail: "",
+    action: "insert an event",
+};
+
+static UNDECODED: Insert = Insert {
+    into: "undecoded_events (block_number, event_index, contract, topics, data, reason)",
+    width: 6,
+    tail: "",
+    action: "store an undecoded event",
+};
 
 static SQLITE: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 static POSTGRES: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
@@ -210,59 +232,51 @@ impl SqlStore {
         row.map(|r| cursor_of(&r)).transpose()
     }
 
-    async fn write_block(conn: &mut AnyConnection, block: &BlockChanges) -> Result<(), StoreError> {
+    async fn write_block(w: &mut Writer<'_>, block: &BlockChanges) -> Result<(), StoreError> {
         let number = int(block.number, "block number")?;
         let time = int(block.timestamp_ms, "timestamp")?;
         if block.events.is_empty() && block.undecoded.is_empty() {
             return Ok(());
         }
-        sqlx::query("INSERT INTO blocks (number, hash, timestamp_ms) VALUES ($1, $2, $3)")
-            .bind(number)
-            .bind(block.hash.to_string())
-            .bind(time)
-            .execute(&mut *conn)
-            .await
-            .map_err(StoreError::db("insert a block"))?;
+        w.append(
+            &BLOCK,
+            vec![number.into(), block.hash.to_string().into(), time.into()],
+        );
         for event in &block.events {
             let payload = serde_json::to_string(&event.event)
                 .map_err(|e| StoreError::Corrupt(format!("event does not serialize: {e}")))?;
             let contract = event.contract.to_string();
-            sqlx::query(
-                "INSERT INTO events (block_number, event_index, contract, kind, payload)
-                 VALUES ($1, $2, $3, $4, $5)",
-            )
-            .bind(number)
-            .bind(i64::from(event.index))
-            .bind(&contract)
-            .bind(event.event.kind())
-            .bind(payload)
-            .execute(&mut *conn)
-            .await
-            .map_err(StoreError::db("insert an event"))?;
+            w.append(
+                &EVENT,
+                vec![
+                    number.into(),
+                    i64::from(event.index).into(),
+                    contract.as_str().into(),
+                    event.event.kind().into(),
+                    payload.into(),
+                ],
+            );
             let at = At {
                 block: number,
                 index: i64::from(event.index),
                 time,
                 contract: &contract,
             };
-            projections::project(conn, &at, &event.event).await?;
+            projections::project(w, &at, &event.event).await?;
         }
         for raw in &block.undecoded {
             let topics: Vec<String> = raw.topics.iter().map(Hash32::to_string).collect();
-            sqlx::query(
-                "INSERT INTO undecoded_events (block_number, event_index, contract, topics, data,
-                   reason)
-                 VALUES ($1, $2, $3, $4, $5, $6)",
-            )
-            .bind(number)
-            .bind(i64::from(raw.index))
-            .bind(raw.contract.to_string())
-            .bind(topics.join(","))
-            .bind(format!("0x{}", hex::encode(&raw.data)))
-            .bind(&raw.reason)
-            .execute(&mut *conn)
-            .await
-            .map_err(StoreError::db("store an undecoded event"))?;
+            w.append(
+                &UNDECODED,
+                vec![
+                    number.into(),
+                    i64::from(raw.index).into(),
+                    raw.contract.to_string().into(),
+                    topics.join(",").into(),
+                    format!("0x{}", hex::encode(&raw.data)).into(),
+                    raw.reason.as_str().into(),
+                ],
+            );
         }
         Ok(())
     }
@@ -455,15 +469,17 @@ impl Store for SqlStore {
         let mut after = Self::cursor_in(&mut tx).await?.map(|c| c.number);
         let mut last = None;
         let mut applied = 0;
+        let mut w = Writer::new(&mut tx);
         for block in blocks {
             if after.is_some_and(|n| n >= block.number) {
                 continue;
             }
-            Self::write_block(&mut tx, block).await?;
+            Self::write_block(&mut w, block).await?;
             after = Some(block.number);
             last = Some(block);
             applied += 1;
         }
+        w.finish().await?;
         let Some(last) = last else {
             return Ok(0);
         };

@@ -993,3 +993,165 @@ async fn processes_opening_one_fresh_sqlite_file_at_once_all_get_it_migrated() {
         }
     }
 }
+
+/// A history that makes the store's writer merge, split and order rows: the same consent
+/// granted twice in one run of upserts, grants around a revocation, delegations and
+/// emergency blocks changed again and again, records anchored and amended in one block, every
+/// kind once, and more grants than fit one statement.
+fn busy_history() -> Vec<BlockChanges> {
+    let grantee = |n: u8| AccountId([100 + n; 32]);
+    let grant_to = |to: AccountId, version: u32, categories: u16| match granted(version, 1) {
+        ChainEvent::ConsentGranted {
+            patient,
+            purposes,
+            access,
+            valid_from,
+            expires_at,
+            terms_hash,
+            by,
+            ..
+        } => ChainEvent::ConsentGranted {
+            patient,
+            grantee: to,
+            categories,
+            purposes,
+            access,
+            valid_from,
+            expires_at,
+            terms_hash,
+            version,
+            by,
+        },
+        _ => unreachable!("granted() is a grant"),
+    };
+    let delegate = AccountId([50; 32]);
+    let set = |expires_at| ChainEvent::DelegateSet {
+        patient: PATIENT,
+        delegate,
+        expires_at,
+    };
+    let block_change = |blocked, cooldown_until| ChainEvent::EmergencyBlockChanged {
+        patient: PATIENT,
+        provider: PROVIDER,
+        blocked,
+        by: PATIENT,
+        cooldown_until,
+    };
+    let mut blocks = vec![
+        block(
+            10,
+            vec![
+                ChainEvent::OrgRegistered {
+                    org: PROVIDER,
+                    role: "Provider",
+                    flags: 1,
+                },
+                grant_to(PROVIDER, 1, 0b1),
+                grant_to(grantee(1), 1, 0b10),
+                grant_to(PROVIDER, 2, 0b11),
+                set(5_000),
+                ChainEvent::DelegateRemoved {
+                    patient: PATIENT,
+                    delegate,
+                },
+                set(6_000),
+                set(7_000),
+            ],
+        ),
+        block(
+            11,
+            vec![
+                ChainEvent::ConsentRevoked {
+                    patient: PATIENT,
+                    grantee: PROVIDER,
+                    version: 2,
+                    by: PATIENT,
+                },
+                grant_to(PROVIDER, 3, 0b111),
+                ChainEvent::EmergencyAccessOpened {
+                    patient: PATIENT,
+                    provider: PROVIDER,
+                    reason: "Other",
+                    justification_hash: Hash32([3; 32]),
+                    ends_at: 9_000,
+                },
+                block_change(true, Some(8_000)),
+                block_change(false, None),
+                block_change(true, None),
+                anchored(PROVIDER, Hash32([0xa1; 32]), Hash32([0xd1; 32])),
+                anchored(PROVIDER, Hash32([0xa2; 32]), Hash32([0xd2; 32])),
+                ChainEvent::RecordAmended {
+                    patient: PATIENT,
+                    custodian: PROVIDER,
+                    commitment: Hash32([0xd3; 32]),
+                    record_id: Hash32([0xa1; 32]),
+                    previous: Hash32([0xd1; 32]),
+                    version: 2,
+                    reason: "Correction",
+                },
+            ],
+        ),
+        block(12, vec![]),
+    ];
+    let mut one_each = one_of_each();
+    one_each.retain(|e| !matches!(e, ChainEvent::OrgRegistered { .. }));
+    blocks.push(block(13, one_each));
+    // More grants than one statement holds (500 rows), to distinct grantees and then again.
+    let many: Vec<ChainEvent> = (0..700u32)
+        .map(|n| {
+            let mut to = [7; 32];
+            to[..4].copy_from_slice(&n.to_le_bytes());
+            grant_to(AccountId(to), n + 1, (n % 1024) as u16)
+        })
+        .collect();
+    blocks.push(block(14, many));
+    blocks
+}
+
+/// Writes `blocks` once one transaction per block and once all in one transaction, each
+/// into a fresh store, and checks the two end with the same rows.
+async fn together_equals_one_by_one(one_by_one: &SqlStore, together: &SqlStore) {
+    let blocks = busy_history();
+    for b in &blocks {
+        one_by_one.apply_block(b).await.expect("apply one block");
+    }
+    together
+        .apply_blocks(&blocks)
+        .await
+        .expect("apply all blocks");
+    let (a, b) = (
+        one_by_one.dump().await.expect("dump"),
+        together.dump().await.expect("dump"),
+    );
+    for ((table, one), (_, all)) in a.iter().zip(&b) {
+        assert_eq!(one, all, "table {table} differs");
+    }
+    assert!(rows(together, "consents").await.len() >= 702);
+    let consent_events = blocks
+        .iter()
+        .flat_map(|b| &b.events)
+        .filter(|e| e.event.kind().starts_with("Consent"))
+        .count();
+    assert_eq!(
+        rows(together, "consent_history").await.len(),
+        consent_events
+    );
+}
+
+#[tokio::test]
+async fn many_blocks_in_one_transaction_end_as_one_block_per_transaction_on_sqlite() {
+    let (a, b) = (sqlite().await, sqlite().await);
+    together_equals_one_by_one(&a.store, &b.store).await;
+}
+
+#[tokio::test]
+async fn many_blocks_in_one_transaction_end_as_one_block_per_transaction_on_postgres() {
+    let pg = Postgres::start().unwrap_or_else(|e| panic!("{e}"));
+    let open = || async {
+        SqlStore::open(&pg.fresh_database().expect("database"))
+            .await
+            .expect("open postgres")
+    };
+    let (a, b) = (open().await, open().await);
+    together_equals_one_by_one(&a, &b).await;
+}

@@ -1,16 +1,18 @@
 //! `access_log`: accesses an organization recorded as allowed, and denied attempts.
 
-use sqlx::AnyConnection;
-
-use super::{At, run};
-use crate::error::StoreError;
+use super::At;
 use crate::types::{AccountId, ChainEvent, RecordRef};
+use crate::writer::{Insert, Writer};
 
-pub(super) async fn apply(
-    conn: &mut AnyConnection,
-    at: &At<'_>,
-    event: &ChainEvent,
-) -> Result<(), StoreError> {
+static ACCESS: Insert = Insert {
+    into: "access_log (block_number, event_index, patient, accessor, outcome, record_custodian,
+             record_id, categories, purpose, emergency, at)",
+    width: 11,
+    tail: "",
+    action: "record an access",
+};
+
+pub(super) fn apply(w: &mut Writer<'_>, at: &At<'_>, event: &ChainEvent) {
     let (outcome, patient, accessor, record, categories, purpose, emergency): (
         &str,
         &AccountId,
@@ -51,23 +53,22 @@ pub(super) async fn apply(
             purpose,
             false,
         ),
-        _ => return Ok(()),
+        _ => return,
     };
-    let q = sqlx::query(
-        "INSERT INTO access_log (block_number, event_index, patient, accessor, outcome,
-           record_custodian, record_id, categories, purpose, emergency, at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
-    )
-    .bind(at.block)
-    .bind(at.index)
-    .bind(patient.to_string())
-    .bind(accessor.to_string())
-    .bind(outcome)
-    .bind(record.as_ref().map(|r| r.custodian.to_string()))
-    .bind(record.as_ref().map(|r| r.record_id.to_string()))
-    .bind(i64::from(categories))
-    .bind(purpose)
-    .bind(i64::from(emergency))
-    .bind(at.time);
-    run(conn, q, "record an access").await
+    w.append(
+        &ACCESS,
+        vec![
+            at.block.into(),
+            at.index.into(),
+            patient.to_string().into(),
+            accessor.to_string().into(),
+            outcome.into(),
+            record.as_ref().map(|r| r.custodian.to_string()).into(),
+            record.as_ref().map(|r| r.record_id.to_string()).into(),
+            i64::from(categories).into(),
+            purpose.into(),
+            i64::from(emergency).into(),
+            at.time.into(),
+        ],
+    );
 }

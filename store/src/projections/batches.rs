@@ -1,32 +1,33 @@
 //! `batches`: Merkle roots anchored for a folder of records.
 
-use sqlx::AnyConnection;
-
-use super::{At, run};
-use crate::error::StoreError;
+use super::At;
 use crate::types::ChainEvent;
+use crate::writer::{Insert, Writer};
 
-pub(super) async fn apply(
-    conn: &mut AnyConnection,
-    at: &At<'_>,
-    event: &ChainEvent,
-) -> Result<(), StoreError> {
+static BATCH: Insert = Insert {
+    into: "batches (org, root, leaf_count, block_number, anchored_at)",
+    width: 5,
+    tail: "",
+    action: "record a batch",
+};
+
+pub(super) fn apply(w: &mut Writer<'_>, at: &At<'_>, event: &ChainEvent) {
     let ChainEvent::BatchAnchored {
         org,
         root,
         leaf_count,
     } = event
     else {
-        return Ok(());
+        return;
     };
-    let q = sqlx::query(
-        "INSERT INTO batches (org, root, leaf_count, block_number, anchored_at)
-         VALUES ($1, $2, $3, $4, $5)",
-    )
-    .bind(org.to_string())
-    .bind(root.to_string())
-    .bind(i64::from(*leaf_count))
-    .bind(at.block)
-    .bind(at.time);
-    run(conn, q, "record a batch").await
+    w.append(
+        &BATCH,
+        vec![
+            org.to_string().into(),
+            root.to_string().into(),
+            i64::from(*leaf_count).into(),
+            at.block.into(),
+            at.time.into(),
+        ],
+    );
 }

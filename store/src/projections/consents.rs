@@ -1,14 +1,35 @@
 //! `consents` and `consent_history`: the current consent of each (patient, grantee) pair, and
 //! every grant and revocation in chain order.
 
-use sqlx::AnyConnection;
-
-use super::{At, int, run};
+use super::{At, int};
 use crate::error::StoreError;
 use crate::types::ChainEvent;
+use crate::writer::{Insert, Value, Writer};
+
+static UPSERT: Insert = Insert {
+    into: "consents (patient, grantee, categories, purposes, access, valid_from, expires_at,
+             terms_hash, version, revoked, updated_by, updated_block, updated_at)",
+    width: 13,
+    tail: "ON CONFLICT (patient, grantee) DO UPDATE SET
+             categories = excluded.categories, purposes = excluded.purposes,
+             access = excluded.access, valid_from = excluded.valid_from,
+             expires_at = excluded.expires_at, terms_hash = excluded.terms_hash,
+             version = excluded.version, revoked = 0,
+             updated_by = excluded.updated_by, updated_block = excluded.updated_block,
+             updated_at = excluded.updated_at",
+    action: "upsert a consent",
+};
+
+static HISTORY: Insert = Insert {
+    into: "consent_history (block_number, event_index, patient, grantee, action, version,
+             categories, purposes, access, valid_from, expires_at, terms_hash, by_account, at)",
+    width: 14,
+    tail: "",
+    action: "record consent history",
+};
 
 pub(super) async fn apply(
-    conn: &mut AnyConnection,
+    w: &mut Writer<'_>,
     at: &At<'_>,
     event: &ChainEvent,
 ) -> Result<(), StoreError> {
@@ -29,52 +50,47 @@ pub(super) async fn apply(
             let valid_from = int(*valid_from);
             let expires_at = expires_at.map(int);
             let terms = terms_hash.to_string();
-            let q = sqlx::query(
-                "INSERT INTO consents (patient, grantee, categories, purposes, access,
-                   valid_from, expires_at, terms_hash, version, revoked, updated_by,
-                   updated_block, updated_at)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 0, $10, $11, $12)
-                 ON CONFLICT (patient, grantee) DO UPDATE SET
-                   categories = excluded.categories, purposes = excluded.purposes,
-                   access = excluded.access, valid_from = excluded.valid_from,
-                   expires_at = excluded.expires_at, terms_hash = excluded.terms_hash,
-                   version = excluded.version, revoked = 0,
-                   updated_by = excluded.updated_by, updated_block = excluded.updated_block,
-                   updated_at = excluded.updated_at",
+            let key = format!("{patient}/{grantee}");
+            w.row(
+                &UPSERT,
+                Some(key),
+                vec![
+                    patient.clone().into(),
+                    grantee.clone().into(),
+                    i64::from(*categories).into(),
+                    i64::from(*purposes).into(),
+                    i64::from(*access).into(),
+                    valid_from.into(),
+                    expires_at.into(),
+                    terms.clone().into(),
+                    i64::from(*version).into(),
+                    0i64.into(),
+                    by.clone().into(),
+                    at.block.into(),
+                    at.time.into(),
+                ],
             )
-            .bind(&patient)
-            .bind(&grantee)
-            .bind(i64::from(*categories))
-            .bind(i64::from(*purposes))
-            .bind(i64::from(*access))
-            .bind(valid_from)
-            .bind(expires_at)
-            .bind(&terms)
-            .bind(i64::from(*version))
-            .bind(&by)
-            .bind(at.block)
-            .bind(at.time);
-            run(conn, q, "upsert a consent").await?;
-            let q = sqlx::query(
-                "INSERT INTO consent_history (block_number, event_index, patient, grantee,
-                   action, version, categories, purposes, access, valid_from, expires_at,
-                   terms_hash, by_account, at)
-                 VALUES ($1, $2, $3, $4, 'granted', $5, $6, $7, $8, $9, $10, $11, $12, $13)",
-            )
-            .bind(at.block)
-            .bind(at.index)
-            .bind(&patient)
-            .bind(&grantee)
-            .bind(i64::from(*version))
-            .bind(i64::from(*categories))
-            .bind(i64::from(*purposes))
-            .bind(i64::from(*access))
-            .bind(valid_from)
-            .bind(expires_at)
-            .bind(&terms)
-            .bind(&by)
-            .bind(at.time);
-            run(conn, q, "record consent history").await
+            .await?;
+            w.append(
+                &HISTORY,
+                vec![
+                    at.block.into(),
+                    at.index.into(),
+                    patient.into(),
+                    grantee.into(),
+                    "granted".into(),
+                    i64::from(*version).into(),
+                    i64::from(*categories).into(),
+                    i64::from(*purposes).into(),
+                    i64::from(*access).into(),
+                    valid_from.into(),
+                    expires_at.into(),
+                    terms.into(),
+                    by.into(),
+                    at.time.into(),
+                ],
+            );
+            Ok(())
         }
         ChainEvent::ConsentRevoked {
             patient,
@@ -88,25 +104,32 @@ pub(super) async fn apply(
                    updated_at = $3
                  WHERE patient = $4 AND grantee = $5",
             )
-            .bind(&by)
+            .bind(by.clone())
             .bind(at.block)
             .bind(at.time)
-            .bind(&patient)
-            .bind(&grantee);
-            run(conn, q, "revoke a consent").await?;
-            let q = sqlx::query(
-                "INSERT INTO consent_history (block_number, event_index, patient, grantee,
-                   action, version, by_account, at)
-                 VALUES ($1, $2, $3, $4, 'revoked', $5, $6, $7)",
-            )
-            .bind(at.block)
-            .bind(at.index)
-            .bind(&patient)
-            .bind(&grantee)
-            .bind(i64::from(*version))
-            .bind(&by)
-            .bind(at.time);
-            run(conn, q, "record consent history").await
+            .bind(patient.clone())
+            .bind(grantee.clone());
+            w.run(q, "revoke a consent").await?;
+            w.append(
+                &HISTORY,
+                vec![
+                    at.block.into(),
+                    at.index.into(),
+                    patient.into(),
+                    grantee.into(),
+                    "revoked".into(),
+                    i64::from(*version).into(),
+                    Value::NULL_INT,
+                    Value::NULL_INT,
+                    Value::NULL_INT,
+                    Value::NULL_INT,
+                    Value::NULL_INT,
+                    Value::NULL_TEXT,
+                    by.into(),
+                    at.time.into(),
+                ],
+            );
+            Ok(())
         }
         _ => Ok(()),
     }

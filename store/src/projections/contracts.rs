@@ -1,13 +1,20 @@
 //! `upgrades` and `contracts`: each code upgrade, and the code a watched contract runs now.
 
-use sqlx::AnyConnection;
-
-use super::{At, run};
+use super::At;
 use crate::error::StoreError;
 use crate::types::ChainEvent;
+use crate::writer::{Insert, Writer};
+
+static UPGRADE: Insert = Insert {
+    into: "upgrades (block_number, event_index, contract, code_hash, from_version,
+             storage_version, at)",
+    width: 7,
+    tail: "",
+    action: "record an upgrade",
+};
 
 pub(super) async fn apply(
-    conn: &mut AnyConnection,
+    w: &mut Writer<'_>,
     at: &At<'_>,
     event: &ChainEvent,
 ) -> Result<(), StoreError> {
@@ -19,19 +26,18 @@ pub(super) async fn apply(
     else {
         return Ok(());
     };
-    let q = sqlx::query(
-        "INSERT INTO upgrades (block_number, event_index, contract, code_hash, from_version,
-           storage_version, at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7)",
-    )
-    .bind(at.block)
-    .bind(at.index)
-    .bind(at.contract)
-    .bind(code_hash.to_string())
-    .bind(i64::from(*from_version))
-    .bind(i64::from(*storage_version))
-    .bind(at.time);
-    run(conn, q, "record an upgrade").await?;
+    w.append(
+        &UPGRADE,
+        vec![
+            at.block.into(),
+            at.index.into(),
+            at.contract.into(),
+            code_hash.to_string().into(),
+            i64::from(*from_version).into(),
+            i64::from(*storage_version).into(),
+            at.time.into(),
+        ],
+    );
     // The row exists once the indexer recorded what it mirrors; a store fed without that
     // (tests) simply has no contract row to move on.
     let q = sqlx::query(
@@ -41,6 +47,6 @@ pub(super) async fn apply(
     .bind(code_hash.to_string())
     .bind(i64::from(*storage_version))
     .bind(at.block)
-    .bind(at.contract);
-    run(conn, q, "move a contract to its new code").await
+    .bind(at.contract.to_string());
+    w.run(q, "move a contract to its new code").await
 }

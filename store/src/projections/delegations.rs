@@ -1,13 +1,21 @@
 //! `delegations`: each patient's delegates, as last set; removed ones stay, marked.
 
-use sqlx::AnyConnection;
-
-use super::{At, int, run};
+use super::{At, int};
 use crate::error::StoreError;
 use crate::types::ChainEvent;
+use crate::writer::{Insert, Writer};
+
+static SET: Insert = Insert {
+    into: "delegations (patient, delegate, expires_at, set_block, set_at)",
+    width: 5,
+    tail: "ON CONFLICT (patient, delegate) DO UPDATE SET
+             expires_at = excluded.expires_at, set_block = excluded.set_block,
+             set_at = excluded.set_at, removed_block = NULL, removed_at = NULL",
+    action: "record a delegation",
+};
 
 pub(super) async fn apply(
-    conn: &mut AnyConnection,
+    w: &mut Writer<'_>,
     at: &At<'_>,
     event: &ChainEvent,
 ) -> Result<(), StoreError> {
@@ -17,19 +25,19 @@ pub(super) async fn apply(
             delegate,
             expires_at,
         } => {
-            let q = sqlx::query(
-                "INSERT INTO delegations (patient, delegate, expires_at, set_block, set_at)
-                 VALUES ($1, $2, $3, $4, $5)
-                 ON CONFLICT (patient, delegate) DO UPDATE SET
-                   expires_at = excluded.expires_at, set_block = excluded.set_block,
-                   set_at = excluded.set_at, removed_block = NULL, removed_at = NULL",
+            let (patient, delegate) = (patient.to_string(), delegate.to_string());
+            w.row(
+                &SET,
+                Some(format!("{patient}/{delegate}")),
+                vec![
+                    patient.into(),
+                    delegate.into(),
+                    int(*expires_at).into(),
+                    at.block.into(),
+                    at.time.into(),
+                ],
             )
-            .bind(patient.to_string())
-            .bind(delegate.to_string())
-            .bind(int(*expires_at))
-            .bind(at.block)
-            .bind(at.time);
-            run(conn, q, "record a delegation").await
+            .await
         }
         ChainEvent::DelegateRemoved { patient, delegate } => {
             let q = sqlx::query(
@@ -40,7 +48,7 @@ pub(super) async fn apply(
             .bind(at.time)
             .bind(patient.to_string())
             .bind(delegate.to_string());
-            run(conn, q, "remove a delegation").await
+            w.run(q, "remove a delegation").await
         }
         _ => Ok(()),
     }

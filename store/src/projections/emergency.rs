@@ -1,17 +1,33 @@
 //! `emergency_windows` and `emergency_blocks`: break-glass windows (opened, and ended by the
 //! patient, a delegate or a block) and the providers a patient barred from breaking glass.
 
-use sqlx::AnyConnection;
-
-use super::{At, int, run};
+use super::{At, int};
 use crate::error::StoreError;
 use crate::types::{AccountId, ChainEvent};
+use crate::writer::{Insert, Writer};
+
+static OPENED: Insert = Insert {
+    into: "emergency_windows (opened_block, opened_index, patient, provider, reason,
+             justification_hash, opened_at, ends_at)",
+    width: 8,
+    tail: "",
+    action: "record an emergency window",
+};
+
+static BLOCK: Insert = Insert {
+    into: "emergency_blocks (patient, provider, blocked, changed_by, changed_block, changed_at)",
+    width: 6,
+    tail: "ON CONFLICT (patient, provider) DO UPDATE SET blocked = excluded.blocked,
+             changed_by = excluded.changed_by, changed_block = excluded.changed_block,
+             changed_at = excluded.changed_at",
+    action: "record an emergency block",
+};
 
 /// Marks the pair's latest window as ended now, unless it already was. (A window that ran
 /// out by time keeps no end: its `ends_at` says when it closed; the contract refuses a new
 /// window while one is open, so the latest window is the only one that can be ended.)
 async fn end_window(
-    conn: &mut AnyConnection,
+    w: &mut Writer<'_>,
     at: &At<'_>,
     patient: &AccountId,
     provider: &AccountId,
@@ -31,11 +47,11 @@ async fn end_window(
     .bind(int(cooldown_until))
     .bind(patient.to_string())
     .bind(provider.to_string());
-    run(conn, q, "end an emergency window").await
+    w.run(q, "end an emergency window").await
 }
 
 pub(super) async fn apply(
-    conn: &mut AnyConnection,
+    w: &mut Writer<'_>,
     at: &At<'_>,
     event: &ChainEvent,
 ) -> Result<(), StoreError> {
@@ -47,27 +63,28 @@ pub(super) async fn apply(
             justification_hash,
             ends_at,
         } => {
-            let q = sqlx::query(
-                "INSERT INTO emergency_windows (opened_block, opened_index, patient, provider,
-                   reason, justification_hash, opened_at, ends_at)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            w.row(
+                &OPENED,
+                None,
+                vec![
+                    at.block.into(),
+                    at.index.into(),
+                    patient.to_string().into(),
+                    provider.to_string().into(),
+                    (*reason).into(),
+                    justification_hash.to_string().into(),
+                    at.time.into(),
+                    int(*ends_at).into(),
+                ],
             )
-            .bind(at.block)
-            .bind(at.index)
-            .bind(patient.to_string())
-            .bind(provider.to_string())
-            .bind(*reason)
-            .bind(justification_hash.to_string())
-            .bind(at.time)
-            .bind(int(*ends_at));
-            run(conn, q, "record an emergency window").await
+            .await
         }
         ChainEvent::EmergencyAccessEnded {
             patient,
             provider,
             by,
             cooldown_until,
-        } => end_window(conn, at, patient, provider, by, *cooldown_until).await,
+        } => end_window(w, at, patient, provider, by, *cooldown_until).await,
         ChainEvent::EmergencyBlockChanged {
             patient,
             provider,
@@ -76,23 +93,22 @@ pub(super) async fn apply(
             cooldown_until,
         } => {
             if let Some(until) = cooldown_until {
-                end_window(conn, at, patient, provider, by, *until).await?;
+                end_window(w, at, patient, provider, by, *until).await?;
             }
-            let q = sqlx::query(
-                "INSERT INTO emergency_blocks (patient, provider, blocked, changed_by,
-                   changed_block, changed_at)
-                 VALUES ($1, $2, $3, $4, $5, $6)
-                 ON CONFLICT (patient, provider) DO UPDATE SET blocked = excluded.blocked,
-                   changed_by = excluded.changed_by, changed_block = excluded.changed_block,
-                   changed_at = excluded.changed_at",
+            let (patient, provider) = (patient.to_string(), provider.to_string());
+            w.row(
+                &BLOCK,
+                Some(format!("{patient}/{provider}")),
+                vec![
+                    patient.into(),
+                    provider.into(),
+                    i64::from(*blocked).into(),
+                    by.to_string().into(),
+                    at.block.into(),
+                    at.time.into(),
+                ],
             )
-            .bind(patient.to_string())
-            .bind(provider.to_string())
-            .bind(i64::from(*blocked))
-            .bind(by.to_string())
-            .bind(at.block)
-            .bind(at.time);
-            run(conn, q, "record an emergency block").await
+            .await
         }
         _ => Ok(()),
     }

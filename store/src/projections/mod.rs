@@ -1,7 +1,8 @@
 //! Projections: what each event means for the tables, one small module per table (or pair
 //! of tables that change together). The committer in `sql.rs` owns the transaction and the
-//! cursor; a projection only writes its own rows. Every statement is portable SQL with `$N`
-//! placeholders, so SQLite and PostgreSQL share every line here.
+//! cursor; a projection only hands its rows and statements to the transaction's
+//! [`Writer`], which sends them in as few statements as event order allows. Every statement
+//! is portable SQL with `$N` placeholders, so SQLite and PostgreSQL share every line here.
 
 mod access_log;
 mod batches;
@@ -14,12 +15,9 @@ mod organizations;
 mod records;
 mod registrar;
 
-use sqlx::AnyConnection;
-use sqlx::any::AnyArguments;
-use sqlx::query::Query;
-
 use crate::error::StoreError;
 use crate::types::ChainEvent;
+use crate::writer::Writer;
 
 /// Where an event stands: its block, its index in the block, the block's time and the
 /// contract that emitted it.
@@ -34,47 +32,39 @@ pub(crate) struct At<'a> {
 
 /// Hands `event` to the projection of the tables it changes.
 pub(crate) async fn project(
-    conn: &mut AnyConnection,
+    w: &mut Writer<'_>,
     at: &At<'_>,
     event: &ChainEvent,
 ) -> Result<(), StoreError> {
     use ChainEvent as E;
     match event {
         E::OrgRegistered { .. } | E::OrgSuspended { .. } | E::OrgReinstated { .. } => {
-            organizations::apply(conn, at, event).await
+            organizations::apply(w, at, event).await
         }
         E::RegistrarProposed { .. } | E::RegistrarChanged { .. } | E::PolicyChanged { .. } => {
-            registrar::apply(conn, at, event).await
+            registrar::apply(w, at, event);
+            Ok(())
         }
-        E::ContractUpgraded { .. } => contracts::apply(conn, at, event).await,
-        E::ConsentGranted { .. } | E::ConsentRevoked { .. } => {
-            consents::apply(conn, at, event).await
-        }
-        E::DelegateSet { .. } | E::DelegateRemoved { .. } => {
-            delegations::apply(conn, at, event).await
-        }
+        E::ContractUpgraded { .. } => contracts::apply(w, at, event).await,
+        E::ConsentGranted { .. } | E::ConsentRevoked { .. } => consents::apply(w, at, event).await,
+        E::DelegateSet { .. } | E::DelegateRemoved { .. } => delegations::apply(w, at, event).await,
         E::EmergencyAccessOpened { .. }
         | E::EmergencyAccessEnded { .. }
-        | E::EmergencyBlockChanged { .. } => emergency::apply(conn, at, event).await,
-        E::RecordAnchored { .. } | E::RecordAmended { .. } => records::apply(conn, at, event).await,
-        E::BatchAnchored { .. } => batches::apply(conn, at, event).await,
+        | E::EmergencyBlockChanged { .. } => emergency::apply(w, at, event).await,
+        E::RecordAnchored { .. } | E::RecordAmended { .. } => records::apply(w, at, event).await,
+        E::BatchAnchored { .. } => {
+            batches::apply(w, at, event);
+            Ok(())
+        }
         E::ClaimAttested { .. } | E::DuplicateClaimUse { .. } => {
-            claims::apply(conn, at, event).await
+            claims::apply(w, at, event);
+            Ok(())
         }
         E::AccessRecorded { .. } | E::AccessDenied { .. } => {
-            access_log::apply(conn, at, event).await
+            access_log::apply(w, at, event);
+            Ok(())
         }
     }
-}
-
-/// Runs one statement, naming what it was for when it fails.
-async fn run<'q>(
-    conn: &mut AnyConnection,
-    query: Query<'q, sqlx::Any, AnyArguments<'q>>,
-    action: &'static str,
-) -> Result<(), StoreError> {
-    query.execute(conn).await.map_err(StoreError::db(action))?;
-    Ok(())
 }
 
 /// A `u64` from an event (a time, a length of time) as an SQL integer. The contracts accept

@@ -1,36 +1,45 @@
 //! `organizations`: who is registered, in which role, and whether suspended.
 
-use sqlx::AnyConnection;
-
-use super::{At, run};
+use super::At;
 use crate::error::StoreError;
 use crate::types::ChainEvent;
+use crate::writer::{Insert, Writer};
+
+static REGISTERED: Insert = Insert {
+    into: "organizations (account, role, flags, active, registered_block, registered_at)",
+    width: 6,
+    tail: "",
+    action: "insert an organization",
+};
 
 pub(super) async fn apply(
-    conn: &mut AnyConnection,
+    w: &mut Writer<'_>,
     at: &At<'_>,
     event: &ChainEvent,
 ) -> Result<(), StoreError> {
     match event {
         ChainEvent::OrgRegistered { org, role, flags } => {
-            let q = sqlx::query(
-                "INSERT INTO organizations
-                   (account, role, flags, active, registered_block, registered_at)
-                 VALUES ($1, $2, $3, 1, $4, $5)",
+            let org = org.to_string();
+            w.row(
+                &REGISTERED,
+                Some(org.clone()),
+                vec![
+                    org.into(),
+                    (*role).into(),
+                    i64::from(*flags).into(),
+                    1i64.into(),
+                    at.block.into(),
+                    at.time.into(),
+                ],
             )
-            .bind(org.to_string())
-            .bind(*role)
-            .bind(i64::from(*flags))
-            .bind(at.block)
-            .bind(at.time);
-            run(conn, q, "insert an organization").await
+            .await
         }
         ChainEvent::OrgSuspended { org } | ChainEvent::OrgReinstated { org } => {
             let active = matches!(event, ChainEvent::OrgReinstated { .. });
             let q = sqlx::query("UPDATE organizations SET active = $1 WHERE account = $2")
                 .bind(i64::from(active))
                 .bind(org.to_string());
-            run(conn, q, "update an organization").await
+            w.run(q, "update an organization").await
         }
         _ => Ok(()),
     }

@@ -1,14 +1,29 @@
 //! `records` and `record_versions`: each record's latest state, and every anchored version
 //! per custodian with what superseded it.
 
-use sqlx::AnyConnection;
-
-use super::{At, run};
+use super::At;
 use crate::error::StoreError;
 use crate::types::ChainEvent;
+use crate::writer::{Insert, Writer};
+
+static RECORD: Insert = Insert {
+    into: "records (custodian, record_id, patient, category_commitment, latest_version,
+             latest_commitment)",
+    width: 6,
+    tail: "",
+    action: "insert a record",
+};
+
+static VERSION: Insert = Insert {
+    into: "record_versions (custodian, commitment, record_id, version, patient,
+             category_commitment, block_number, anchored_at)",
+    width: 8,
+    tail: "",
+    action: "insert a record version",
+};
 
 pub(super) async fn apply(
-    conn: &mut AnyConnection,
+    w: &mut Writer<'_>,
     at: &At<'_>,
     event: &ChainEvent,
 ) -> Result<(), StoreError> {
@@ -24,32 +39,34 @@ pub(super) async fn apply(
             let (patient, custodian) = (patient.to_string(), custodian.to_string());
             let (record_id, commitment) = (record_id.to_string(), commitment.to_string());
             let category = category_commitment.to_string();
-            let q = sqlx::query(
-                "INSERT INTO records (custodian, record_id, patient, category_commitment,
-                   latest_version, latest_commitment)
-                 VALUES ($1, $2, $3, $4, $5, $6)",
+            w.row(
+                &RECORD,
+                Some(format!("{custodian}/{record_id}")),
+                vec![
+                    custodian.clone().into(),
+                    record_id.clone().into(),
+                    patient.clone().into(),
+                    category.clone().into(),
+                    i64::from(*version).into(),
+                    commitment.clone().into(),
+                ],
             )
-            .bind(&custodian)
-            .bind(&record_id)
-            .bind(&patient)
-            .bind(&category)
-            .bind(i64::from(*version))
-            .bind(&commitment);
-            run(conn, q, "insert a record").await?;
-            let q = sqlx::query(
-                "INSERT INTO record_versions (custodian, commitment, record_id, version,
-                   patient, category_commitment, block_number, anchored_at)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            .await?;
+            w.row(
+                &VERSION,
+                Some(format!("{custodian}/{commitment}")),
+                vec![
+                    custodian.into(),
+                    commitment.into(),
+                    record_id.into(),
+                    i64::from(*version).into(),
+                    patient.into(),
+                    category.into(),
+                    at.block.into(),
+                    at.time.into(),
+                ],
             )
-            .bind(&custodian)
-            .bind(&commitment)
-            .bind(&record_id)
-            .bind(i64::from(*version))
-            .bind(&patient)
-            .bind(&category)
-            .bind(at.block)
-            .bind(at.time);
-            run(conn, q, "insert a record version").await
+            .await
         }
         ChainEvent::RecordAmended {
             custodian,
@@ -73,7 +90,7 @@ pub(super) async fn apply(
             .bind(at.time)
             .bind(&custodian)
             .bind(&record_id);
-            run(conn, q, "insert an amended version").await?;
+            w.run(q, "insert an amended version").await?;
             let q = sqlx::query(
                 "UPDATE record_versions SET superseded_by = $1
                  WHERE custodian = $2 AND commitment = $3",
@@ -81,7 +98,7 @@ pub(super) async fn apply(
             .bind(&commitment)
             .bind(&custodian)
             .bind(previous.to_string());
-            run(conn, q, "supersede a record version").await?;
+            w.run(q, "supersede a record version").await?;
             let q = sqlx::query(
                 "UPDATE records SET latest_version = $1, latest_commitment = $2
                  WHERE custodian = $3 AND record_id = $4",
@@ -90,7 +107,7 @@ pub(super) async fn apply(
             .bind(&commitment)
             .bind(&custodian)
             .bind(&record_id);
-            run(conn, q, "update a record").await
+            w.run(q, "update a record").await
         }
         _ => Ok(()),
     }

@@ -1,16 +1,25 @@
 //! `registrar_history` and `policy_history`: the registrar's handovers and the policy it set.
 
-use sqlx::AnyConnection;
-
-use super::{At, int, run};
-use crate::error::StoreError;
+use super::{At, int};
 use crate::types::ChainEvent;
+use crate::writer::{Insert, Writer};
 
-pub(super) async fn apply(
-    conn: &mut AnyConnection,
-    at: &At<'_>,
-    event: &ChainEvent,
-) -> Result<(), StoreError> {
+static POLICY: Insert = Insert {
+    into: "policy_history (block_number, event_index, emergency_window_ms,
+             emergency_cooldown_ms, max_delegation_ms, at)",
+    width: 6,
+    tail: "",
+    action: "record a policy change",
+};
+
+static REGISTRAR: Insert = Insert {
+    into: "registrar_history (block_number, event_index, action, from_account, to_account, at)",
+    width: 6,
+    tail: "",
+    action: "record a registrar change",
+};
+
+pub(super) fn apply(w: &mut Writer<'_>, at: &At<'_>, event: &ChainEvent) {
     let (action, from, to) = match event {
         ChainEvent::RegistrarProposed { current, proposed } => ("proposed", current, proposed),
         ChainEvent::RegistrarChanged {
@@ -22,31 +31,30 @@ pub(super) async fn apply(
             emergency_cooldown_ms,
             max_delegation_ms,
         } => {
-            let q = sqlx::query(
-                "INSERT INTO policy_history (block_number, event_index, emergency_window_ms,
-                   emergency_cooldown_ms, max_delegation_ms, at)
-                 VALUES ($1, $2, $3, $4, $5, $6)",
-            )
-            .bind(at.block)
-            .bind(at.index)
-            .bind(int(*emergency_window_ms))
-            .bind(int(*emergency_cooldown_ms))
-            .bind(int(*max_delegation_ms))
-            .bind(at.time);
-            return run(conn, q, "record a policy change").await;
+            w.append(
+                &POLICY,
+                vec![
+                    at.block.into(),
+                    at.index.into(),
+                    int(*emergency_window_ms).into(),
+                    int(*emergency_cooldown_ms).into(),
+                    int(*max_delegation_ms).into(),
+                    at.time.into(),
+                ],
+            );
+            return;
         }
-        _ => return Ok(()),
+        _ => return,
     };
-    let q = sqlx::query(
-        "INSERT INTO registrar_history (block_number, event_index, action, from_account,
-           to_account, at)
-         VALUES ($1, $2, $3, $4, $5, $6)",
-    )
-    .bind(at.block)
-    .bind(at.index)
-    .bind(action)
-    .bind(from.to_string())
-    .bind(to.to_string())
-    .bind(at.time);
-    run(conn, q, "record a registrar change").await
+    w.append(
+        &REGISTRAR,
+        vec![
+            at.block.into(),
+            at.index.into(),
+            action.into(),
+            from.to_string().into(),
+            to.to_string().into(),
+            at.time.into(),
+        ],
+    );
 }
