@@ -1,8 +1,11 @@
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use futures::StreamExt;
 use futures::stream::BoxStream;
 use scale::Decode;
+use subxt::rpcs::{RpcClient, rpc_params};
 use subxt::{OnlineClient, SubstrateConfig};
 use tokio::sync::Mutex;
 
@@ -80,11 +83,56 @@ pub trait BlockSource: Send + Sync + 'static {
 }
 
 type Api = OnlineClient<SubstrateConfig>;
+type AtBlock = subxt::client::OnlineClientAtBlock<SubstrateConfig>;
+
+/// Block hashes asked for in one `chain_getBlockHash` call.
+const HASHES_PER_CALL: u64 = 64;
+
+/// `twox128(pallet) ++ twox128(item)`: the storage key of a plain storage value.
+fn value_key(pallet: &str, item: &str) -> Vec<u8> {
+    let mut key = sp_crypto_hashing::twox_128(pallet.as_bytes()).to_vec();
+    key.extend(sp_crypto_hashing::twox_128(item.as_bytes()));
+    key
+}
+
+/// A connection to the node: subxt's client, and the raw RPC client under it for the calls
+/// subxt does not batch.
+#[derive(Clone)]
+struct Conn {
+    api: Api,
+    rpc: RpcClient,
+}
+
+/// The runtime whose metadata decodes events: its spec version and a client at a block it
+/// ran.
+#[derive(Clone)]
+struct Runtime {
+    spec_version: u32,
+    at: AtBlock,
+}
+
+/// The answer of `state_queryStorageAt`: the values of the keys asked for, at one block.
+#[derive(serde::Deserialize)]
+struct ChangeSet {
+    changes: Vec<(String, Option<String>)>,
+}
 
 /// Reads finalized blocks from a node over its WebSocket RPC, reconnecting after failures.
+///
+/// One block costs one round trip: its timestamp, its events and the runtime version that
+/// emitted them come in one `state_queryStorageAt`, and block hashes are asked for
+/// [`HASHES_PER_CALL`] at a time (only up to the finalized head the source has seen). The
+/// events decode with the metadata of the runtime the block ran; a block of another runtime
+/// (after an upgrade) is read through subxt's client at that block, which fetches its
+/// metadata.
 pub struct SubxtSource {
     url: String,
-    api: Mutex<Option<Api>>,
+    conn: Mutex<Option<Conn>>,
+    runtime: Mutex<Option<Runtime>>,
+    /// Hashes of finalized blocks fetched ahead, by number.
+    hashes: Mutex<BTreeMap<u64, [u8; 32]>>,
+    /// The highest finalized block number seen.
+    finalized: AtomicU64,
 }
 
 fn h32(bytes: impl AsRef<[u8]>) -> [u8; 32] {
@@ -95,86 +143,198 @@ fn h32(bytes: impl AsRef<[u8]>) -> [u8; 32] {
     out
 }
 
+fn from_hex(s: &str) -> Option<Vec<u8>> {
+    hex::decode(s.strip_prefix("0x").unwrap_or(s)).ok()
+}
+
+/// A node error for `action` at block `number`, told apart when the node pruned the state.
+fn node_error(number: u64, action: &'static str, e: &dyn std::fmt::Display) -> SourceError {
+    let reason = e.to_string();
+    // What substrate answers for a block whose state it pruned; subxt passes it on as text.
+    if reason.contains("State already discarded") {
+        SourceError::StatePruned { block: number }
+    } else {
+        SourceError::Node { action, reason }
+    }
+}
+
 impl SubxtSource {
     /// A source for the node at `url`; connects on first use.
     pub fn new(url: impl Into<String>) -> Self {
         SubxtSource {
             url: url.into(),
-            api: Mutex::new(None),
+            conn: Mutex::new(None),
+            runtime: Mutex::new(None),
+            hashes: Mutex::new(BTreeMap::new()),
+            finalized: AtomicU64::new(0),
         }
     }
 
-    async fn api(&self) -> Result<Api, SourceError> {
-        let mut guard = self.api.lock().await;
-        if let Some(api) = guard.as_ref() {
-            return Ok(api.clone());
+    async fn conn(&self) -> Result<Conn, SourceError> {
+        let mut guard = self.conn.lock().await;
+        if let Some(conn) = guard.as_ref() {
+            return Ok(conn.clone());
         }
         let unreachable = |reason: String| SourceError::Unreachable {
             url: self.url.clone(),
             reason,
         };
-        let api = tokio::time::timeout(Duration::from_secs(15), Api::from_insecure_url(&self.url))
+        let connect = async {
+            let rpc = RpcClient::from_insecure_url(&self.url)
+                .await
+                .map_err(|e| unreachable(e.to_string()))?;
+            let api = Api::from_rpc_client(rpc.clone())
+                .await
+                .map_err(|e| unreachable(e.to_string()))?;
+            Ok(Conn { api, rpc })
+        };
+        let conn = tokio::time::timeout(Duration::from_secs(15), connect)
             .await
-            .map_err(|_| unreachable("no answer within 15 s".into()))?
-            .map_err(|e| unreachable(e.to_string()))?;
-        *guard = Some(api.clone());
-        Ok(api)
+            .map_err(|_| unreachable("no answer within 15 s".into()))??;
+        *guard = Some(conn.clone());
+        Ok(conn)
     }
 
-    /// Forgets the connection after a failure, so the next call reconnects.
+    async fn api(&self) -> Result<Api, SourceError> {
+        Ok(self.conn().await?.api)
+    }
+
+    /// Forgets the connection (and what was read through it) after a failure, so the next
+    /// call reconnects.
     async fn forget<T>(&self, result: Result<T, SourceError>) -> Result<T, SourceError> {
         if result.is_err() {
-            *self.api.lock().await = None;
+            *self.conn.lock().await = None;
+            *self.runtime.lock().await = None;
+            self.hashes.lock().await.clear();
         }
         result
     }
 
-    async fn read_block(&self, api: &Api, number: u64) -> Result<RawBlock, SourceError> {
-        let node = |action: &'static str| {
-            move |e: &dyn std::fmt::Display| {
-                let reason = e.to_string();
-                // What substrate answers for a block whose state it pruned; subxt passes it
-                // on as text only.
-                if reason.contains("State already discarded") {
-                    SourceError::StatePruned { block: number }
-                } else {
-                    SourceError::Node { action, reason }
+    /// The hash of finalized block `number`: from the hashes fetched ahead, else asked for
+    /// with the next ones up to the finalized head seen, in one call.
+    async fn finalized_hash(&self, rpc: &RpcClient, number: u64) -> Result<[u8; 32], SourceError> {
+        let mut hashes = self.hashes.lock().await;
+        if let Some(hash) = hashes.remove(&number) {
+            return Ok(hash);
+        }
+        let last = self
+            .finalized
+            .load(Ordering::Relaxed)
+            .min(number + HASHES_PER_CALL - 1)
+            .max(number);
+        let numbers: Vec<u64> = (number..=last).collect();
+        let answer: Vec<Option<String>> = rpc
+            .request("chain_getBlockHash", rpc_params![numbers])
+            .await
+            .map_err(|e| node_error(number, "find block hashes", &e))?;
+        // Hashes already used are not kept; neither are those far behind (a retry asks again).
+        hashes.retain(|n, _| *n > number);
+        for (n, hash) in (number..=last).zip(answer) {
+            let hash = hash
+                .as_deref()
+                .and_then(from_hex)
+                .filter(|h| h.len() == 32)
+                .map(h32);
+            match hash {
+                Some(hash) => {
+                    hashes.insert(n, hash);
                 }
+                None if n == number => {
+                    return Err(SourceError::Node {
+                        action: "find the block",
+                        reason: format!("the node has no block #{number}"),
+                    });
+                }
+                None => break,
+            }
+        }
+        hashes.remove(&number).ok_or(SourceError::Node {
+            action: "find the block",
+            reason: format!("the node has no block #{number}"),
+        })
+    }
+
+    /// The runtime that decodes events of `spec_version`, when it is the one last seen.
+    async fn runtime_of(&self, spec_version: u32) -> Option<AtBlock> {
+        let runtime = self.runtime.lock().await;
+        runtime
+            .as_ref()
+            .filter(|r| r.spec_version == spec_version)
+            .map(|r| r.at.clone())
+    }
+
+    async fn read_block(&self, conn: &Conn, number: u64) -> Result<RawBlock, SourceError> {
+        let hash = self.finalized_hash(&conn.rpc, number).await?;
+        let keys = [
+            value_key("Timestamp", "Now"),
+            value_key("System", "Events"),
+            value_key("System", "LastRuntimeUpgrade"),
+        ];
+        let hex_keys: Vec<String> = keys
+            .iter()
+            .map(|k| format!("0x{}", hex::encode(k)))
+            .collect();
+        let sets: Vec<ChangeSet> = conn
+            .rpc
+            .request(
+                "state_queryStorageAt",
+                rpc_params![hex_keys.clone(), format!("0x{}", hex::encode(hash))],
+            )
+            .await
+            .map_err(|e| node_error(number, "read the block's state", &e))?;
+        let undecodable = |reason: String| SourceError::Undecodable {
+            block: number,
+            reason,
+        };
+        let mut values: [Option<Vec<u8>>; 3] = [None, None, None];
+        for (key, value) in sets.into_iter().flat_map(|s| s.changes) {
+            if let Some(i) = hex_keys.iter().position(|k| k.eq_ignore_ascii_case(&key)) {
+                values[i] = value.as_deref().and_then(from_hex);
+            }
+        }
+        let [timestamp, events, upgrade] = values;
+        let timestamp_ms = timestamp
+            .ok_or_else(|| undecodable("it has no timestamp".into()))
+            .and_then(|b| {
+                u64::decode(&mut &b[..])
+                    .map_err(|e| undecodable(format!("its timestamp does not decode: {e}")))
+            })?;
+        // `LastRuntimeUpgradeInfo { spec_version: Compact<u32>, spec_name }`.
+        let spec_version =
+            upgrade.and_then(|b| scale::Compact::<u32>::decode(&mut &b[..]).ok().map(|c| c.0));
+        let at = match spec_version {
+            Some(v) => self.runtime_of(v).await,
+            None => None,
+        };
+        let at = match at {
+            Some(at) => at,
+            None => {
+                // Another runtime than the last (or the first block read): subxt's client
+                // at this block fetches the metadata it needs.
+                let at = conn
+                    .api
+                    .at_block(number)
+                    .await
+                    .map_err(|e| node_error(number, "find the block's runtime", &e))?;
+                if let Some(spec_version) = spec_version {
+                    *self.runtime.lock().await = Some(Runtime {
+                        spec_version,
+                        at: at.clone(),
+                    });
+                }
+                at
             }
         };
-        let at = api
-            .at_block(number)
-            .await
-            .map_err(|e| node("find the block")(&e))?;
-        let hash = h32(at.block_hash());
-        let timestamp_ms = at
-            .storage()
-            .fetch(subxt::dynamic::storage::<(), u64>("Timestamp", "Now"), ())
-            .await
-            .map_err(|e| node("read the block's timestamp")(&e))?
-            .decode()
-            .map_err(|e| SourceError::Undecodable {
-                block: number,
-                reason: format!("its timestamp does not decode: {e}"),
-            })?;
-        let events = at
-            .events()
-            .fetch()
-            .await
-            .map_err(|e| node("read the block's events")(&e))?;
+        let events = at.events().from_bytes(events.unwrap_or_default());
         let mut contract_events = Vec::new();
         for event in events.iter() {
-            let event = event.map_err(|e| SourceError::Undecodable {
-                block: number,
-                reason: format!("its events do not decode: {e}"),
-            })?;
+            let event = event.map_err(|e| undecodable(format!("its events do not decode: {e}")))?;
             if event.pallet_name() != "Contracts" || event.event_name() != "ContractEmitted" {
                 continue;
             }
             let (contract, data) = <([u8; 32], Vec<u8>)>::decode(&mut event.field_bytes())
-                .map_err(|e| SourceError::Undecodable {
-                    block: number,
-                    reason: format!("a ContractEmitted event does not decode: {e}"),
+                .map_err(|e| {
+                    undecodable(format!("a ContractEmitted event does not decode: {e}"))
                 })?;
             contract_events.push(RawContractEvent {
                 index: event.index(),
@@ -208,7 +368,9 @@ impl BlockSource for SubxtSource {
                 action: "report the finalized head",
                 reason: e.to_string(),
             });
-        self.forget(result).await
+        let head = self.forget(result).await?;
+        self.finalized.fetch_max(head, Ordering::Relaxed);
+        Ok(head)
     }
 
     async fn block_hash(&self, number: u64) -> Result<Option<[u8; 32]>, SourceError> {
@@ -225,8 +387,8 @@ impl BlockSource for SubxtSource {
     }
 
     async fn block(&self, number: u64) -> Result<RawBlock, SourceError> {
-        let api = self.api().await?;
-        let result = self.read_block(&api, number).await;
+        let conn = self.conn().await?;
+        let result = self.read_block(&conn, number).await;
         self.forget(result).await
     }
 

@@ -30,6 +30,7 @@ static BLOCK: Insert = Insert {
     width: 3,
     tail: "",
     action: "insert a block",
+    replaces: false,
 };
 
 static EVENT: Insert = Insert {
@@ -37,6 +38,7 @@ static EVENT: Insert = Insert {
     width: 5,
     tail: "",
     action: "insert an event",
+    replaces: false,
 };
 
 static UNDECODED: Insert = Insert {
@@ -44,6 +46,7 @@ static UNDECODED: Insert = Insert {
     width: 6,
     tail: "",
     action: "store an undecoded event",
+    replaces: false,
 };
 
 static SQLITE: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
@@ -166,9 +169,13 @@ impl SqlStore {
             .after_connect(move |conn, _| {
                 Box::pin(async move {
                     if backend == Backend::Sqlite {
+                        // WAL with synchronous = NORMAL: a commit does not wait for the disk.
+                        // A killed process loses nothing committed; a power cut may lose the
+                        // last commits, rows and cursor together, and the indexer reads
+                        // those blocks again.
                         conn.execute(
-                            "PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 5000; \
-                             PRAGMA foreign_keys = ON;",
+                            "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
+                             PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON;",
                         )
                         .await?;
                     }
@@ -469,7 +476,7 @@ impl Store for SqlStore {
         let mut after = Self::cursor_in(&mut tx).await?.map(|c| c.number);
         let mut last = None;
         let mut applied = 0;
-        let mut w = Writer::new(&mut tx);
+        let mut w = Writer::new(&mut tx, self.backend);
         for block in blocks {
             if after.is_some_and(|n| n >= block.number) {
                 continue;

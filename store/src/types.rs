@@ -71,14 +71,38 @@ fn ss58_checksum(payload: &[u8]) -> [u8; 2] {
     [digest[0], digest[1]]
 }
 
+fn ss58(account: &[u8; 32]) -> String {
+    let mut bytes = Vec::with_capacity(35);
+    bytes.push(SS58_PREFIX);
+    bytes.extend_from_slice(account);
+    let checksum = ss58_checksum(&bytes);
+    bytes.extend_from_slice(&checksum);
+    bs58::encode(bytes).into_string()
+}
+
+/// Accounts shown lately, per thread: a backfill writes the same few accounts hundreds of
+/// thousands of times, and base58 is the costliest part of writing a row.
+const SS58_CACHE_SIZE: usize = 4096;
+
+thread_local! {
+    static SS58_CACHE: std::cell::RefCell<std::collections::HashMap<[u8; 32], std::rc::Rc<str>>> =
+        std::cell::RefCell::default();
+}
+
 impl fmt::Display for AccountId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let mut bytes = Vec::with_capacity(35);
-        bytes.push(SS58_PREFIX);
-        bytes.extend_from_slice(&self.0);
-        let checksum = ss58_checksum(&bytes);
-        bytes.extend_from_slice(&checksum);
-        f.write_str(&bs58::encode(bytes).into_string())
+        let shown = SS58_CACHE.with_borrow_mut(|cache| {
+            if let Some(shown) = cache.get(&self.0) {
+                return shown.clone();
+            }
+            if cache.len() >= SS58_CACHE_SIZE {
+                cache.clear();
+            }
+            let shown: std::rc::Rc<str> = ss58(&self.0).into();
+            cache.insert(self.0, shown.clone());
+            shown
+        });
+        f.write_str(&shown)
     }
 }
 

@@ -7,20 +7,22 @@
 //! - **appends** rows of the log tables (`events`, `consent_history`, `access_log`, …), which
 //!   no projection reads or changes, at the end of the transaction in multi-row `INSERT`s;
 //! - **merges** consecutive rows of one statement into one multi-row statement (e.g. 200
-//!   consent upserts in a row), in event order, starting a new statement before a row whose
-//!   key the pending one already holds (PostgreSQL refuses to upsert one row twice in one
-//!   statement);
+//!   consent upserts in a row), in event order. PostgreSQL refuses to upsert one row twice in
+//!   one statement, so a row whose key the pending statement already holds either replaces
+//!   the earlier row there (an upsert that sets every column: the earlier one would be
+//!   overwritten anyway) or starts a new statement;
 //! - **runs** any other statement (an `UPDATE`, an `INSERT … SELECT`) in event order, after
 //!   the rows before it.
 //!
 //! So the tables end exactly as with one statement per row, in event order.
 
-use std::collections::HashSet;
+use std::collections::HashMap;
 
 use sqlx::AnyConnection;
 use sqlx::any::AnyArguments;
 use sqlx::query::Query;
 
+use crate::Backend;
 use crate::error::StoreError;
 
 /// Bound parameters per statement, under SQLite's 32,766 and PostgreSQL's 65,535.
@@ -80,10 +82,16 @@ pub(crate) struct Insert {
     pub tail: &'static str,
     /// What the rows are, for the error when the database refuses them.
     pub action: &'static str,
+    /// Whether a later row with the same key leaves nothing of an earlier one: an upsert
+    /// whose `DO UPDATE` sets every column outside the key.
+    pub replaces: bool,
 }
 
 impl Insert {
-    fn sql(&self, rows: usize) -> String {
+    /// The statement for `rows` rows. Placeholders are numbered (`$1`) for PostgreSQL and
+    /// anonymous (`?`) for SQLite, where binding a numbered one costs a scan of all the
+    /// statement's names (quadratic in a statement of thousands of values).
+    fn sql(&self, rows: usize, backend: Backend) -> String {
         let mut sql = format!("INSERT INTO {} VALUES ", self.into);
         let mut n = 0;
         for row in 0..rows {
@@ -93,8 +101,13 @@ impl Insert {
                 if col > 0 {
                     sql.push_str(", ");
                 }
-                sql.push('$');
-                sql.push_str(&n.to_string());
+                match backend {
+                    Backend::Postgres => {
+                        sql.push('$');
+                        sql.push_str(&n.to_string());
+                    }
+                    Backend::Sqlite => sql.push('?'),
+                }
             }
             sql.push(')');
         }
@@ -114,21 +127,24 @@ impl Insert {
 struct Pending {
     insert: &'static Insert,
     values: Vec<Value>,
-    keys: HashSet<String>,
+    /// The row number of each key.
+    keys: HashMap<String, usize>,
 }
 
 /// The writes of one transaction; see the module's documentation.
 pub(crate) struct Writer<'c> {
     conn: &'c mut AnyConnection,
+    backend: Backend,
     pending: Option<Pending>,
     /// Log-table rows, by table, in the order each table was first written.
     appended: Vec<(&'static Insert, Vec<Value>)>,
 }
 
 impl<'c> Writer<'c> {
-    pub fn new(conn: &'c mut AnyConnection) -> Self {
+    pub fn new(conn: &'c mut AnyConnection, backend: Backend) -> Self {
         Writer {
             conn,
+            backend,
             pending: None,
             appended: Vec::new(),
         }
@@ -150,7 +166,7 @@ impl<'c> Writer<'c> {
     }
 
     /// A row written in event order, merged with the rows of the same `insert` right before
-    /// it unless one of them has the same `key` (the row's conflict key, for an upsert).
+    /// it; `key` is the row's conflict key (see [`Insert::replaces`]).
     pub async fn row(
         &mut self,
         insert: &'static Insert,
@@ -158,21 +174,37 @@ impl<'c> Writer<'c> {
         row: Vec<Value>,
     ) -> Result<(), StoreError> {
         debug_assert_eq!(row.len(), insert.width, "{}", insert.into);
-        let joins = self.pending.as_ref().is_some_and(|p| {
-            std::ptr::eq(p.insert, insert) && key.as_ref().is_none_or(|k| !p.keys.contains(k))
-        });
-        if !joins {
-            self.flush().await?;
+        let width = insert.width;
+        if let Some(p) = self
+            .pending
+            .as_mut()
+            .filter(|p| std::ptr::eq(p.insert, insert))
+        {
+            match key.as_ref().and_then(|k| p.keys.get(k)) {
+                None => {
+                    if let Some(key) = key {
+                        p.keys.insert(key, p.values.len() / width);
+                    }
+                    p.values.extend(row);
+                    return Ok(());
+                }
+                Some(&at) if insert.replaces => {
+                    p.values.splice(at * width..(at + 1) * width, row);
+                    return Ok(());
+                }
+                Some(_) => {}
+            }
         }
-        let pending = self.pending.get_or_insert_with(|| Pending {
-            insert,
-            values: Vec::new(),
-            keys: HashSet::new(),
-        });
-        pending.values.extend(row);
+        self.flush().await?;
+        let mut keys = HashMap::new();
         if let Some(key) = key {
-            pending.keys.insert(key);
+            keys.insert(key, 0);
         }
+        self.pending = Some(Pending {
+            insert,
+            values: row,
+            keys,
+        });
         Ok(())
     }
 
@@ -193,7 +225,7 @@ impl<'c> Writer<'c> {
     /// Writes the pending rows.
     async fn flush(&mut self) -> Result<(), StoreError> {
         if let Some(p) = self.pending.take() {
-            insert_all(self.conn, p.insert, p.values).await?;
+            insert_all(self.conn, self.backend, p.insert, p.values).await?;
         }
         Ok(())
     }
@@ -202,7 +234,7 @@ impl<'c> Writer<'c> {
     pub async fn finish(mut self) -> Result<(), StoreError> {
         self.flush().await?;
         for (insert, values) in std::mem::take(&mut self.appended) {
-            insert_all(self.conn, insert, values).await?;
+            insert_all(self.conn, self.backend, insert, values).await?;
         }
         Ok(())
     }
@@ -211,6 +243,7 @@ impl<'c> Writer<'c> {
 /// Inserts `values` (whole rows of `insert`) in as few statements as the limits allow.
 async fn insert_all(
     conn: &mut AnyConnection,
+    backend: Backend,
     insert: &Insert,
     values: Vec<Value>,
 ) -> Result<(), StoreError> {
@@ -218,7 +251,7 @@ async fn insert_all(
     let mut values = values.into_iter().peekable();
     while values.peek().is_some() {
         let chunk: Vec<Value> = values.by_ref().take(per_statement).collect();
-        let sql = insert.sql(chunk.len() / insert.width);
+        let sql = insert.sql(chunk.len() / insert.width, backend);
         let mut query = sqlx::query(&sql);
         for value in chunk {
             query = match value {
@@ -245,10 +278,15 @@ mod tests {
             width: 2,
             tail: "ON CONFLICT (a) DO NOTHING",
             action: "test",
+            replaces: false,
         };
         assert_eq!(
-            I.sql(2),
+            I.sql(2, Backend::Postgres),
             "INSERT INTO t (a, b) VALUES ($1, $2), ($3, $4) ON CONFLICT (a) DO NOTHING"
+        );
+        assert_eq!(
+            I.sql(2, Backend::Sqlite),
+            "INSERT INTO t (a, b) VALUES (?, ?), (?, ?) ON CONFLICT (a) DO NOTHING"
         );
         assert_eq!(I.rows_per_statement(), MAX_ROWS);
     }

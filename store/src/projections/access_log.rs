@@ -10,6 +10,7 @@ static ACCESS: Insert = Insert {
     width: 11,
     tail: "",
     action: "record an access",
+    replaces: false,
 };
 
 pub(super) fn apply(w: &mut Writer<'_>, at: &At<'_>, event: &ChainEvent) {

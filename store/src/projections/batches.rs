@@ -9,6 +9,7 @@ static BATCH: Insert = Insert {
     width: 5,
     tail: "",
     action: "record a batch",
+    replaces: false,
 };
 
 pub(super) fn apply(w: &mut Writer<'_>, at: &At<'_>, event: &ChainEvent) {

@@ -10,6 +10,7 @@ static CLAIM: Insert = Insert {
     width: 7,
     tail: "",
     action: "record a claim",
+    replaces: false,
 };
 
 static DOCUMENT: Insert = Insert {
@@ -17,6 +18,7 @@ static DOCUMENT: Insert = Insert {
     width: 5,
     tail: "",
     action: "record a claim's document",
+    replaces: false,
 };
 
 static DUPLICATE: Insert = Insert {
@@ -25,6 +27,7 @@ static DUPLICATE: Insert = Insert {
     width: 9,
     tail: "",
     action: "record a duplicate claim use",
+    replaces: false,
 };
 
 pub(super) fn apply(w: &mut Writer<'_>, at: &At<'_>, event: &ChainEvent) {

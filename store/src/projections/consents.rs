@@ -18,6 +18,7 @@ static UPSERT: Insert = Insert {
              updated_by = excluded.updated_by, updated_block = excluded.updated_block,
              updated_at = excluded.updated_at",
     action: "upsert a consent",
+    replaces: true,
 };
 
 static HISTORY: Insert = Insert {
@@ -26,6 +27,7 @@ static HISTORY: Insert = Insert {
     width: 14,
     tail: "",
     action: "record consent history",
+    replaces: false,
 };
 
 pub(super) async fn apply(

@@ -11,6 +11,7 @@ static UPGRADE: Insert = Insert {
     width: 7,
     tail: "",
     action: "record an upgrade",
+    replaces: false,
 };
 
 pub(super) async fn apply(

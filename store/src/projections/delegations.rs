@@ -12,6 +12,7 @@ static SET: Insert = Insert {
              expires_at = excluded.expires_at, set_block = excluded.set_block,
              set_at = excluded.set_at, removed_block = NULL, removed_at = NULL",
     action: "record a delegation",
+    replaces: true,
 };
 
 pub(super) async fn apply(

@@ -12,6 +12,7 @@ static OPENED: Insert = Insert {
     width: 8,
     tail: "",
     action: "record an emergency window",
+    replaces: false,
 };
 
 static BLOCK: Insert = Insert {
@@ -21,6 +22,7 @@ static BLOCK: Insert = Insert {
              changed_by = excluded.changed_by, changed_block = excluded.changed_block,
              changed_at = excluded.changed_at",
     action: "record an emergency block",
+    replaces: true,
 };
 
 /// Marks the pair's latest window as ended now, unless it already was. (A window that ran

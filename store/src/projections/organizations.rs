@@ -10,6 +10,7 @@ static REGISTERED: Insert = Insert {
     width: 6,
     tail: "",
     action: "insert an organization",
+    replaces: false,
 };
 
 pub(super) async fn apply(

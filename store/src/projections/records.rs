@@ -12,6 +12,7 @@ static RECORD: Insert = Insert {
     width: 6,
     tail: "",
     action: "insert a record",
+    replaces: false,
 };
 
 static VERSION: Insert = Insert {
@@ -20,6 +21,7 @@ static VERSION: Insert = Insert {
     width: 8,
     tail: "",
     action: "insert a record version",
+    replaces: false,
 };
 
 pub(super) async fn apply(

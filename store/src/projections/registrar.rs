@@ -10,6 +10,7 @@ static POLICY: Insert = Insert {
     width: 6,
     tail: "",
     action: "record a policy change",
+    replaces: false,
 };
 
 static REGISTRAR: Insert = Insert {
@@ -17,6 +18,7 @@ static REGISTRAR: Insert = Insert {
     width: 6,
     tail: "",
     action: "record a registrar change",
+    replaces: false,
 };
 
 pub(super) fn apply(w: &mut Writer<'_>, at: &At<'_>, event: &ChainEvent) {
