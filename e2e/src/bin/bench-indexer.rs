@@ -63,7 +63,10 @@ fn watched(d: &DeployedChain) -> Result<Watched> {
 async fn ceiling(url: &str, w: &Watched, head: u64) -> Result<Pass> {
     let source = Arc::new(SubxtSource::new(url));
     let concurrency = IndexerConfig::new(w.clone()).concurrency;
-    source.genesis_hash().await?; // connect outside the clock
+    // Connect outside the clock, and learn the finalized head as the indexer does before
+    // it reads (the source asks for block hashes only up to it).
+    source.genesis_hash().await?;
+    source.finalized_head().await?;
     let started = Instant::now();
     let mut blocks = stream::iter(w.start_block..=head)
         .map(|n| {
