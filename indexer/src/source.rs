@@ -103,14 +103,6 @@ struct Conn {
     rpc: RpcClient,
 }
 
-/// The runtime whose metadata decodes events: its spec version and a client at a block it
-/// ran.
-#[derive(Clone)]
-struct Runtime {
-    spec_version: u32,
-    at: AtBlock,
-}
-
 /// The answer of `state_queryStorageAt`: the values of the keys asked for, at one block.
 #[derive(serde::Deserialize)]
 struct ChangeSet {
@@ -128,7 +120,8 @@ struct ChangeSet {
 pub struct SubxtSource {
     url: String,
     conn: Mutex<Option<Conn>>,
-    runtime: Mutex<Option<Runtime>>,
+    /// A client per runtime spec version, whose metadata decodes that runtime's events.
+    runtimes: Mutex<BTreeMap<u32, AtBlock>>,
     /// Hashes of finalized blocks fetched ahead, by number.
     hashes: Mutex<BTreeMap<u64, [u8; 32]>>,
     /// The highest finalized block number seen.
@@ -164,7 +157,7 @@ impl SubxtSource {
         SubxtSource {
             url: url.into(),
             conn: Mutex::new(None),
-            runtime: Mutex::new(None),
+            runtimes: Mutex::new(BTreeMap::new()),
             hashes: Mutex::new(BTreeMap::new()),
             finalized: AtomicU64::new(0),
         }
@@ -204,49 +197,63 @@ impl SubxtSource {
     async fn forget<T>(&self, result: Result<T, SourceError>) -> Result<T, SourceError> {
         if result.is_err() {
             *self.conn.lock().await = None;
-            *self.runtime.lock().await = None;
+            self.runtimes.lock().await.clear();
             self.hashes.lock().await.clear();
+            // The next node may be behind this one.
+            self.finalized.store(0, Ordering::Relaxed);
         }
         result
     }
 
     /// The hash of finalized block `number`: from the hashes fetched ahead, else asked for
-    /// with the next ones up to the finalized head seen, in one call.
-    async fn finalized_hash(&self, rpc: &RpcClient, number: u64) -> Result<[u8; 32], SourceError> {
+    /// with the next ones up to the finalized head, in one call. A block past the finalized
+    /// head is refused (transient: it will be finalized), so that no hash of a block that
+    /// may still be replaced is ever used or kept.
+    async fn finalized_hash(&self, conn: &Conn, number: u64) -> Result<[u8; 32], SourceError> {
         let mut hashes = self.hashes.lock().await;
         if let Some(hash) = hashes.remove(&number) {
             return Ok(hash);
         }
+        if number > self.finalized.load(Ordering::Relaxed) {
+            let head = conn
+                .api
+                .at_current_block()
+                .await
+                .map_err(|e| node_error(number, "report the finalized head", &e))?
+                .block_number();
+            self.finalized.fetch_max(head, Ordering::Relaxed);
+            if number > head {
+                return Err(SourceError::Node {
+                    action: "find the block",
+                    reason: format!("block #{number} is not finalized yet (head #{head})"),
+                });
+            }
+        }
         let last = self
             .finalized
             .load(Ordering::Relaxed)
-            .min(number + HASHES_PER_CALL - 1)
-            .max(number);
+            .min(number + HASHES_PER_CALL - 1);
         let numbers: Vec<u64> = (number..=last).collect();
-        let answer: Vec<Option<String>> = rpc
+        let answer: Vec<Option<String>> = conn
+            .rpc
             .request("chain_getBlockHash", rpc_params![numbers])
             .await
             .map_err(|e| node_error(number, "find block hashes", &e))?;
-        // Hashes already used are not kept; neither are those far behind (a retry asks again).
-        hashes.retain(|n, _| *n > number);
+        // Reads run a few blocks apart; hashes far behind were read already or will be
+        // asked for again.
+        hashes.retain(|n, _| n + 4 * HASHES_PER_CALL > number);
         for (n, hash) in (number..=last).zip(answer) {
-            let hash = hash
-                .as_deref()
-                .and_then(from_hex)
-                .filter(|h| h.len() == 32)
-                .map(h32);
-            match hash {
-                Some(hash) => {
-                    hashes.insert(n, hash);
-                }
-                None if n == number => {
-                    return Err(SourceError::Node {
-                        action: "find the block",
-                        reason: format!("the node has no block #{number}"),
-                    });
-                }
-                None => break,
-            }
+            let Some(hash) = hash else {
+                break;
+            };
+            let bytes =
+                from_hex(&hash)
+                    .filter(|h| h.len() == 32)
+                    .ok_or_else(|| SourceError::Node {
+                        action: "find block hashes",
+                        reason: format!("block #{n}'s hash {hash:?} is not 32 bytes of hex"),
+                    })?;
+            hashes.insert(n, h32(bytes));
         }
         hashes.remove(&number).ok_or(SourceError::Node {
             action: "find the block",
@@ -254,17 +261,35 @@ impl SubxtSource {
         })
     }
 
-    /// The runtime that decodes events of `spec_version`, when it is the one last seen.
-    async fn runtime_of(&self, spec_version: u32) -> Option<AtBlock> {
-        let runtime = self.runtime.lock().await;
-        runtime
-            .as_ref()
-            .filter(|r| r.spec_version == spec_version)
-            .map(|r| r.at.clone())
+    /// The client whose metadata decodes the events of block `number`, run by the runtime
+    /// of `spec_version` (from the block's `System.LastRuntimeUpgrade`, when it has one).
+    /// The runtime that ran a block is the code its parent left: a block that upgrades the
+    /// runtime still runs the old one. Clients are kept per spec version.
+    async fn runtime_for(
+        &self,
+        conn: &Conn,
+        number: u64,
+        spec_version: Option<u32>,
+    ) -> Result<AtBlock, SourceError> {
+        // Held while a client is made, so that the reads that all start on one runtime
+        // fetch its metadata once, not once each.
+        let mut runtimes = self.runtimes.lock().await;
+        if let Some(at) = spec_version.and_then(|v| runtimes.get(&v)) {
+            return Ok(at.clone());
+        }
+        let at = conn
+            .api
+            .at_block(number.saturating_sub(1))
+            .await
+            .map_err(|e| node_error(number, "find the block's runtime", &e))?;
+        if spec_version == Some(at.spec_version()) {
+            runtimes.insert(at.spec_version(), at.clone());
+        }
+        Ok(at)
     }
 
     async fn read_block(&self, conn: &Conn, number: u64) -> Result<RawBlock, SourceError> {
-        let hash = self.finalized_hash(&conn.rpc, number).await?;
+        let hash = self.finalized_hash(conn, number).await?;
         let keys = [
             value_key("Timestamp", "Now"),
             value_key("System", "Events"),
@@ -286,46 +311,44 @@ impl SubxtSource {
             block: number,
             reason,
         };
-        let mut values: [Option<Vec<u8>>; 3] = [None, None, None];
+        // Each key's value: `None` when the node did not answer for it, `Some(None)` when
+        // the block has no such value.
+        let mut values: [Option<Option<Vec<u8>>>; 3] = [None, None, None];
         for (key, value) in sets.into_iter().flat_map(|s| s.changes) {
             if let Some(i) = hex_keys.iter().position(|k| k.eq_ignore_ascii_case(&key)) {
-                values[i] = value.as_deref().and_then(from_hex);
+                let bytes = value
+                    .map(|v| {
+                        from_hex(&v).ok_or_else(|| {
+                            undecodable(format!("the node sent {v:?} for a value: not hex"))
+                        })
+                    })
+                    .transpose()?;
+                values[i] = Some(bytes);
             }
         }
-        let [timestamp, events, upgrade] = values;
-        let timestamp_ms = timestamp
+        let [timestamp, events, upgrade] = values.map(|v| {
+            v.ok_or(SourceError::Node {
+                action: "read the block's state",
+                reason: "the answer left out a key asked for".into(),
+            })
+        });
+        let timestamp_ms = timestamp?
             .ok_or_else(|| undecodable("it has no timestamp".into()))
             .and_then(|b| {
                 u64::decode(&mut &b[..])
                     .map_err(|e| undecodable(format!("its timestamp does not decode: {e}")))
             })?;
+        // Every block from #1 on has events (at least its inherents'); none means the node
+        // answered for the wrong state, so the block is read again rather than taken as empty.
+        let events = events?.ok_or(SourceError::Node {
+            action: "read the block's events",
+            reason: format!("the node has no events for block #{number}"),
+        })?;
         // `LastRuntimeUpgradeInfo { spec_version: Compact<u32>, spec_name }`.
         let spec_version =
-            upgrade.and_then(|b| scale::Compact::<u32>::decode(&mut &b[..]).ok().map(|c| c.0));
-        let at = match spec_version {
-            Some(v) => self.runtime_of(v).await,
-            None => None,
-        };
-        let at = match at {
-            Some(at) => at,
-            None => {
-                // Another runtime than the last (or the first block read): subxt's client
-                // at this block fetches the metadata it needs.
-                let at = conn
-                    .api
-                    .at_block(number)
-                    .await
-                    .map_err(|e| node_error(number, "find the block's runtime", &e))?;
-                if let Some(spec_version) = spec_version {
-                    *self.runtime.lock().await = Some(Runtime {
-                        spec_version,
-                        at: at.clone(),
-                    });
-                }
-                at
-            }
-        };
-        let events = at.events().from_bytes(events.unwrap_or_default());
+            upgrade?.and_then(|b| scale::Compact::<u32>::decode(&mut &b[..]).ok().map(|c| c.0));
+        let at = self.runtime_for(conn, number, spec_version).await?;
+        let events = at.events().from_bytes(events);
         let mut contract_events = Vec::new();
         for event in events.iter() {
             let event = event.map_err(|e| undecodable(format!("its events do not decode: {e}")))?;
