@@ -118,7 +118,11 @@ pub struct IndexArgs {
 #[derive(Args, Clone, Debug)]
 pub struct IndexTuning {
     /// Blocks fetched from the node at once while catching up.
-    #[arg(long, default_value_t = 16, value_parser = clap::value_parser!(u16).range(1..=256))]
+    #[arg(
+        long,
+        default_value_t = medledger_indexer::DEFAULT_CONCURRENCY as u16,
+        value_parser = clap::value_parser!(u16).range(1..=256)
+    )]
     pub concurrency: u16,
     /// At most this many blocks committed in one transaction while catching up.
     #[arg(long, default_value_t = 256, value_parser = clap::value_parser!(u16).range(1..))]
@@ -128,7 +132,7 @@ pub struct IndexTuning {
 impl Default for IndexTuning {
     fn default() -> Self {
         IndexTuning {
-            concurrency: 16,
+            concurrency: medledger_indexer::DEFAULT_CONCURRENCY as u16,
             batch_blocks: 256,
         }
     }

@@ -30,6 +30,11 @@ pub struct Watched {
     pub start_block: u64,
 }
 
+/// Blocks fetched at once while catching up, by default. A node answers each read after some
+/// tens of milliseconds however small it is (measured on substrate-contracts-node: throughput
+/// grows with the reads in flight up to 128), so many reads are kept in flight.
+pub const DEFAULT_CONCURRENCY: usize = 64;
+
 /// How the indexer runs.
 #[derive(Debug, Clone)]
 pub struct IndexerConfig {
@@ -49,7 +54,7 @@ impl IndexerConfig {
     pub fn new(watched: Watched) -> Self {
         IndexerConfig {
             watched,
-            concurrency: 16,
+            concurrency: DEFAULT_CONCURRENCY,
             batch_blocks: 256,
             min_retry_delay: Duration::from_millis(200),
             max_retry_delay: Duration::from_secs(10),
@@ -207,18 +212,20 @@ pub struct Indexer<S> {
     source: Arc<S>,
     store: Arc<dyn Store>,
     config: IndexerConfig,
-    contracts: HashSet<[u8; 32]>,
+    contracts: Arc<HashSet<[u8; 32]>>,
     stats: Arc<Stats>,
 }
 
 impl<S: BlockSource> Indexer<S> {
     pub fn new(source: S, store: Arc<dyn Store>, config: IndexerConfig) -> Self {
-        let contracts = [
-            config.watched.consent_registry,
-            config.watched.record_registry,
-        ]
-        .into_iter()
-        .collect();
+        let contracts = Arc::new(
+            [
+                config.watched.consent_registry,
+                config.watched.record_registry,
+            ]
+            .into_iter()
+            .collect(),
+        );
         Indexer {
             source: Arc::new(source),
             store,
@@ -286,17 +293,19 @@ impl<S: BlockSource> Indexer<S> {
                 tracing::info!(from = next, to = head, "catching up");
             }
             let batch = self.config.batch_blocks.max(1);
-            let (tx, rx) = mpsc::channel::<Result<RawBlock, SourceError>>(batch * 2);
+            let (tx, rx) = mpsc::channel::<Result<BlockChanges, SourceError>>(batch * 2);
             let source = self.source.clone();
+            let contracts = self.contracts.clone();
             let concurrency = self.config.concurrency.max(1);
-            // The fetcher and each block's read (RPCs and decoding with the chain's metadata)
-            // run as tasks of their own, so they use the other cores while the writer works.
+            // The fetcher and each block's read (RPCs, decoding with the chain's metadata and
+            // with the contracts' event types) run as tasks of their own, so they use the
+            // other cores while the writer works.
             // The handles cancel them when dropped: stopping mid-backfill leaves nothing
             // running.
             let fetch = async move {
                 let mut blocks = stream::iter(next..=head)
                     .map(|n| {
-                        let source = source.clone();
+                        let (source, contracts) = (source.clone(), contracts.clone());
                         let (read, handle) = async move {
                             tokio::time::timeout(BLOCK_TIMEOUT, source.block(n))
                                 .await
@@ -309,6 +318,7 @@ impl<S: BlockSource> Indexer<S> {
                                         ),
                                     })
                                 })
+                                .map(|block| changes(&contracts, block))
                         }
                         .remote_handle();
                         tokio::spawn(read);
@@ -340,7 +350,7 @@ impl<S: BlockSource> Indexer<S> {
     /// Commits the blocks arriving on `rx`, as many as are ready (up to `batch`) at a time.
     async fn write(
         &self,
-        mut rx: mpsc::Receiver<Result<RawBlock, SourceError>>,
+        mut rx: mpsc::Receiver<Result<BlockChanges, SourceError>>,
         batch: usize,
         log_each: bool,
     ) -> Result<(), IndexerError> {
@@ -348,12 +358,12 @@ impl<S: BlockSource> Indexer<S> {
         while let Some(first) = rx.recv().await {
             let mut failure = None;
             match first {
-                Ok(block) => pending.push(self.changes(block)),
+                Ok(block) => pending.push(block),
                 Err(e) => failure = Some(e),
             }
             while failure.is_none() && pending.len() < batch {
                 match rx.try_recv() {
-                    Ok(Ok(block)) => pending.push(self.changes(block)),
+                    Ok(Ok(block)) => pending.push(block),
                     Ok(Err(e)) => failure = Some(e),
                     Err(_) => break,
                 }
@@ -481,41 +491,41 @@ impl<S: BlockSource> Indexer<S> {
             }
         }
     }
+}
 
-    /// The store's view of one block: decoded events of the watched contracts, and the
-    /// ones that did not decode, kept raw with the reason.
-    fn changes(&self, block: RawBlock) -> BlockChanges {
-        let mut changes = BlockChanges::empty(block.number, Hash32(block.hash), block.timestamp_ms);
-        for raw in block
-            .contract_events
-            .into_iter()
-            .filter(|e| self.contracts.contains(&e.contract))
-        {
-            let reason = match decode_event(&raw) {
-                Ok(Some(event)) => {
-                    changes.events.push(IndexedEvent {
-                        index: raw.index,
-                        contract: AccountId(raw.contract),
-                        event,
-                    });
-                    continue;
-                }
-                Ok(None) => match raw.topics.first() {
-                    Some(topic) => format!("unknown event signature {}", Hash32(*topic)),
-                    None => "an event without a signature topic".to_string(),
-                },
-                Err(e) => e.to_string(),
-            };
-            tracing::warn!(block = block.number, index = raw.index, %reason,
-                "keeping an undecodable contract event raw");
-            changes.undecoded.push(UndecodedEvent {
-                index: raw.index,
-                contract: AccountId(raw.contract),
-                topics: raw.topics.into_iter().map(Hash32).collect(),
-                data: raw.data,
-                reason,
-            });
-        }
-        changes
+/// The store's view of one block: decoded events of the watched contracts, and the
+/// ones that did not decode, kept raw with the reason.
+fn changes(contracts: &HashSet<[u8; 32]>, block: RawBlock) -> BlockChanges {
+    let mut changes = BlockChanges::empty(block.number, Hash32(block.hash), block.timestamp_ms);
+    for raw in block
+        .contract_events
+        .into_iter()
+        .filter(|e| contracts.contains(&e.contract))
+    {
+        let reason = match decode_event(&raw) {
+            Ok(Some(event)) => {
+                changes.events.push(IndexedEvent {
+                    index: raw.index,
+                    contract: AccountId(raw.contract),
+                    event,
+                });
+                continue;
+            }
+            Ok(None) => match raw.topics.first() {
+                Some(topic) => format!("unknown event signature {}", Hash32(*topic)),
+                None => "an event without a signature topic".to_string(),
+            },
+            Err(e) => e.to_string(),
+        };
+        tracing::warn!(block = block.number, index = raw.index, %reason,
+            "keeping an undecodable contract event raw");
+        changes.undecoded.push(UndecodedEvent {
+            index: raw.index,
+            contract: AccountId(raw.contract),
+            topics: raw.topics.into_iter().map(Hash32).collect(),
+            data: raw.data,
+            reason,
+        });
     }
+    changes
 }

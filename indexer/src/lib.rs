@@ -18,5 +18,7 @@ mod follow;
 mod source;
 
 pub use decode::{DecodeError, decode_event};
-pub use follow::{Health, Indexer, IndexerConfig, IndexerError, Stats, Watched};
+pub use follow::{
+    DEFAULT_CONCURRENCY, Health, Indexer, IndexerConfig, IndexerError, Stats, Watched,
+};
 pub use source::{BlockSource, Heads, RawBlock, RawContractEvent, SourceError, SubxtSource};

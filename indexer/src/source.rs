@@ -86,7 +86,7 @@ type Api = OnlineClient<SubstrateConfig>;
 type AtBlock = subxt::client::OnlineClientAtBlock<SubstrateConfig>;
 
 /// Block hashes asked for in one `chain_getBlockHash` call.
-const HASHES_PER_CALL: u64 = 64;
+const HASHES_PER_CALL: u64 = 256;
 
 /// `twox128(pallet) ++ twox128(item)`: the storage key of a plain storage value.
 fn value_key(pallet: &str, item: &str) -> Vec<u8> {
