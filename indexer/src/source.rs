@@ -1,4 +1,5 @@
 use std::collections::BTreeMap;
+use std::sync::LazyLock;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
@@ -88,12 +89,22 @@ type AtBlock = subxt::client::OnlineClientAtBlock<SubstrateConfig>;
 /// Block hashes asked for in one `chain_getBlockHash` call.
 const HASHES_PER_CALL: u64 = 256;
 
-/// `twox128(pallet) ++ twox128(item)`: the storage key of a plain storage value.
-fn value_key(pallet: &str, item: &str) -> Vec<u8> {
+/// `twox128(pallet) ++ twox128(item)` in hex: the storage key of a plain storage value.
+fn value_key(pallet: &str, item: &str) -> String {
     let mut key = sp_crypto_hashing::twox_128(pallet.as_bytes()).to_vec();
     key.extend(sp_crypto_hashing::twox_128(item.as_bytes()));
-    key
+    format!("0x{}", hex::encode(key))
 }
+
+/// What a block read asks for, in this order: its timestamp, its events, and the runtime
+/// version that ran it.
+static STATE_KEYS: LazyLock<[String; 3]> = LazyLock::new(|| {
+    [
+        value_key("Timestamp", "Now"),
+        value_key("System", "Events"),
+        value_key("System", "LastRuntimeUpgrade"),
+    ]
+});
 
 /// A connection to the node: subxt's client, and the raw RPC client under it for the calls
 /// subxt does not batch.
@@ -138,6 +149,17 @@ fn h32(bytes: impl AsRef<[u8]>) -> [u8; 32] {
 
 fn from_hex(s: &str) -> Option<Vec<u8>> {
     hex::decode(s.strip_prefix("0x").unwrap_or(s)).ok()
+}
+
+/// Block `number`'s hash as the node wrote it: 0x and 64 hex digits.
+fn hash_from_hex(number: u64, hash: &str) -> Result<[u8; 32], SourceError> {
+    from_hex(hash)
+        .filter(|h| h.len() == 32)
+        .map(h32)
+        .ok_or_else(|| SourceError::Node {
+            action: "find block hashes",
+            reason: format!("block #{number}'s hash {hash:?} is not 32 bytes of hex"),
+        })
 }
 
 /// A node error for `action` at block `number`, told apart when the node pruned the state.
@@ -205,6 +227,21 @@ impl SubxtSource {
         result
     }
 
+    /// The finalized head, remembered as the highest block whose hash may be used.
+    async fn head(&self, conn: &Conn) -> Result<u64, SourceError> {
+        let head = conn
+            .api
+            .at_current_block()
+            .await
+            .map_err(|e| SourceError::Node {
+                action: "report the finalized head",
+                reason: e.to_string(),
+            })?
+            .block_number();
+        self.finalized.fetch_max(head, Ordering::Relaxed);
+        Ok(head)
+    }
+
     /// The hash of finalized block `number`: from the hashes fetched ahead, else asked for
     /// with the next ones up to the finalized head, in one call. A block past the finalized
     /// head is refused (transient: it will be finalized), so that no hash of a block that
@@ -215,13 +252,7 @@ impl SubxtSource {
             return Ok(hash);
         }
         if number > self.finalized.load(Ordering::Relaxed) {
-            let head = conn
-                .api
-                .at_current_block()
-                .await
-                .map_err(|e| node_error(number, "report the finalized head", &e))?
-                .block_number();
-            self.finalized.fetch_max(head, Ordering::Relaxed);
+            let head = self.head(conn).await?;
             if number > head {
                 return Err(SourceError::Node {
                     action: "find the block",
@@ -246,14 +277,7 @@ impl SubxtSource {
             let Some(hash) = hash else {
                 break;
             };
-            let bytes =
-                from_hex(&hash)
-                    .filter(|h| h.len() == 32)
-                    .ok_or_else(|| SourceError::Node {
-                        action: "find block hashes",
-                        reason: format!("block #{n}'s hash {hash:?} is not 32 bytes of hex"),
-                    })?;
-            hashes.insert(n, h32(bytes));
+            hashes.insert(n, hash_from_hex(n, &hash)?);
         }
         hashes.remove(&number).ok_or(SourceError::Node {
             action: "find the block",
@@ -290,20 +314,12 @@ impl SubxtSource {
 
     async fn read_block(&self, conn: &Conn, number: u64) -> Result<RawBlock, SourceError> {
         let hash = self.finalized_hash(conn, number).await?;
-        let keys = [
-            value_key("Timestamp", "Now"),
-            value_key("System", "Events"),
-            value_key("System", "LastRuntimeUpgrade"),
-        ];
-        let hex_keys: Vec<String> = keys
-            .iter()
-            .map(|k| format!("0x{}", hex::encode(k)))
-            .collect();
+        let hex_keys = &*STATE_KEYS;
         let sets: Vec<ChangeSet> = conn
             .rpc
             .request(
                 "state_queryStorageAt",
-                rpc_params![hex_keys.clone(), format!("0x{}", hex::encode(hash))],
+                rpc_params![hex_keys, format!("0x{}", hex::encode(hash))],
             )
             .await
             .map_err(|e| node_error(number, "read the block's state", &e))?;
@@ -382,30 +398,22 @@ impl BlockSource for SubxtSource {
     }
 
     async fn finalized_head(&self) -> Result<u64, SourceError> {
-        let api = self.api().await?;
-        let result = api
-            .at_current_block()
-            .await
-            .map(|at| at.block_number())
-            .map_err(|e| SourceError::Node {
-                action: "report the finalized head",
-                reason: e.to_string(),
-            });
-        let head = self.forget(result).await?;
-        self.finalized.fetch_max(head, Ordering::Relaxed);
-        Ok(head)
+        let conn = self.conn().await?;
+        let result = self.head(&conn).await;
+        self.forget(result).await
     }
 
     async fn block_hash(&self, number: u64) -> Result<Option<[u8; 32]>, SourceError> {
-        let api = self.api().await?;
-        let result = match api.at_block(number).await {
-            Ok(at) => Ok(Some(h32(at.block_hash()))),
-            Err(subxt::error::OnlineClientAtBlockError::BlockNotFound { .. }) => Ok(None),
-            Err(e) => Err(SourceError::Node {
-                action: "find a block's hash",
-                reason: e.to_string(),
-            }),
-        };
+        let conn = self.conn().await?;
+        let result = async {
+            let hash: Option<String> = conn
+                .rpc
+                .request("chain_getBlockHash", rpc_params![number])
+                .await
+                .map_err(|e| node_error(number, "find a block's hash", &e))?;
+            hash.map(|h| hash_from_hex(number, &h)).transpose()
+        }
+        .await;
         self.forget(result).await
     }
 

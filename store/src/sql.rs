@@ -27,7 +27,6 @@ const MIGRATE_ATTEMPTS: u32 = 5;
 
 static BLOCK: Insert = Insert {
     into: "blocks (number, hash, timestamp_ms)",
-    width: 3,
     tail: "",
     action: "insert a block",
     replaces: false,
@@ -35,7 +34,6 @@ static BLOCK: Insert = Insert {
 
 static EVENT: Insert = Insert {
     into: "events (block_number, event_index, contract, kind, payload)",
-    width: 5,
     tail: "",
     action: "insert an event",
     replaces: false,
@@ -43,7 +41,6 @@ static EVENT: Insert = Insert {
 
 static UNDECODED: Insert = Insert {
     into: "undecoded_events (block_number, event_index, contract, topics, data, reason)",
-    width: 6,
     tail: "",
     action: "store an undecoded event",
     replaces: false,

@@ -76,8 +76,6 @@ impl From<Option<String>> for Value {
 pub(crate) struct Insert {
     /// The table and its columns, e.g. `consents (patient, grantee, …)`.
     pub into: &'static str,
-    /// Values per row: the number of columns.
-    pub width: usize,
     /// What follows the rows, e.g. `ON CONFLICT (…) DO UPDATE SET …`; empty for none.
     pub tail: &'static str,
     /// What the rows are, for the error when the database refuses them.
@@ -88,15 +86,21 @@ pub(crate) struct Insert {
 }
 
 impl Insert {
+    /// Values per row: the number of columns named in `into`.
+    fn width(&self) -> usize {
+        self.into.matches(',').count() + 1
+    }
+
     /// The statement for `rows` rows. Placeholders are numbered (`$1`) for PostgreSQL and
     /// anonymous (`?`) for SQLite, where binding a numbered one costs a scan of all the
     /// statement's names (quadratic in a statement of thousands of values).
     fn sql(&self, rows: usize, backend: Backend) -> String {
         let mut sql = format!("INSERT INTO {} VALUES ", self.into);
+        let width = self.width();
         let mut n = 0;
         for row in 0..rows {
             sql.push_str(if row == 0 { "(" } else { ", (" });
-            for col in 0..self.width {
+            for col in 0..width {
                 n += 1;
                 if col > 0 {
                     sql.push_str(", ");
@@ -119,7 +123,7 @@ impl Insert {
     }
 
     fn rows_per_statement(&self) -> usize {
-        (MAX_PARAMS / self.width).clamp(1, MAX_ROWS)
+        (MAX_PARAMS / self.width()).clamp(1, MAX_ROWS)
     }
 }
 
@@ -154,7 +158,7 @@ impl<'c> Writer<'c> {
     ///
     /// [`finish`]: Writer::finish
     pub fn append(&mut self, insert: &'static Insert, row: Vec<Value>) {
-        debug_assert_eq!(row.len(), insert.width, "{}", insert.into);
+        debug_assert_eq!(row.len(), insert.width(), "{}", insert.into);
         match self
             .appended
             .iter_mut()
@@ -173,8 +177,8 @@ impl<'c> Writer<'c> {
         key: Option<String>,
         row: Vec<Value>,
     ) -> Result<(), StoreError> {
-        debug_assert_eq!(row.len(), insert.width, "{}", insert.into);
-        let width = insert.width;
+        let width = insert.width();
+        debug_assert_eq!(row.len(), width, "{}", insert.into);
         if let Some(p) = self
             .pending
             .as_mut()
@@ -247,11 +251,12 @@ async fn insert_all(
     insert: &Insert,
     values: Vec<Value>,
 ) -> Result<(), StoreError> {
-    let per_statement = insert.rows_per_statement() * insert.width;
+    let width = insert.width();
+    let per_statement = insert.rows_per_statement() * width;
     let mut values = values.into_iter().peekable();
     while values.peek().is_some() {
         let chunk: Vec<Value> = values.by_ref().take(per_statement).collect();
-        let sql = insert.sql(chunk.len() / insert.width, backend);
+        let sql = insert.sql(chunk.len() / width, backend);
         let mut query = sqlx::query(&sql);
         for value in chunk {
             query = match value {
@@ -275,7 +280,6 @@ mod tests {
     fn rows_become_numbered_placeholders_before_the_tail() {
         static I: Insert = Insert {
             into: "t (a, b)",
-            width: 2,
             tail: "ON CONFLICT (a) DO NOTHING",
             action: "test",
             replaces: false,

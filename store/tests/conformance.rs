@@ -1000,29 +1000,12 @@ async fn processes_opening_one_fresh_sqlite_file_at_once_all_get_it_migrated() {
 /// kind once, and more grants than fit one statement.
 fn busy_history() -> Vec<BlockChanges> {
     let grantee = |n: u8| AccountId([100 + n; 32]);
-    let grant_to = |to: AccountId, version: u32, categories: u16| match granted(version, 1) {
-        ChainEvent::ConsentGranted {
-            patient,
-            purposes,
-            access,
-            valid_from,
-            expires_at,
-            terms_hash,
-            by,
-            ..
-        } => ChainEvent::ConsentGranted {
-            patient,
-            grantee: to,
-            categories,
-            purposes,
-            access,
-            valid_from,
-            expires_at,
-            terms_hash,
-            version,
-            by,
-        },
-        _ => unreachable!("granted() is a grant"),
+    let grant_to = |to: AccountId, version: u32, categories: u16| {
+        let mut grant = granted(version, categories);
+        if let ChainEvent::ConsentGranted { grantee, .. } = &mut grant {
+            *grantee = to;
+        }
+        grant
     };
     let delegate = AccountId([50; 32]);
     let set = |expires_at| ChainEvent::DelegateSet {

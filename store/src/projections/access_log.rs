@@ -7,7 +7,6 @@ use crate::writer::{Insert, Writer};
 static ACCESS: Insert = Insert {
     into: "access_log (block_number, event_index, patient, accessor, outcome, record_custodian,
              record_id, categories, purpose, emergency, at)",
-    width: 11,
     tail: "",
     action: "record an access",
     replaces: false,

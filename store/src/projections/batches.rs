@@ -6,7 +6,6 @@ use crate::writer::{Insert, Writer};
 
 static BATCH: Insert = Insert {
     into: "batches (org, root, leaf_count, block_number, anchored_at)",
-    width: 5,
     tail: "",
     action: "record a batch",
     replaces: false,

@@ -7,7 +7,6 @@ use crate::writer::{Insert, Writer};
 
 static CLAIM: Insert = Insert {
     into: "claims (insurer, claim_ref, patient, all_current, block_number, event_index, at)",
-    width: 7,
     tail: "",
     action: "record a claim",
     replaces: false,
@@ -15,7 +14,6 @@ static CLAIM: Insert = Insert {
 
 static DOCUMENT: Insert = Insert {
     into: "claim_documents (insurer, claim_ref, position, custodian, commitment)",
-    width: 5,
     tail: "",
     action: "record a claim's document",
     replaces: false,
@@ -24,7 +22,6 @@ static DOCUMENT: Insert = Insert {
 static DUPLICATE: Insert = Insert {
     into: "duplicate_claim_uses (block_number, event_index, patient, insurer, commitment,
              claim_ref, first_insurer, first_claim_ref, at)",
-    width: 9,
     tail: "",
     action: "record a duplicate claim use",
     replaces: false,

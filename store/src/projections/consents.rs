@@ -9,7 +9,6 @@ use crate::writer::{Insert, Value, Writer};
 static UPSERT: Insert = Insert {
     into: "consents (patient, grantee, categories, purposes, access, valid_from, expires_at,
              terms_hash, version, revoked, updated_by, updated_block, updated_at)",
-    width: 13,
     tail: "ON CONFLICT (patient, grantee) DO UPDATE SET
              categories = excluded.categories, purposes = excluded.purposes,
              access = excluded.access, valid_from = excluded.valid_from,
@@ -24,7 +23,6 @@ static UPSERT: Insert = Insert {
 static HISTORY: Insert = Insert {
     into: "consent_history (block_number, event_index, patient, grantee, action, version,
              categories, purposes, access, valid_from, expires_at, terms_hash, by_account, at)",
-    width: 14,
     tail: "",
     action: "record consent history",
     replaces: false,

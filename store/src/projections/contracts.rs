@@ -8,7 +8,6 @@ use crate::writer::{Insert, Writer};
 static UPGRADE: Insert = Insert {
     into: "upgrades (block_number, event_index, contract, code_hash, from_version,
              storage_version, at)",
-    width: 7,
     tail: "",
     action: "record an upgrade",
     replaces: false,

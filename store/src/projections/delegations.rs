@@ -7,7 +7,6 @@ use crate::writer::{Insert, Writer};
 
 static SET: Insert = Insert {
     into: "delegations (patient, delegate, expires_at, set_block, set_at)",
-    width: 5,
     tail: "ON CONFLICT (patient, delegate) DO UPDATE SET
              expires_at = excluded.expires_at, set_block = excluded.set_block,
              set_at = excluded.set_at, removed_block = NULL, removed_at = NULL",

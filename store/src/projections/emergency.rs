@@ -9,7 +9,6 @@ use crate::writer::{Insert, Writer};
 static OPENED: Insert = Insert {
     into: "emergency_windows (opened_block, opened_index, patient, provider, reason,
              justification_hash, opened_at, ends_at)",
-    width: 8,
     tail: "",
     action: "record an emergency window",
     replaces: false,
@@ -17,7 +16,6 @@ static OPENED: Insert = Insert {
 
 static BLOCK: Insert = Insert {
     into: "emergency_blocks (patient, provider, blocked, changed_by, changed_block, changed_at)",
-    width: 6,
     tail: "ON CONFLICT (patient, provider) DO UPDATE SET blocked = excluded.blocked,
              changed_by = excluded.changed_by, changed_block = excluded.changed_block,
              changed_at = excluded.changed_at",

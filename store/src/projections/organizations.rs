@@ -7,7 +7,6 @@ use crate::writer::{Insert, Writer};
 
 static REGISTERED: Insert = Insert {
     into: "organizations (account, role, flags, active, registered_block, registered_at)",
-    width: 6,
     tail: "",
     action: "insert an organization",
     replaces: false,

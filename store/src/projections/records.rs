@@ -9,7 +9,6 @@ use crate::writer::{Insert, Writer};
 static RECORD: Insert = Insert {
     into: "records (custodian, record_id, patient, category_commitment, latest_version,
              latest_commitment)",
-    width: 6,
     tail: "",
     action: "insert a record",
     replaces: false,
@@ -18,7 +17,6 @@ static RECORD: Insert = Insert {
 static VERSION: Insert = Insert {
     into: "record_versions (custodian, commitment, record_id, version, patient,
              category_commitment, block_number, anchored_at)",
-    width: 8,
     tail: "",
     action: "insert a record version",
     replaces: false,

@@ -7,7 +7,6 @@ use crate::writer::{Insert, Writer};
 static POLICY: Insert = Insert {
     into: "policy_history (block_number, event_index, emergency_window_ms,
              emergency_cooldown_ms, max_delegation_ms, at)",
-    width: 6,
     tail: "",
     action: "record a policy change",
     replaces: false,
@@ -15,7 +14,6 @@ static POLICY: Insert = Insert {
 
 static REGISTRAR: Insert = Insert {
     into: "registrar_history (block_number, event_index, action, from_account, to_account, at)",
-    width: 6,
     tail: "",
     action: "record a registrar change",
     replaces: false,
