@@ -11,12 +11,17 @@
 //! statement is written once for both databases.
 
 mod error;
+mod history;
 mod projections;
 mod sql;
 mod types;
 mod writer;
 
 pub use error::StoreError;
+pub use history::{
+    ConsentChange, DelegationChange, EmergencyWindow, Grant, OrgAction, OrgChange, PatientHistory,
+    Upto,
+};
 pub use sql::{Backend, SqlStore};
 pub use types::{
     ACCESS_NAMES, AccountId, AnchorRef, BlockChanges, CATEGORY_NAMES, ChainEvent, ConsentRow,
@@ -72,6 +77,20 @@ pub trait Store: Send + Sync + 'static {
 
     /// The watched contracts and the code they run now.
     async fn contracts(&self) -> Result<Vec<ContractRow>, StoreError>;
+
+    /// `patient`'s consents, delegations, the organizations concerned and the emergency
+    /// windows on them (only towards `grantee` when given), up to `upto`, in chain order: what
+    /// judging an authorization at that point needs.
+    async fn history(
+        &self,
+        patient: &AccountId,
+        grantee: Option<&AccountId>,
+        upto: Upto,
+    ) -> Result<PatientHistory, StoreError>;
+
+    /// The time of block `number` (ms since the Unix epoch), when the mirror knows it: the
+    /// blocks that carried medledger events, and the last block indexed.
+    async fn block_time(&self, number: u64) -> Result<Option<u64>, StoreError>;
 
     /// How far indexing got.
     async fn status(&self) -> Result<IndexerStatus, StoreError>;

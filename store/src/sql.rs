@@ -15,6 +15,7 @@ use sqlx::{AnyConnection, AnyPool, Column, Executor, Row};
 
 use crate::Store;
 use crate::error::{StoreError, redact};
+use crate::history::{self, PatientHistory, Upto};
 use crate::projections::{self, At};
 use crate::types::{
     AccountId, BlockChanges, ConsentRow, ContractRow, Cursor, Hash32, IndexerStatus, Mirror,
@@ -67,33 +68,36 @@ pub(crate) fn int(v: u64, what: &str) -> Result<i64, StoreError> {
     i64::try_from(v).map_err(|_| StoreError::Corrupt(format!("{what} {v} does not fit in SQL")))
 }
 
-fn uint<T: TryFrom<i64>>(v: i64, what: &str) -> Result<T, StoreError> {
+pub(crate) fn uint<T: TryFrom<i64>>(v: i64, what: &str) -> Result<T, StoreError> {
     T::try_from(v).map_err(|_| StoreError::Corrupt(format!("{what} {v} is out of range")))
 }
 
-fn parsed<T: FromStr>(s: String, what: &str) -> Result<T, StoreError> {
+pub(crate) fn parsed<T: FromStr>(s: String, what: &str) -> Result<T, StoreError> {
     s.parse()
         .map_err(|_| StoreError::Corrupt(format!("{what} {s:?} does not parse")))
 }
 
 /// Column `name` parsed from its text (accounts, hashes).
-fn text<T: FromStr>(row: &AnyRow, name: &str) -> Result<T, StoreError> {
+pub(crate) fn text<T: FromStr>(row: &AnyRow, name: &str) -> Result<T, StoreError> {
     parsed(col(row, name)?, name)
 }
 
 /// Column `name` as an unsigned number of the row type.
-fn num<T: TryFrom<i64>>(row: &AnyRow, name: &str) -> Result<T, StoreError> {
+pub(crate) fn num<T: TryFrom<i64>>(row: &AnyRow, name: &str) -> Result<T, StoreError> {
     uint(col(row, name)?, name)
 }
 
 /// Nullable column `name` as an unsigned number.
-fn num_or_null<T: TryFrom<i64>>(row: &AnyRow, name: &str) -> Result<Option<T>, StoreError> {
+pub(crate) fn num_or_null<T: TryFrom<i64>>(
+    row: &AnyRow,
+    name: &str,
+) -> Result<Option<T>, StoreError> {
     col::<Option<i64>>(row, name)?
         .map(|v| uint(v, name))
         .transpose()
 }
 
-fn col<'r, T>(row: &'r AnyRow, name: &str) -> Result<T, StoreError>
+pub(crate) fn col<'r, T>(row: &'r AnyRow, name: &str) -> Result<T, StoreError>
 where
     T: sqlx::Decode<'r, sqlx::Any> + sqlx::Type<sqlx::Any>,
 {
@@ -110,12 +114,14 @@ const TABLES: &[(&str, &str)] = &[
     ("events", "block_number, event_index"),
     ("undecoded_events", "block_number, event_index"),
     ("organizations", "account"),
+    ("organization_history", "block_number, event_index"),
     ("registrar_history", "block_number, event_index"),
     ("policy_history", "block_number, event_index"),
     ("upgrades", "block_number, event_index"),
     ("consents", "patient, grantee"),
     ("consent_history", "block_number, event_index"),
     ("delegations", "patient, delegate"),
+    ("delegation_history", "block_number, event_index"),
     ("emergency_windows", "opened_block, opened_index"),
     ("emergency_blocks", "patient, provider"),
     ("records", "custodian, record_id"),
@@ -489,16 +495,17 @@ impl Store for SqlStore {
         };
         let number = int(last.number, "block number")?;
         sqlx::query(
-            "INSERT INTO cursor (id, block_number, block_hash, finalized_head)
-             VALUES (1, $1, $2, $3)
+            "INSERT INTO cursor (id, block_number, block_hash, finalized_head, block_time)
+             VALUES (1, $1, $2, $3, $4)
              ON CONFLICT (id) DO UPDATE SET block_number = excluded.block_number,
-               block_hash = excluded.block_hash,
+               block_hash = excluded.block_hash, block_time = excluded.block_time,
                finalized_head = CASE WHEN cursor.finalized_head > excluded.finalized_head
                                 THEN cursor.finalized_head ELSE excluded.finalized_head END",
         )
         .bind(number)
         .bind(last.hash.to_string())
         .bind(number)
+        .bind(int(last.timestamp_ms, "timestamp")?)
         .execute(&mut *tx)
         .await
         .map_err(StoreError::db("advance the cursor"))?;
@@ -585,9 +592,31 @@ impl Store for SqlStore {
             .collect()
     }
 
+    async fn history(
+        &self,
+        patient: &AccountId,
+        grantee: Option<&AccountId>,
+        upto: Upto,
+    ) -> Result<PatientHistory, StoreError> {
+        history::patient_history(&self.pool, patient, grantee, upto).await
+    }
+
+    async fn block_time(&self, number: u64) -> Result<Option<u64>, StoreError> {
+        let number = int(number, "block number")?;
+        let row = sqlx::query(
+            "SELECT timestamp_ms AS t FROM blocks WHERE number = $1
+             UNION SELECT block_time AS t FROM cursor WHERE id = 1 AND block_number = $1",
+        )
+        .bind(number)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(StoreError::db("read a block's time"))?;
+        row.map(|r| num(&r, "t")).transpose()
+    }
+
     async fn status(&self) -> Result<IndexerStatus, StoreError> {
         let row = sqlx::query(
-            "SELECT c.block_number, c.block_hash, c.finalized_head, m.genesis_hash,
+            "SELECT c.block_number, c.block_hash, c.block_time, c.finalized_head, m.genesis_hash,
                (SELECT COUNT(*) FROM undecoded_events) AS undecoded
              FROM (SELECT 1 AS one) AS o
              LEFT JOIN cursor c ON c.id = 1
@@ -599,6 +628,7 @@ impl Store for SqlStore {
         let number: Option<i64> = col(&row, "block_number")?;
         let hash: Option<String> = col(&row, "block_hash")?;
         let head: Option<i64> = col(&row, "finalized_head")?;
+        let time: Option<i64> = col(&row, "block_time")?;
         let genesis: Option<String> = col(&row, "genesis_hash")?;
         let cursor = match (number, hash) {
             (Some(n), Some(h)) => Some(Cursor {
@@ -609,6 +639,7 @@ impl Store for SqlStore {
         };
         Ok(IndexerStatus {
             cursor,
+            cursor_time: time.map(|t| uint(t, "cursor time")).transpose()?,
             finalized_head: head.map(|h| uint(h, "finalized head")).transpose()?,
             genesis_hash: genesis.map(|g| parsed(g, "genesis hash")).transpose()?,
             undecoded_events: uint(col(&row, "undecoded")?, "undecoded events")?,

@@ -440,6 +440,8 @@ pub struct Cursor {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct IndexerStatus {
     pub cursor: Option<Cursor>,
+    /// The cursor block's time (ms since the Unix epoch): the chain time the mirror reached.
+    pub cursor_time: Option<u64>,
     pub finalized_head: Option<u64>,
     /// The chain and contracts mirrored, once the indexer has started.
     pub genesis_hash: Option<Hash32>,

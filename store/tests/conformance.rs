@@ -3,8 +3,8 @@
 
 use medledger_pg_runner::Postgres;
 use medledger_store::{
-    AccountId, AnchorRef, BlockChanges, ChainEvent, Hash32, IndexedEvent, Mirror, RecordRef,
-    SqlStore, Store, StoreError, UndecodedEvent,
+    AccountId, AnchorRef, BlockChanges, ChainEvent, Hash32, IndexedEvent, Mirror, OrgAction,
+    RecordRef, SqlStore, Store, StoreError, UndecodedEvent, Upto,
 };
 
 struct Fixture {
@@ -68,6 +68,7 @@ conformance!(
     the_database_refuses_another_chain_or_deployment,
     an_upgrade_moves_the_contract_to_its_new_code,
     times_past_what_sql_holds_are_kept_as_never,
+    a_patients_history_reaches_back_to_a_block_or_an_instant,
 );
 
 const CONTRACT: AccountId = AccountId([9; 32]);
@@ -1137,4 +1138,113 @@ async fn many_blocks_in_one_transaction_end_as_one_block_per_transaction_on_post
     };
     let (a, b) = (open().await, open().await);
     together_equals_one_by_one(&a, &b).await;
+}
+
+/// Block `n`'s time in [`block`].
+fn time_of(n: u64) -> u64 {
+    1_700_000_000_000 + n * 1_000
+}
+
+async fn a_patients_history_reaches_back_to_a_block_or_an_instant(store: &SqlStore) {
+    const OTHER: AccountId = AccountId([5; 32]);
+    let registered = |org| ChainEvent::OrgRegistered {
+        org,
+        role: "Provider",
+        flags: 1,
+    };
+    let revoked = ChainEvent::ConsentRevoked {
+        patient: PATIENT,
+        grantee: PROVIDER,
+        version: 1,
+        by: PATIENT,
+    };
+    // given: two providers, a grant, a delegate, a suspension, a window ended early, a
+    // revocation and an empty block at the end
+    store
+        .apply_blocks(&[
+            block(1, vec![registered(PROVIDER), registered(OTHER)]),
+            block(2, vec![granted(1, 1)]),
+            block(
+                3,
+                vec![ChainEvent::DelegateSet {
+                    patient: PATIENT,
+                    delegate: DELEGATE,
+                    expires_at: time_of(100),
+                }],
+            ),
+            block(4, vec![ChainEvent::OrgSuspended { org: PROVIDER }]),
+            block(
+                5,
+                vec![ChainEvent::EmergencyAccessOpened {
+                    patient: PATIENT,
+                    provider: PROVIDER,
+                    reason: "PatientIncapacitated",
+                    justification_hash: Hash32([0x11; 32]),
+                    ends_at: time_of(50),
+                }],
+            ),
+            block(
+                6,
+                vec![ChainEvent::EmergencyAccessEnded {
+                    patient: PATIENT,
+                    provider: PROVIDER,
+                    by: PATIENT,
+                    cooldown_until: time_of(60),
+                }],
+            ),
+            block(7, vec![revoked]),
+            block(8, vec![]),
+        ])
+        .await
+        .expect("apply");
+
+    // then: up to block 5 the revocation and the window's end are not there yet
+    let at5 = store
+        .history(&PATIENT, None, Upto::Block(5))
+        .await
+        .expect("history");
+    assert_eq!(at5.consents.len(), 1);
+    assert!(at5.consents[0].grant.is_some());
+    assert_eq!(at5.consents[0].at, time_of(2));
+    let actions: Vec<_> = at5.organizations.iter().map(|o| o.action).collect();
+    assert_eq!(
+        actions,
+        [OrgAction::Registered, OrgAction::Suspended],
+        "only the organization the patient deals with"
+    );
+    assert_eq!(at5.delegations.len(), 1);
+    assert_eq!(at5.delegations[0].expires_at, Some(time_of(100)));
+    assert_eq!(at5.windows.len(), 1);
+    assert_eq!(at5.windows[0].ended_at, None, "ended only in block 6");
+
+    // and by time: the same cut, half a second after block 6
+    let later = store
+        .history(&PATIENT, Some(&PROVIDER), Upto::Time(time_of(6) + 500))
+        .await
+        .expect("history");
+    assert_eq!(later.windows[0].ended_at, Some(time_of(6)));
+    assert_eq!(later.windows[0].ended_by, Some(PATIENT));
+    assert_eq!(later.consents.len(), 1, "revoked only in block 7");
+    let all = store
+        .history(&PATIENT, Some(&PROVIDER), Upto::Block(8))
+        .await
+        .expect("history");
+    assert_eq!(all.consents.len(), 2);
+    assert_eq!(all.consents[1].grant, None, "the revocation");
+
+    // a grantee the patient never dealt with has no history, not someone else's
+    let none = store
+        .history(&PATIENT, Some(&OTHER), Upto::Block(8))
+        .await
+        .expect("history");
+    assert!(none.consents.is_empty() && none.windows.is_empty());
+    assert_eq!(none.organizations.len(), 1, "its own registration");
+    assert_eq!(none.organizations[0].account, OTHER);
+
+    // the mirror knows the times of blocks with events and of its last block only
+    assert_eq!(store.block_time(4).await.expect("time"), Some(time_of(4)));
+    assert_eq!(store.block_time(8).await.expect("time"), Some(time_of(8)));
+    assert_eq!(store.block_time(9).await.expect("time"), None);
+    let status = store.status().await.expect("status");
+    assert_eq!(status.cursor_time, Some(time_of(8)));
 }

@@ -1,9 +1,11 @@
-//! `delegations`: each patient's delegates, as last set; removed ones stay, marked.
+//! `delegations` and `delegation_history`: each patient's delegates as last set (removed
+//! ones stay, marked), and every setting and removal in chain order (a delegate's grant is
+//! in force only while the delegation it was made under lasts, which the history tells).
 
 use super::{At, int};
 use crate::error::StoreError;
 use crate::types::ChainEvent;
-use crate::writer::{Insert, Writer};
+use crate::writer::{Insert, Value, Writer};
 
 static SET: Insert = Insert {
     into: "delegations (patient, delegate, expires_at, set_block, set_at)",
@@ -12,6 +14,14 @@ static SET: Insert = Insert {
              set_at = excluded.set_at, removed_block = NULL, removed_at = NULL",
     action: "record a delegation",
     replaces: true,
+};
+
+static HISTORY: Insert = Insert {
+    into: "delegation_history (block_number, event_index, patient, delegate, action,
+             expires_at, at)",
+    tail: "",
+    action: "record a delegation's history",
+    replaces: false,
 };
 
 pub(super) async fn apply(
@@ -26,6 +36,18 @@ pub(super) async fn apply(
             expires_at,
         } => {
             let (patient, delegate) = (patient.to_string(), delegate.to_string());
+            w.append(
+                &HISTORY,
+                vec![
+                    at.block.into(),
+                    at.index.into(),
+                    patient.as_str().into(),
+                    delegate.as_str().into(),
+                    "set".into(),
+                    int(*expires_at).into(),
+                    at.time.into(),
+                ],
+            );
             w.row(
                 &SET,
                 Some(format!("{patient}/{delegate}")),
@@ -40,6 +62,18 @@ pub(super) async fn apply(
             .await
         }
         ChainEvent::DelegateRemoved { patient, delegate } => {
+            w.append(
+                &HISTORY,
+                vec![
+                    at.block.into(),
+                    at.index.into(),
+                    patient.to_string().into(),
+                    delegate.to_string().into(),
+                    "removed".into(),
+                    Value::NULL_INT,
+                    at.time.into(),
+                ],
+            );
             let q = sqlx::query(
                 "UPDATE delegations SET removed_block = $1, removed_at = $2
                  WHERE patient = $3 AND delegate = $4",

@@ -1,4 +1,5 @@
-//! `organizations`: who is registered, in which role, and whether suspended.
+//! `organizations` and `organization_history`: who is registered, in which role, whether
+//! suspended now, and since when (what a judgement at a past instant needs).
 
 use super::At;
 use crate::error::StoreError;
@@ -12,11 +13,34 @@ static REGISTERED: Insert = Insert {
     replaces: false,
 };
 
+static HISTORY: Insert = Insert {
+    into: "organization_history (block_number, event_index, account, action, at)",
+    tail: "",
+    action: "record an organization's history",
+    replaces: false,
+};
+
 pub(super) async fn apply(
     w: &mut Writer<'_>,
     at: &At<'_>,
     event: &ChainEvent,
 ) -> Result<(), StoreError> {
+    let (org, action) = match event {
+        ChainEvent::OrgRegistered { org, .. } => (org, "registered"),
+        ChainEvent::OrgSuspended { org } => (org, "suspended"),
+        ChainEvent::OrgReinstated { org } => (org, "reinstated"),
+        _ => return Ok(()),
+    };
+    w.append(
+        &HISTORY,
+        vec![
+            at.block.into(),
+            at.index.into(),
+            org.to_string().into(),
+            action.into(),
+            at.time.into(),
+        ],
+    );
     match event {
         ChainEvent::OrgRegistered { org, role, flags } => {
             let org = org.to_string();
