@@ -5,6 +5,7 @@
 //! never writes. Database failures are logged and answered as "internal error", so no
 //! internals leak to clients.
 
+mod rule;
 mod scalars;
 mod schema;
 mod server;
