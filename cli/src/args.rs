@@ -150,6 +150,20 @@ pub struct ServeArgs {
     /// Where the GraphQL API listens.
     #[arg(long, env = "MEDLEDGER_LISTEN", default_value = "127.0.0.1:8080")]
     pub listen: SocketAddr,
+    /// A browser origin allowed to call the API (CORS), e.g. https://portal.example.org;
+    /// repeat for several, `*` for any. Default: none but the server's own pages.
+    #[arg(
+        long = "cors-origin",
+        env = "MEDLEDGER_CORS_ORIGINS",
+        value_delimiter = ','
+    )]
+    pub cors_origins: Vec<String>,
+    /// The largest request body read, in bytes (larger ones are refused unread).
+    #[arg(long, env = "MEDLEDGER_MAX_BODY_BYTES", default_value_t = 64 * 1024)]
+    pub max_body_bytes: usize,
+    /// Seconds a request may take before it is answered 408.
+    #[arg(long, env = "MEDLEDGER_REQUEST_TIMEOUT_SECS", default_value_t = 10)]
+    pub request_timeout_secs: u64,
 }
 
 #[derive(Subcommand)]

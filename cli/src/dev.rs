@@ -92,7 +92,12 @@ pub async fn run(args: DevArgs) -> Result<()> {
         let rx = stop_rx.clone();
         async move { indexer.run(stopped(rx)).await }
     });
-    let serving = tokio::spawn(medledger_graphql::serve(listener, schema, stopped(stop_rx)));
+    let serving = tokio::spawn(medledger_graphql::serve(
+        listener,
+        schema,
+        medledger_graphql::HttpOptions::default(),
+        stopped(stop_rx),
+    ));
 
     println!();
     println!("GraphQL API: http://{addr}/graphql");

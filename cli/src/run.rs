@@ -7,6 +7,7 @@ use anyhow::{Context, Result, anyhow};
 use medledger_client::{AccountId32, CallOutcome, Chain, consent, signer_from_suri};
 use medledger_deploy::Deployment;
 use medledger_events::{ConsentGranted, ConsentRevoked, FLAG_EMERGENCY};
+use medledger_graphql::{Cors, HttpOptions};
 use medledger_indexer::{Indexer, IndexerConfig, SubxtSource, Watched};
 use medledger_store::Store;
 use tokio::net::TcpListener;
@@ -60,10 +61,15 @@ pub async fn run(cli: Cli) -> Result<()> {
         }
         Command::Serve(args) => {
             let stop = ctrl_c();
+            let options = HttpOptions {
+                max_body_bytes: args.max_body_bytes,
+                timeout: Duration::from_secs(args.request_timeout_secs),
+                cors: Cors::parse(&args.cors_origins).map_err(anyhow::Error::msg)?,
+            };
             let store = medledger_store::open(&args.db).await?;
             let listener = bind(args.listen, "--listen").await?;
             println!("GraphQL API: http://{}/graphql", listener.local_addr()?);
-            serve(listener, store, stop).await
+            serve(listener, store, options, stop).await
         }
         Command::Org(OrgCommand::Register {
             chain,
@@ -276,10 +282,11 @@ pub async fn bind(addr: SocketAddr, flag: &str) -> Result<TcpListener> {
 pub async fn serve(
     listener: TcpListener,
     store: Arc<dyn Store>,
+    options: HttpOptions,
     stop: impl Future<Output = ()> + Send + 'static,
 ) -> Result<()> {
     let schema = medledger_graphql::build_schema(store);
-    medledger_graphql::serve(listener, schema, stop)
+    medledger_graphql::serve(listener, schema, options, stop)
         .await
         .context("serving the API")
 }

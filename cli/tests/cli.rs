@@ -247,7 +247,7 @@ fn wait_for_status(url: &str, query: &str, want: &str) -> serde_json::Value {
     let started = Instant::now();
     loop {
         let v = graphql(url, query);
-        if v["data"]["consents"][0]["status"] == want {
+        if v["data"]["consents"]["nodes"][0]["status"] == want {
             return v;
         }
         assert!(
@@ -348,15 +348,16 @@ fn dev_serves_graphql_and_consents_granted_with_the_cli_show_up() {
     );
     assert_eq!(receipt["terms_hash"], expected);
 
-    let query =
-        format!(r#"{{ consents(patient: "{dave}") {{ grantee categories status termsHash }} }}"#);
+    let query = format!(
+        r#"{{ consents(patient: "{dave}") {{ nodes {{ grantee categories status termsHash }} }} }}"#
+    );
     let v = wait_for_status(&url, &query, "ACTIVE");
-    assert_eq!(v["data"]["consents"][0]["grantee"], BOB);
+    assert_eq!(v["data"]["consents"]["nodes"][0]["grantee"], BOB);
     assert_eq!(
-        v["data"]["consents"][0]["categories"],
+        v["data"]["consents"]["nodes"][0]["categories"],
         serde_json::json!(["LabResults", "Imaging"])
     );
-    assert_eq!(v["data"]["consents"][0]["termsHash"], expected);
+    assert_eq!(v["data"]["consents"]["nodes"][0]["termsHash"], expected);
 
     let out = medledger(
         &[

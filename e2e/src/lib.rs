@@ -115,6 +115,7 @@ pub async fn spawn_system() -> Result<TestSystem> {
     tokio::spawn(medledger_graphql::serve(
         listener,
         medledger_graphql::build_schema(store),
+        medledger_graphql::HttpOptions::default(),
         until_stopped(stopped),
     ));
     Ok(TestSystem {

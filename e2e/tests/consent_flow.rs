@@ -31,14 +31,18 @@ async fn a_granted_then_revoked_consent_is_seen_through_graphql() -> anyhow::Res
 
     // then: the consent shows up in GraphQL
     let query = format!(
-        r#"{{ consents(patient: "{dave_id}") {{ grantee categories purposes access status version updatedBlock }} }}"#
+        r#"{{ consents(patient: "{dave_id}") {{ nodes {{ grantee categories purposes access status version updatedBlock }} }}
+             authorization(patient: "{dave_id}", grantee: "{bob_id}", category: LAB_RESULTS,
+                           purpose: TREATMENT, access: READ) {{ allowed reason }} }}"#
     );
     let data = system
         .wait_for(&query, Duration::from_secs(30), |d| {
-            d["consents"].as_array().is_some_and(|a| !a.is_empty())
+            d["consents"]["nodes"]
+                .as_array()
+                .is_some_and(|a| !a.is_empty())
         })
         .await?;
-    let c = &data["consents"][0];
+    let c = &data["consents"]["nodes"][0];
     assert_eq!(c["grantee"], bob_id.to_string());
     assert_eq!(c["categories"], serde_json::json!(["LabResults"]));
     assert_eq!(c["status"], "ACTIVE");
@@ -54,6 +58,10 @@ async fn a_granted_then_revoked_consent_is_seen_through_graphql() -> anyhow::Res
         Access::Read,
     );
     assert!(system.chain.query(&dave_id, &registry, &check).await?);
+    assert_eq!(
+        data["authorization"],
+        serde_json::json!({"allowed": true, "reason": "CONSENT"})
+    );
 
     // when: //Dave revokes
     system
@@ -64,11 +72,15 @@ async fn a_granted_then_revoked_consent_is_seen_through_graphql() -> anyhow::Res
     // then: GraphQL shows it revoked, and the chain refuses access
     let data = system
         .wait_for(&query, Duration::from_secs(30), |d| {
-            d["consents"][0]["status"] == "REVOKED"
+            d["consents"]["nodes"][0]["status"] == "REVOKED"
         })
         .await?;
-    assert_eq!(data["consents"].as_array().map(Vec::len), Some(1));
+    assert_eq!(data["consents"]["nodes"].as_array().map(Vec::len), Some(1));
     assert!(!system.chain.query(&dave_id, &registry, &check).await?);
+    assert_eq!(
+        data["authorization"],
+        serde_json::json!({"allowed": false, "reason": "REVOKED"})
+    );
     let status = system
         .query("{ indexerStatus { indexedBlock finalizedHead } }")
         .await?;

@@ -2,14 +2,18 @@
 //! insurers.
 //!
 //! It reads the [`Store`] and nothing else; it never talks to the chain (no subxt here) and
-//! never writes. Database failures are logged and answered as "internal error", so no
-//! internals leak to clients.
+//! never writes. Every judgement (a consent's status, an authorization) is made at the chain
+//! time the mirror has reached, by the consent registry's own rule re-judged from the
+//! mirror's history, and says which block that is; never by the server's clock. Database
+//! failures are logged and answered as "internal error", so no internals leak to clients.
 
+mod authorization;
+mod objects;
 mod rule;
 mod scalars;
 mod schema;
 mod server;
 
 pub use scalars::{AccountIdScalar, HashScalar};
-pub use schema::{MedledgerSchema, QueryRoot, build_schema};
-pub use server::{router, serve};
+pub use schema::{MAX_PAGE, MedledgerSchema, QueryRoot, build_schema};
+pub use server::{Cors, HttpOptions, router, serve};

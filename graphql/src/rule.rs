@@ -59,8 +59,7 @@ fn organization(history: &PatientHistory, account: &AccountId) -> Result<(), Mis
     let last = history
         .organizations
         .iter()
-        .filter(|o| o.account == *account)
-        .next_back();
+        .rfind(|o| o.account == *account);
     match last.map(|o| o.action) {
         None => Err(Missing::GranteeNotRegistered),
         Some(OrgAction::Suspended) => Err(Missing::GranteeSuspended),
@@ -72,7 +71,11 @@ fn organization(history: &PatientHistory, account: &AccountId) -> Result<(), Mis
 /// delegation while one lasts extends it and keeps its start; anything else starts anew.
 fn delegation(history: &PatientHistory, delegate: &AccountId) -> Option<(u64, u64)> {
     let mut current: Option<(u64, u64)> = None;
-    for change in history.delegations.iter().filter(|d| d.delegate == *delegate) {
+    for change in history
+        .delegations
+        .iter()
+        .filter(|d| d.delegate == *delegate)
+    {
         current = change.expires_at.map(|expires_at| {
             let since = current
                 .filter(|&(_, end)| change.at < end)
@@ -87,10 +90,15 @@ fn delegation(history: &PatientHistory, delegate: &AccountId) -> Option<(u64, u6
 fn last_changes<'h>(
     history: &'h PatientHistory,
     grantee: &AccountId,
-) -> (Option<&'h ConsentChange>, Option<(&'h ConsentChange, Grant)>) {
+) -> (
+    Option<&'h ConsentChange>,
+    Option<(&'h ConsentChange, Grant)>,
+) {
     let mut pair = history.consents.iter().filter(|c| c.grantee == *grantee);
     let last = pair.clone().next_back();
-    let grant = pair.rfind(|c| c.grant.is_some()).and_then(|c| c.grant.map(|g| (c, g)));
+    let grant = pair
+        .rfind(|c| c.grant.is_some())
+        .and_then(|c| c.grant.map(|g| (c, g)));
     (last, grant)
 }
 
@@ -134,8 +142,7 @@ fn open_window<'h>(
     history
         .windows
         .iter()
-        .filter(|w| w.provider == *provider && w.opened_at <= now)
-        .next_back()
+        .rfind(|w| w.provider == *provider && w.opened_at <= now)
         .filter(|w| now < w.ended_at.unwrap_or(w.ends_at).min(w.ends_at))
 }
 
@@ -177,10 +184,8 @@ pub fn judge<'h>(
             }
         }
     };
-    if emergency_covers(q) {
-        if let Some(window) = open_window(history, grantee, now) {
-            return Judgement::ByEmergency(window);
-        }
+    if let Some(window) = open_window(history, grantee, now).filter(|_| emergency_covers(q)) {
+        return Judgement::ByEmergency(window);
     }
     Judgement::Denied(missing, last_grant)
 }

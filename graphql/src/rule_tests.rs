@@ -132,33 +132,68 @@ fn a_grant_allows_what_it_covers_while_it_is_valid() {
         h.judge(&LABS_FOR_TREATMENT, 5_000),
         Judgement::ByConsent(c) if c.version == 1
     ));
-    assert_eq!(h.missing(&LABS_FOR_TREATMENT, 999), Some(Missing::NotYetValid));
-    assert!(h.missing(&LABS_FOR_TREATMENT, 1_000).is_none(), "from is inclusive");
-    assert_eq!(h.missing(&LABS_FOR_TREATMENT, 10_000), Some(Missing::Expired), "until is not");
+    assert_eq!(
+        h.missing(&LABS_FOR_TREATMENT, 999),
+        Some(Missing::NotYetValid)
+    );
+    assert!(
+        h.missing(&LABS_FOR_TREATMENT, 1_000).is_none(),
+        "from is inclusive"
+    );
+    assert_eq!(
+        h.missing(&LABS_FOR_TREATMENT, 10_000),
+        Some(Missing::Expired),
+        "until is not"
+    );
 }
 
 #[test]
 fn each_part_of_the_scope_is_named_when_it_is_missing() {
     let h = History::registered().grant(500, labs());
     let ask = |category, purpose, access| {
-        h.missing(&Question { category, purpose, access }, 5_000)
+        h.missing(
+            &Question {
+                category,
+                purpose,
+                access,
+            },
+            5_000,
+        )
     };
     use DataCategory as C;
-    assert_eq!(ask(C::Medications, Purpose::Treatment, Access::Read), Some(Missing::Category));
-    assert_eq!(ask(C::LabResults, Purpose::Payment, Access::Read), Some(Missing::Purpose));
-    assert_eq!(ask(C::LabResults, Purpose::Treatment, Access::Write), Some(Missing::Access));
+    assert_eq!(
+        ask(C::Medications, Purpose::Treatment, Access::Read),
+        Some(Missing::Category)
+    );
+    assert_eq!(
+        ask(C::LabResults, Purpose::Payment, Access::Read),
+        Some(Missing::Purpose)
+    );
+    assert_eq!(
+        ask(C::LabResults, Purpose::Treatment, Access::Write),
+        Some(Missing::Access)
+    );
 }
 
 #[test]
 fn no_grant_a_revocation_and_an_unregistered_grantee_refuse() {
     let none = History::registered();
-    assert_eq!(none.missing(&LABS_FOR_TREATMENT, 5_000), Some(Missing::NoConsent));
+    assert_eq!(
+        none.missing(&LABS_FOR_TREATMENT, 5_000),
+        Some(Missing::NoConsent)
+    );
     let revoked = History::registered().grant(500, labs()).revoke(2_000);
-    assert_eq!(revoked.missing(&LABS_FOR_TREATMENT, 5_000), Some(Missing::Revoked));
-    assert!(matches!(
-        revoked.judge(&LABS_FOR_TREATMENT, 5_000),
-        Judgement::Denied(_, Some(c)) if c.version == 1
-    ), "the revoked grant is named");
+    assert_eq!(
+        revoked.missing(&LABS_FOR_TREATMENT, 5_000),
+        Some(Missing::Revoked)
+    );
+    assert!(
+        matches!(
+            revoked.judge(&LABS_FOR_TREATMENT, 5_000),
+            Judgement::Denied(_, Some(c)) if c.version == 1
+        ),
+        "the revoked grant is named"
+    );
     let stranger = History::default().grant(500, labs());
     assert_eq!(
         stranger.missing(&LABS_FOR_TREATMENT, 5_000),
@@ -171,13 +206,19 @@ fn a_suspended_grantee_is_refused_until_reinstated() {
     let h = History::registered()
         .grant(500, labs())
         .org(OrgAction::Suspended, 2_000);
-    assert_eq!(h.missing(&LABS_FOR_TREATMENT, 5_000), Some(Missing::GranteeSuspended));
+    assert_eq!(
+        h.missing(&LABS_FOR_TREATMENT, 5_000),
+        Some(Missing::GranteeSuspended)
+    );
     assert_eq!(
         standing(&h.h, &PATIENT, &CLINIC, 5_000),
         Standing::Not(Missing::GranteeSuspended)
     );
     let back = h.org(OrgAction::Reinstated, 3_000);
-    assert!(matches!(back.judge(&LABS_FOR_TREATMENT, 5_000), Judgement::ByConsent(_)));
+    assert!(matches!(
+        back.judge(&LABS_FOR_TREATMENT, 5_000),
+        Judgement::ByConsent(_)
+    ));
 }
 
 #[test]
@@ -185,27 +226,42 @@ fn a_delegates_grant_lasts_as_long_as_its_delegation() {
     let h = History::registered()
         .delegate(100, Some(8_000))
         .grant_by(DELEGATE, 500, labs());
-    assert!(matches!(h.judge(&LABS_FOR_TREATMENT, 5_000), Judgement::ByConsent(_)));
-    assert_eq!(h.missing(&LABS_FOR_TREATMENT, 8_000), Some(Missing::DelegationEnded));
+    assert!(matches!(
+        h.judge(&LABS_FOR_TREATMENT, 5_000),
+        Judgement::ByConsent(_)
+    ));
+    assert_eq!(
+        h.missing(&LABS_FOR_TREATMENT, 8_000),
+        Some(Missing::DelegationEnded)
+    );
 
     // extended while it lasts: the same delegation, the grant stays in force
     let extended = History::registered()
         .delegate(100, Some(8_000))
         .grant_by(DELEGATE, 500, labs())
         .delegate(700, Some(9_500));
-    assert!(matches!(extended.judge(&LABS_FOR_TREATMENT, 9_000), Judgement::ByConsent(_)));
+    assert!(matches!(
+        extended.judge(&LABS_FOR_TREATMENT, 9_000),
+        Judgement::ByConsent(_)
+    ));
 
     // removed, or set again after it ran out: a new delegation, the old grant lapses
     let removed = History::registered()
         .delegate(100, Some(8_000))
         .grant_by(DELEGATE, 500, labs())
         .delegate(600, None);
-    assert_eq!(removed.missing(&LABS_FOR_TREATMENT, 5_000), Some(Missing::DelegationEnded));
+    assert_eq!(
+        removed.missing(&LABS_FOR_TREATMENT, 5_000),
+        Some(Missing::DelegationEnded)
+    );
     let anew = History::registered()
         .delegate(100, Some(400))
         .grant_by(DELEGATE, 300, labs())
         .delegate(450, Some(9_000));
-    assert_eq!(anew.missing(&LABS_FOR_TREATMENT, 5_000), Some(Missing::DelegationEnded));
+    assert_eq!(
+        anew.missing(&LABS_FOR_TREATMENT, 5_000),
+        Some(Missing::DelegationEnded)
+    );
 }
 
 #[test]
@@ -215,8 +271,16 @@ fn an_open_window_allows_reading_non_sensitive_data_for_treatment_only() {
         h.judge(&LABS_FOR_TREATMENT, 2_000),
         Judgement::ByEmergency(w) if w.opened_at == 1_000
     ));
-    assert_eq!(h.missing(&LABS_FOR_TREATMENT, 4_000), Some(Missing::NoConsent), "ran out");
-    assert_eq!(h.missing(&LABS_FOR_TREATMENT, 999), Some(Missing::NoConsent), "not yet open");
+    assert_eq!(
+        h.missing(&LABS_FOR_TREATMENT, 4_000),
+        Some(Missing::NoConsent),
+        "ran out"
+    );
+    assert_eq!(
+        h.missing(&LABS_FOR_TREATMENT, 999),
+        Some(Missing::NoConsent),
+        "not yet open"
+    );
     let sensitive = Question {
         category: DataCategory::MentalHealth,
         ..LABS_FOR_TREATMENT
@@ -235,8 +299,14 @@ fn an_open_window_allows_reading_non_sensitive_data_for_treatment_only() {
 
     // ended early by the patient: closed from that moment
     let ended = History::registered().window(1_000, 4_000, Some(2_500));
-    assert!(matches!(ended.judge(&LABS_FOR_TREATMENT, 2_499), Judgement::ByEmergency(_)));
-    assert_eq!(ended.missing(&LABS_FOR_TREATMENT, 2_500), Some(Missing::NoConsent));
+    assert!(matches!(
+        ended.judge(&LABS_FOR_TREATMENT, 2_499),
+        Judgement::ByEmergency(_)
+    ));
+    assert_eq!(
+        ended.missing(&LABS_FOR_TREATMENT, 2_500),
+        Some(Missing::NoConsent)
+    );
 
     // a suspended provider's window allows nothing
     let suspended = History::registered()
@@ -253,11 +323,17 @@ fn a_window_covers_what_an_expired_consent_no_longer_does_and_says_the_consent_w
     let h = History::registered()
         .grant(500, labs())
         .window(9_000, 12_000, None);
-    assert!(matches!(h.judge(&LABS_FOR_TREATMENT, 11_000), Judgement::ByEmergency(_)));
+    assert!(matches!(
+        h.judge(&LABS_FOR_TREATMENT, 11_000),
+        Judgement::ByEmergency(_)
+    ));
     let imaging_for_payment = Question {
         category: DataCategory::Imaging,
         purpose: Purpose::Payment,
         access: Access::Read,
     };
-    assert_eq!(h.missing(&imaging_for_payment, 11_000), Some(Missing::Expired));
+    assert_eq!(
+        h.missing(&imaging_for_payment, 11_000),
+        Some(Missing::Expired)
+    );
 }

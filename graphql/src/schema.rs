@@ -1,25 +1,40 @@
 use std::sync::Arc;
 
+use async_graphql::connection::{Connection, Edge, query};
 use async_graphql::{
-    Context, EmptyMutation, EmptySubscription, Enum, Error, Object, Result, Schema, SimpleObject,
+    Context, EmptyMutation, EmptySubscription, Error, Object, Result, Schema, SimpleObject,
 };
-use chrono::{DateTime, TimeZone, Utc};
-use medledger_store::{
-    ACCESS_NAMES, CATEGORY_NAMES, ConsentRow, PURPOSE_NAMES, RecordVersionRow, Store, StoreError,
-    names_of_bits,
-};
+use chrono::{DateTime, Utc};
+use medledger_store::{Store, StoreError, Upto};
 
+use crate::authorization::{Authorization, authorization};
+use crate::objects::{
+    Access, Anchor, AsOf, Consent, ConsentStatus, DataCategory, IndexerStatus, Organization,
+    Purpose, WatchedContract, time,
+};
+use crate::rule::{Missing, Question, Standing, standing};
 use crate::scalars::{AccountIdScalar, HashScalar};
 
 /// The schema type served by the API.
 pub type MedledgerSchema = Schema<QueryRoot, EmptyMutation, EmptySubscription>;
 
+/// The most items one page of a connection holds, and how many when `first` is not given.
+pub const MAX_PAGE: usize = 100;
+const DEFAULT_PAGE: usize = 50;
+
+/// The deepest query answered: the introspection query of graphql-js (what GraphiQL, codegen
+/// and client libraries send) nests 15 levels, so tools work; the schema's own types nest
+/// far less, so deeper queries are abuse.
+pub const MAX_DEPTH: usize = 15;
+/// The most complex query answered (graphql-js's introspection query costs about 300).
+pub const MAX_COMPLEXITY: usize = 1_000;
+
 /// Builds the schema over `store`, with depth and complexity limits.
 pub fn build_schema(store: Arc<dyn Store>) -> MedledgerSchema {
     Schema::build(QueryRoot, EmptyMutation, EmptySubscription)
         .data(store)
-        .limit_depth(10)
-        .limit_complexity(1_000)
+        .limit_depth(MAX_DEPTH)
+        .limit_complexity(MAX_COMPLEXITY)
         .finish()
 }
 
@@ -34,162 +49,48 @@ fn internal(error: StoreError) -> Error {
     Error::new("internal error")
 }
 
-fn time(ms: u64) -> DateTime<Utc> {
-    i64::try_from(ms)
-        .ok()
-        .and_then(|ms| Utc.timestamp_millis_opt(ms).single())
-        .unwrap_or(DateTime::<Utc>::MAX_UTC)
+/// The block and chain time the mirror has reached, or `None` before its first block.
+async fn as_of(store: &Arc<dyn Store>) -> Result<Option<AsOf>> {
+    let status = store.status().await.map_err(internal)?;
+    Ok(status.cursor.map(|c| AsOf {
+        block: c.number,
+        time: time(status.cursor_time.unwrap_or(0)),
+        lag: status
+            .finalized_head
+            .map_or(0, |head| head.saturating_sub(c.number)),
+    }))
 }
 
-fn names(bits: u64, all: &[&'static str]) -> Vec<String> {
-    names_of_bits(bits, all)
-        .into_iter()
-        .map(String::from)
-        .collect()
+/// [`as_of`] for a judgement, which needs a block to stand on.
+async fn judged_as_of(store: &Arc<dyn Store>) -> Result<AsOf> {
+    as_of(store)
+        .await?
+        .ok_or_else(|| Error::new("the indexer has not indexed any block yet; ask again later"))
 }
 
-/// Where a consent stands at the time of the query.
-#[derive(Enum, Clone, Copy, PartialEq, Eq, Debug)]
-pub enum ConsentStatus {
-    /// Granted and in its validity window.
-    Active,
-    /// Granted, but its window has not begun.
-    Pending,
-    /// Its window has ended.
-    Expired,
-    /// Revoked by the patient.
-    Revoked,
+fn millis(t: DateTime<Utc>) -> u64 {
+    u64::try_from(t.timestamp_millis()).unwrap_or(0)
 }
 
-/// The current consent a patient gave one grantee.
-pub struct Consent(ConsentRow);
-
-#[Object]
-impl Consent {
-    async fn patient(&self) -> AccountIdScalar {
-        AccountIdScalar(self.0.patient)
-    }
-    async fn grantee(&self) -> AccountIdScalar {
-        AccountIdScalar(self.0.grantee)
-    }
-    /// Data categories covered (e.g. "LabResults").
-    async fn categories(&self) -> Vec<String> {
-        names(u64::from(self.0.categories), &CATEGORY_NAMES)
-    }
-    /// Purposes of use covered (e.g. "Treatment").
-    async fn purposes(&self) -> Vec<String> {
-        names(u64::from(self.0.purposes), &PURPOSE_NAMES)
-    }
-    /// "Read" and/or "Write".
-    async fn access(&self) -> Vec<String> {
-        names(u64::from(self.0.access), &ACCESS_NAMES)
-    }
-    async fn valid_from(&self) -> DateTime<Utc> {
-        time(self.0.valid_from)
-    }
-    /// When the consent ends; null for no end.
-    async fn expires_at(&self) -> Option<DateTime<Utc>> {
-        self.0.expires_at.map(time)
-    }
-    /// Commitment to the off-chain consent document.
-    async fn terms_hash(&self) -> HashScalar {
-        HashScalar(self.0.terms_hash)
-    }
-    /// 1 for the first grant of the pair, bumped by each replacement.
-    async fn version(&self) -> u32 {
-        self.0.version
-    }
-    async fn revoked(&self) -> bool {
-        self.0.revoked
-    }
-    /// Status now, judged against the current time.
-    async fn status(&self) -> ConsentStatus {
-        let now = u64::try_from(Utc::now().timestamp_millis()).unwrap_or(0);
-        let c = &self.0;
-        if c.revoked {
-            ConsentStatus::Revoked
-        } else if now < c.valid_from {
-            ConsentStatus::Pending
-        } else if c.expires_at.is_some_and(|end| end <= now) {
-            ConsentStatus::Expired
-        } else {
-            ConsentStatus::Active
-        }
-    }
-    /// Who signed the last change.
-    async fn updated_by(&self) -> AccountIdScalar {
-        AccountIdScalar(self.0.updated_by)
-    }
-    async fn updated_block(&self) -> u64 {
-        self.0.updated_block
-    }
-    async fn updated_at(&self) -> DateTime<Utc> {
-        time(self.0.updated_at)
+fn status_of(standing: Standing) -> ConsentStatus {
+    match standing {
+        Standing::InForce => ConsentStatus::Active,
+        Standing::Not(Missing::Revoked) => ConsentStatus::Revoked,
+        Standing::Not(Missing::NotYetValid) => ConsentStatus::Pending,
+        Standing::Not(Missing::Expired) => ConsentStatus::Expired,
+        Standing::Not(Missing::DelegationEnded) => ConsentStatus::Lapsed,
+        Standing::Not(_) => ConsentStatus::Suspended,
     }
 }
 
-/// Where and when a commitment was anchored.
-pub struct Anchor(RecordVersionRow);
-
-#[Object]
-impl Anchor {
-    async fn commitment(&self) -> HashScalar {
-        HashScalar(self.0.commitment)
-    }
-    async fn record_id(&self) -> HashScalar {
-        HashScalar(self.0.record_id)
-    }
-    async fn version(&self) -> u32 {
-        self.0.version
-    }
-    async fn patient(&self) -> AccountIdScalar {
-        AccountIdScalar(self.0.patient)
-    }
-    /// Who anchored it: the provider holding the record, or the patient.
-    async fn custodian(&self) -> AccountIdScalar {
-        AccountIdScalar(self.0.custodian)
-    }
-    /// The record's salted category commitment: the category itself is never on chain;
-    /// the receipt holder opens it with the category salt.
-    async fn category_commitment(&self) -> HashScalar {
-        HashScalar(self.0.category_commitment)
-    }
-    async fn block_number(&self) -> u64 {
-        self.0.block_number
-    }
-    async fn anchored_at(&self) -> DateTime<Utc> {
-        time(self.0.anchored_at)
-    }
-    /// The commitment of the next version, once amended.
-    async fn superseded_by(&self) -> Option<HashScalar> {
-        self.0.superseded_by.map(HashScalar)
-    }
-}
-
-/// How far the mirror is behind the chain.
+/// What a page of consents says beside its consents.
 #[derive(SimpleObject)]
-pub struct IndexerStatus {
-    /// The last block indexed; null before the first one.
-    indexed_block: Option<u64>,
-    indexed_hash: Option<HashScalar>,
-    /// The chain's finalized head when the indexer last looked.
-    finalized_head: Option<u64>,
-    /// Finalized blocks not indexed yet.
-    lag: Option<u64>,
-    /// The genesis hash of the chain mirrored; null before the indexer first started.
-    genesis_hash: Option<HashScalar>,
-    /// Events of the watched contracts that did not decode, kept raw for audit.
-    undecoded_events: u64,
-}
-
-/// A registered organization.
-#[derive(SimpleObject)]
-pub struct Organization {
-    account: AccountIdScalar,
-    role: String,
-    flags: u32,
-    active: bool,
-    registered_block: u64,
+pub struct ConsentPage {
+    /// How many consents there are in all.
+    total_count: usize,
+    /// The block and chain time the statuses are judged at; null before the indexer's first
+    /// block.
+    as_of: Option<AsOf>,
 }
 
 pub struct QueryRoot;
@@ -197,13 +98,161 @@ pub struct QueryRoot;
 #[Object]
 impl QueryRoot {
     /// The consents `patient` has granted, one per grantee (revoked ones included), most
-    /// recently changed first.
-    async fn consents(&self, ctx: &Context<'_>, patient: AccountIdScalar) -> Result<Vec<Consent>> {
-        let rows = store(ctx)
+    /// recently changed first, each with its status at the mirror's chain time.
+    async fn consents(
+        &self,
+        ctx: &Context<'_>,
+        patient: AccountIdScalar,
+        #[graphql(desc = "At most this many (default 50, at most 100).")] first: Option<i32>,
+        #[graphql(desc = "The `endCursor` of the page before.")] after: Option<String>,
+    ) -> Result<Connection<usize, Consent, ConsentPage>> {
+        let store = store(ctx).clone();
+        query(after, None, first, None, |after, _, first, _| async move {
+            let first = first.unwrap_or(DEFAULT_PAGE);
+            if first > MAX_PAGE {
+                return Err(Error::new(format!(
+                    "first may be at most {MAX_PAGE}, not {first}"
+                )));
+            }
+            let as_of = as_of(&store).await?;
+            let rows = store
+                .consents_of_patient(&patient.0)
+                .await
+                .map_err(internal)?;
+            let total_count = rows.len();
+            let start = after.map_or(0, |a| a + 1);
+            let mut page =
+                Connection::with_additional_fields(start > 0, start + first < total_count, {
+                    ConsentPage { total_count, as_of }
+                });
+            if let (Some(as_of), false) = (as_of, rows.is_empty()) {
+                let history = store
+                    .history(&patient.0, None, Upto::Block(as_of.block))
+                    .await
+                    .map_err(internal)?;
+                let now = millis(as_of.time);
+                page.edges
+                    .extend(rows.into_iter().enumerate().skip(start).take(first).map(
+                        |(i, row)| {
+                            let status =
+                                status_of(standing(&history, &row.patient, &row.grantee, now));
+                            Edge::new(i, Consent { row, status, as_of })
+                        },
+                    ));
+            }
+            Ok::<_, Error>(page)
+        })
+        .await
+    }
+
+    /// The current consent `patient` gave `grantee`, with its status at the mirror's chain
+    /// time; null when there never was one.
+    async fn consent(
+        &self,
+        ctx: &Context<'_>,
+        patient: AccountIdScalar,
+        grantee: AccountIdScalar,
+    ) -> Result<Option<Consent>> {
+        let store = store(ctx);
+        let rows = store
             .consents_of_patient(&patient.0)
             .await
             .map_err(internal)?;
-        Ok(rows.into_iter().map(Consent).collect())
+        let Some(row) = rows.into_iter().find(|c| c.grantee == grantee.0) else {
+            return Ok(None);
+        };
+        let as_of = judged_as_of(store).await?;
+        let history = store
+            .history(&patient.0, Some(&grantee.0), Upto::Block(as_of.block))
+            .await
+            .map_err(internal)?;
+        let status = status_of(standing(
+            &history,
+            &patient.0,
+            &grantee.0,
+            millis(as_of.time),
+        ));
+        Ok(Some(Consent { row, status, as_of }))
+    }
+
+    /// Whether `grantee` may use `patient`'s data of `category` for `purpose` with `access`,
+    /// exactly as the consent registry's `is_authorized` judges it: now (the mirror's chain
+    /// time), at an instant (`at`) or at a block (`atBlock`), and why.
+    #[allow(clippy::too_many_arguments)]
+    async fn authorization(
+        &self,
+        ctx: &Context<'_>,
+        patient: AccountIdScalar,
+        grantee: AccountIdScalar,
+        category: DataCategory,
+        purpose: Purpose,
+        access: Access,
+        #[graphql(desc = "Judge at this instant instead of now.")] at: Option<DateTime<Utc>>,
+        #[graphql(desc = "Judge at the end of this block instead of now.")] at_block: Option<u64>,
+    ) -> Result<Authorization> {
+        let store = store(ctx);
+        let as_of = judged_as_of(store).await?;
+        let reached = || {
+            format!(
+                "the mirror has reached block {} ({}) only",
+                as_of.block,
+                as_of.time.to_rfc3339()
+            )
+        };
+        let (upto, now, judged_block) = match (at, at_block) {
+            (Some(_), Some(_)) => {
+                return Err(Error::new("give `at` or `atBlock`, not both"));
+            }
+            (None, None) => (
+                Upto::Block(as_of.block),
+                millis(as_of.time),
+                Some(as_of.block),
+            ),
+            (Some(t), None) => {
+                if t > as_of.time {
+                    return Err(Error::new(format!(
+                        "cannot judge at {}: {}",
+                        t.to_rfc3339(),
+                        reached()
+                    )));
+                }
+                let t = millis(t);
+                (Upto::Time(t), t, None)
+            }
+            (None, Some(b)) => {
+                if b > as_of.block {
+                    return Err(Error::new(format!(
+                        "cannot judge at block {b}: {}",
+                        reached()
+                    )));
+                }
+                let Some(t) = store.block_time(b).await.map_err(internal)? else {
+                    return Err(Error::new(format!(
+                        "block {b} carried no medledger events, so the mirror does not know its \
+                         time; ask with `at` instead"
+                    )));
+                };
+                (Upto::Block(b), t, Some(b))
+            }
+        };
+        let history = store
+            .history(&patient.0, Some(&grantee.0), upto)
+            .await
+            .map_err(internal)?;
+        let q = Question {
+            category: category.into(),
+            purpose: purpose.into(),
+            access: access.into(),
+        };
+        Ok(authorization(
+            &history,
+            &patient.0,
+            &grantee.0,
+            &q,
+            now,
+            judged_block,
+            as_of,
+        ))
     }
 
     /// Where `commitment` was anchored: one anchor per custodian that anchored it (give
@@ -244,18 +293,31 @@ impl QueryRoot {
         }))
     }
 
-    /// How far indexing got.
+    /// How far indexing got, and what is mirrored.
     async fn indexer_status(&self, ctx: &Context<'_>) -> Result<IndexerStatus> {
-        let status = store(ctx).status().await.map_err(internal)?;
+        let store = store(ctx);
+        let status = store.status().await.map_err(internal)?;
+        let contracts = store.contracts().await.map_err(internal)?;
         let indexed = status.cursor.map(|c| c.number);
         Ok(IndexerStatus {
             indexed_block: indexed,
             indexed_hash: status.cursor.map(|c| HashScalar(c.hash)),
+            indexed_time: status.cursor.and(status.cursor_time).map(time),
             finalized_head: status.finalized_head,
             lag: status
                 .finalized_head
                 .map(|head| head.saturating_sub(indexed.unwrap_or(0))),
             genesis_hash: status.genesis_hash.map(HashScalar),
+            contracts: contracts
+                .into_iter()
+                .map(|c| WatchedContract {
+                    name: c.name,
+                    address: AccountIdScalar(c.address),
+                    code_hash: HashScalar(c.code_hash),
+                    storage_version: c.storage_version,
+                    updated_block: c.updated_block,
+                })
+                .collect(),
             undecoded_events: status.undecoded_events,
         })
     }

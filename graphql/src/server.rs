@@ -1,14 +1,82 @@
 use std::future::Future;
+use std::time::Duration;
 
 use async_graphql::http::GraphiQLSource;
 use async_graphql_axum::{GraphQLRequest, GraphQLResponse};
 use axum::Router;
 use axum::extract::State;
+use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::response::{Html, IntoResponse};
 use axum::routing::get;
 use tokio::net::TcpListener;
+use tower_http::cors::{AllowOrigin, CorsLayer};
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::timeout::TimeoutLayer;
 
 use crate::schema::MedledgerSchema;
+
+/// Which browser origins may call the API (CORS).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum Cors {
+    /// None but the page's own origin (no CORS headers): the default.
+    #[default]
+    SameOrigin,
+    /// Any origin (`*`): the API is read-only and public.
+    Any,
+    /// These origins, e.g. `https://portal.example.org`.
+    Origins(Vec<HeaderValue>),
+}
+
+impl Cors {
+    /// From `--cors-origin` values: none, `*`, or origins (`scheme://host[:port]`).
+    ///
+    /// # Errors
+    /// One line naming the value that is not an origin.
+    pub fn parse(values: &[String]) -> Result<Cors, String> {
+        if values.is_empty() {
+            return Ok(Cors::SameOrigin);
+        }
+        if values.iter().any(|v| v == "*") {
+            return Ok(Cors::Any);
+        }
+        values
+            .iter()
+            .map(|v| {
+                let origin = v.trim_end_matches('/');
+                let well_formed = (origin.starts_with("http://") || origin.starts_with("https://"))
+                    && !origin["https://".len().min(origin.len())..].contains('/');
+                if !well_formed {
+                    return Err(format!(
+                        "--cors-origin {v:?} is not an origin like https://app.example.org"
+                    ));
+                }
+                HeaderValue::from_str(origin)
+                    .map_err(|_| format!("--cors-origin {v:?} is not an origin"))
+            })
+            .collect::<Result<_, _>>()
+            .map(Cors::Origins)
+    }
+}
+
+/// How the HTTP server guards itself.
+#[derive(Debug, Clone)]
+pub struct HttpOptions {
+    /// The largest request body read, in bytes; a larger one is answered 413 unread.
+    pub max_body_bytes: usize,
+    /// A request not answered within this is answered 408.
+    pub timeout: Duration,
+    pub cors: Cors,
+}
+
+impl Default for HttpOptions {
+    fn default() -> Self {
+        HttpOptions {
+            max_body_bytes: 64 * 1024,
+            timeout: Duration::from_secs(10),
+            cors: Cors::SameOrigin,
+        }
+    }
+}
 
 async fn graphiql() -> impl IntoResponse {
     Html(GraphiQLSource::build().endpoint("/graphql").finish())
@@ -22,12 +90,34 @@ async fn healthz() -> &'static str {
     "ok"
 }
 
-/// The HTTP routes: `GET /graphql` (GraphiQL), `POST /graphql`, `GET /healthz`.
-pub fn router(schema: MedledgerSchema) -> Router {
-    Router::new()
+/// The HTTP routes: `GET /graphql` (GraphiQL), `POST /graphql`, `GET /healthz`, with the
+/// body limit, the timeout and CORS of `options`.
+pub fn router(schema: MedledgerSchema, options: &HttpOptions) -> Router {
+    let cors = match &options.cors {
+        Cors::SameOrigin => None,
+        Cors::Any => Some(AllowOrigin::any()),
+        Cors::Origins(list) => Some(AllowOrigin::list(list.clone())),
+    }
+    .map(|origins| {
+        CorsLayer::new()
+            .allow_origin(origins)
+            .allow_methods([Method::GET, Method::POST])
+            .allow_headers([header::CONTENT_TYPE])
+            .max_age(Duration::from_secs(3600))
+    });
+    let router = Router::new()
         .route("/graphql", get(graphiql).post(graphql))
         .route("/healthz", get(healthz))
         .with_state(schema)
+        .layer(RequestBodyLimitLayer::new(options.max_body_bytes))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            options.timeout,
+        ));
+    match cors {
+        Some(cors) => router.layer(cors),
+        None => router,
+    }
 }
 
 /// Serves the API on `listener` until `shutdown` completes.
@@ -37,9 +127,10 @@ pub fn router(schema: MedledgerSchema) -> Router {
 pub async fn serve(
     listener: TcpListener,
     schema: MedledgerSchema,
+    options: HttpOptions,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router(schema))
+    axum::serve(listener, router(schema, &options))
         .with_graceful_shutdown(shutdown)
         .await
 }

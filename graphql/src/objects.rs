@@ -1,0 +1,321 @@
+//! The API's output and input types, and how store rows become them.
+
+use async_graphql::{Enum, Object, SimpleObject};
+use chrono::{DateTime, TimeZone, Utc};
+use medledger_store::{
+    ACCESS_NAMES, CATEGORY_NAMES, ConsentChange, ConsentRow, EmergencyWindow as WindowRow,
+    PURPOSE_NAMES, RecordVersionRow, names_of_bits,
+};
+
+use crate::scalars::{AccountIdScalar, HashScalar};
+
+/// A block time (ms since the Unix epoch) as a date; a time past what a date holds (a
+/// "never" end a caller wrote into the contract) as the latest date there is.
+pub(crate) fn time(ms: u64) -> DateTime<Utc> {
+    i64::try_from(ms)
+        .ok()
+        .and_then(|ms| Utc.timestamp_millis_opt(ms).single())
+        .unwrap_or(DateTime::<Utc>::MAX_UTC)
+}
+
+fn names(bits: u64, all: &[&'static str]) -> Vec<String> {
+    names_of_bits(bits, all)
+        .into_iter()
+        .map(String::from)
+        .collect()
+}
+
+/// What every judgement is made at: the last block the mirror indexed, its chain time, and
+/// how many finalized blocks the mirror has yet to index. A judgement is never made by the
+/// server's clock: a revocation in a block the mirror has not reached is not known yet, and
+/// `lag` says how far behind it is.
+#[derive(SimpleObject, Clone, Copy, Debug)]
+pub struct AsOf {
+    /// The last block indexed.
+    pub block: u64,
+    /// Its block time.
+    pub time: DateTime<Utc>,
+    /// Finalized blocks not indexed yet.
+    pub lag: u64,
+}
+
+/// A data category, as the contracts number them.
+#[derive(Enum, Clone, Copy, PartialEq, Eq, Debug)]
+#[graphql(remote = "medledger_events::DataCategory")]
+pub enum DataCategory {
+    Demographics,
+    Allergies,
+    Medications,
+    Problems,
+    LabResults,
+    Imaging,
+    ClinicalNotes,
+    Immunizations,
+    Procedures,
+    /// Sensitive: never covered by an emergency window.
+    Genomics,
+    /// Sensitive: never covered by an emergency window.
+    MentalHealth,
+    /// Sensitive: never covered by an emergency window.
+    SubstanceUse,
+    /// Sensitive: never covered by an emergency window.
+    SexualHealth,
+    Billing,
+}
+
+/// A purpose of use.
+#[derive(Enum, Clone, Copy, PartialEq, Eq, Debug)]
+#[graphql(remote = "medledger_events::Purpose")]
+pub enum Purpose {
+    Treatment,
+    Payment,
+    Operations,
+    Research,
+    PublicHealth,
+    PatientRequest,
+}
+
+/// Reading or writing.
+#[derive(Enum, Clone, Copy, PartialEq, Eq, Debug)]
+#[graphql(remote = "medledger_events::Access")]
+pub enum Access {
+    Read,
+    Write,
+}
+
+/// Where a consent stands at the mirror's chain time, as the contract would judge it.
+#[derive(Enum, Clone, Copy, PartialEq, Eq, Debug)]
+pub enum ConsentStatus {
+    /// In force: what it covers is authorized.
+    Active,
+    /// Granted, but its validity has not begun.
+    Pending,
+    /// Its validity has ended.
+    Expired,
+    /// Revoked by the patient or a delegate.
+    Revoked,
+    /// Granted by a delegate whose delegation has since ended or been removed.
+    Lapsed,
+    /// The grantee is suspended (or no longer a registered organization): nothing is
+    /// authorized until it is reinstated.
+    Suspended,
+}
+
+/// The current consent a patient gave one grantee.
+pub struct Consent {
+    pub row: ConsentRow,
+    pub status: ConsentStatus,
+    pub as_of: AsOf,
+}
+
+#[Object]
+impl Consent {
+    async fn patient(&self) -> AccountIdScalar {
+        AccountIdScalar(self.row.patient)
+    }
+    async fn grantee(&self) -> AccountIdScalar {
+        AccountIdScalar(self.row.grantee)
+    }
+    /// Data categories covered (e.g. "LabResults").
+    async fn categories(&self) -> Vec<String> {
+        names(u64::from(self.row.categories), &CATEGORY_NAMES)
+    }
+    /// Purposes of use covered (e.g. "Treatment").
+    async fn purposes(&self) -> Vec<String> {
+        names(u64::from(self.row.purposes), &PURPOSE_NAMES)
+    }
+    /// "Read" and/or "Write".
+    async fn access(&self) -> Vec<String> {
+        names(u64::from(self.row.access), &ACCESS_NAMES)
+    }
+    async fn valid_from(&self) -> DateTime<Utc> {
+        time(self.row.valid_from)
+    }
+    /// When the consent ends; null for no end.
+    async fn expires_at(&self) -> Option<DateTime<Utc>> {
+        self.row.expires_at.map(time)
+    }
+    /// Commitment to the off-chain consent document.
+    async fn terms_hash(&self) -> HashScalar {
+        HashScalar(self.row.terms_hash)
+    }
+    /// 1 for the first grant of the pair, bumped by each replacement.
+    async fn version(&self) -> u32 {
+        self.row.version
+    }
+    async fn revoked(&self) -> bool {
+        self.row.revoked
+    }
+    /// Where it stands at `asOf.time`, counting suspension of the grantee and the end of a
+    /// delegate's delegation, as the contract does.
+    async fn status(&self) -> ConsentStatus {
+        self.status
+    }
+    /// The block and chain time `status` is judged at.
+    async fn as_of(&self) -> AsOf {
+        self.as_of
+    }
+    /// Who signed the last change.
+    async fn updated_by(&self) -> AccountIdScalar {
+        AccountIdScalar(self.row.updated_by)
+    }
+    async fn updated_block(&self) -> u64 {
+        self.row.updated_block
+    }
+    async fn updated_at(&self) -> DateTime<Utc> {
+        time(self.row.updated_at)
+    }
+}
+
+/// A grant of a consent, as it was made.
+#[derive(SimpleObject)]
+pub struct Grant {
+    /// 1 for the pair's first grant, bumped by each later one.
+    version: u32,
+    categories: Vec<String>,
+    purposes: Vec<String>,
+    access: Vec<String>,
+    valid_from: DateTime<Utc>,
+    /// Null for no end.
+    expires_at: Option<DateTime<Utc>>,
+    terms_hash: HashScalar,
+    /// The patient, or the delegate who granted it.
+    granted_by: AccountIdScalar,
+    granted_block: u64,
+    granted_at: DateTime<Utc>,
+}
+
+impl Grant {
+    /// The grant `change` made; `None` for a revocation.
+    pub fn of(change: &ConsentChange) -> Option<Grant> {
+        let g = change.grant?;
+        Some(Grant {
+            version: change.version,
+            categories: names(u64::from(g.categories), &CATEGORY_NAMES),
+            purposes: names(u64::from(g.purposes), &PURPOSE_NAMES),
+            access: names(u64::from(g.access), &ACCESS_NAMES),
+            valid_from: time(g.valid_from),
+            expires_at: g.expires_at.map(time),
+            terms_hash: HashScalar(g.terms_hash),
+            granted_by: AccountIdScalar(change.by),
+            granted_block: change.block_number,
+            granted_at: time(change.at),
+        })
+    }
+}
+
+/// A break-glass window a provider opened on a patient.
+#[derive(SimpleObject)]
+pub struct EmergencyWindow {
+    patient: AccountIdScalar,
+    provider: AccountIdScalar,
+    /// Why it was opened (e.g. "PatientIncapacitated").
+    reason: String,
+    /// Commitment to the provider's off-chain justification.
+    justification_hash: HashScalar,
+    opened_block: u64,
+    opened_at: DateTime<Utc>,
+    /// When it closes by time.
+    ends_at: DateTime<Utc>,
+    /// When it was ended early, if it was.
+    ended_at: Option<DateTime<Utc>>,
+    /// Who ended it early: the patient, a delegate, or the patient by blocking the provider.
+    ended_by: Option<AccountIdScalar>,
+}
+
+impl From<&WindowRow> for EmergencyWindow {
+    fn from(w: &WindowRow) -> Self {
+        EmergencyWindow {
+            patient: AccountIdScalar(w.patient),
+            provider: AccountIdScalar(w.provider),
+            reason: w.reason.clone(),
+            justification_hash: HashScalar(w.justification_hash),
+            opened_block: w.opened_block,
+            opened_at: time(w.opened_at),
+            ends_at: time(w.ends_at),
+            ended_at: w.ended_at.map(time),
+            ended_by: w.ended_by.map(AccountIdScalar),
+        }
+    }
+}
+
+/// Where and when a commitment was anchored.
+pub struct Anchor(pub RecordVersionRow);
+
+#[Object]
+impl Anchor {
+    async fn commitment(&self) -> HashScalar {
+        HashScalar(self.0.commitment)
+    }
+    async fn record_id(&self) -> HashScalar {
+        HashScalar(self.0.record_id)
+    }
+    async fn version(&self) -> u32 {
+        self.0.version
+    }
+    async fn patient(&self) -> AccountIdScalar {
+        AccountIdScalar(self.0.patient)
+    }
+    /// Who anchored it: the provider holding the record, or the patient.
+    async fn custodian(&self) -> AccountIdScalar {
+        AccountIdScalar(self.0.custodian)
+    }
+    /// The record's salted category commitment: the category itself is never on chain;
+    /// the receipt holder opens it with the category salt.
+    async fn category_commitment(&self) -> HashScalar {
+        HashScalar(self.0.category_commitment)
+    }
+    async fn block_number(&self) -> u64 {
+        self.0.block_number
+    }
+    async fn anchored_at(&self) -> DateTime<Utc> {
+        time(self.0.anchored_at)
+    }
+    /// The commitment of the next version, once amended.
+    async fn superseded_by(&self) -> Option<HashScalar> {
+        self.0.superseded_by.map(HashScalar)
+    }
+}
+
+/// A watched contract and the code it runs now.
+#[derive(SimpleObject)]
+pub struct WatchedContract {
+    /// "ConsentRegistry" or "RecordRegistry".
+    pub name: String,
+    pub address: AccountIdScalar,
+    pub code_hash: HashScalar,
+    /// Known once the contract was upgraded (the upgrade event names it).
+    pub storage_version: Option<u32>,
+    /// The block of its deployment or last upgrade.
+    pub updated_block: u64,
+}
+
+/// The operators' view of the mirror.
+#[derive(SimpleObject)]
+pub struct IndexerStatus {
+    /// The last block indexed; null before the first one.
+    pub indexed_block: Option<u64>,
+    pub indexed_hash: Option<HashScalar>,
+    /// The chain time of the last block indexed.
+    pub indexed_time: Option<DateTime<Utc>>,
+    /// The chain's finalized head when the indexer last looked.
+    pub finalized_head: Option<u64>,
+    /// Finalized blocks not indexed yet.
+    pub lag: Option<u64>,
+    /// The genesis hash of the chain mirrored; null before the indexer first started.
+    pub genesis_hash: Option<HashScalar>,
+    /// The contracts mirrored.
+    pub contracts: Vec<WatchedContract>,
+    /// Events of the watched contracts that did not decode, kept raw for audit.
+    pub undecoded_events: u64,
+}
+
+/// A registered organization.
+#[derive(SimpleObject)]
+pub struct Organization {
+    pub account: AccountIdScalar,
+    pub role: String,
+    pub flags: u32,
+    pub active: bool,
+    pub registered_block: u64,
+}

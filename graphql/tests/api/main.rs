@@ -1,0 +1,9 @@
+//! The API over seeded stores: every query field and its errors (`schema.execute`), the
+//! checked-in SDL, and the HTTP server's routes and limits against a running server.
+
+mod authorization;
+mod consents;
+mod helpers;
+mod http;
+mod lookups;
+mod schema;
