@@ -10,6 +10,7 @@
 //! nothing about the chain client or HTTP: it is the one place that speaks SQL, and each
 //! statement is written once for both databases.
 
+mod activity;
 mod error;
 mod history;
 mod projections;
@@ -17,6 +18,7 @@ mod sql;
 mod types;
 mod writer;
 
+pub use activity::{EventKey, StoredEvent};
 pub use error::StoreError;
 pub use history::{
     ConsentChange, DelegationChange, EmergencyWindow, Grant, OrgAction, OrgChange, PatientHistory,
@@ -91,6 +93,30 @@ pub trait Store: Send + Sync + 'static {
     /// The time of block `number` (ms since the Unix epoch), when the mirror knows it: the
     /// blocks that carried medledger events, and the last block indexed.
     async fn block_time(&self, number: u64) -> Result<Option<u64>, StoreError>;
+
+    /// The events that touched `patient` (consents, delegates, emergency windows, records,
+    /// claims, data accesses), in chain order, after `after`, at most `limit`.
+    async fn patient_events(
+        &self,
+        patient: &AccountId,
+        after: Option<EventKey>,
+        limit: usize,
+    ) -> Result<Vec<StoredEvent>, StoreError>;
+
+    /// How many events touched `patient`.
+    async fn patient_event_count(&self, patient: &AccountId) -> Result<u64, StoreError>;
+
+    /// The events that touched any patient in blocks `after + 1 ..= upto`, in chain order.
+    async fn patient_events_between(
+        &self,
+        after: u64,
+        upto: u64,
+    ) -> Result<Vec<StoredEvent>, StoreError>;
+
+    /// The last block of each commit from now on: this process's commits and, on
+    /// PostgreSQL, every process's on the database (`LISTEN`/`NOTIFY`). A receiver that
+    /// falls behind skips announcements (`Lagged`); read by block range to catch up.
+    fn commits(&self) -> tokio::sync::broadcast::Receiver<u64>;
 
     /// How far indexing got.
     async fn status(&self) -> Result<IndexerStatus, StoreError>;

@@ -8,12 +8,16 @@
 //! the same transaction, so a crash never leaves part of a block behind.
 
 use std::str::FromStr;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
+
+use tokio::sync::broadcast;
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions, AnyRow};
 use sqlx::{AnyConnection, AnyPool, Column, Executor, Row};
 
 use crate::Store;
+use crate::activity::{self, EventKey, StoredEvent};
 use crate::error::{StoreError, redact};
 use crate::history::{self, PatientHistory, Upto};
 use crate::projections::{self, At};
@@ -34,7 +38,7 @@ static BLOCK: Insert = Insert {
 };
 
 static EVENT: Insert = Insert {
-    into: "events (block_number, event_index, contract, kind, payload)",
+    into: "events (block_number, event_index, contract, kind, payload, patient)",
     tail: "",
     action: "insert an event",
     replaces: false,
@@ -62,7 +66,15 @@ pub enum Backend {
 pub struct SqlStore {
     pool: AnyPool,
     backend: Backend,
+    /// Commits of this process and, on PostgreSQL, of every process on the database.
+    commits: broadcast::Sender<u64>,
+    /// PostgreSQL's URL, for the connection that listens for other processes' commits.
+    listen_url: Option<Arc<str>>,
+    listening: Arc<OnceLock<()>>,
 }
+
+/// The PostgreSQL channel each commit is announced on, with its last block as the payload.
+const COMMITS_CHANNEL: &str = "medledger_commits";
 
 pub(crate) fn int(v: u64, what: &str) -> Result<i64, StoreError> {
     i64::try_from(v).map_err(|_| StoreError::Corrupt(format!("{what} {v} does not fit in SQL")))
@@ -212,7 +224,13 @@ impl SqlStore {
                 }
             }
         }
-        Ok(SqlStore { pool, backend })
+        Ok(SqlStore {
+            pool,
+            backend,
+            commits: broadcast::channel(64).0,
+            listen_url: (backend == Backend::Postgres).then(|| Arc::from(full.as_str())),
+            listening: Arc::new(OnceLock::new()),
+        })
     }
 
     /// Which database this is.
@@ -264,6 +282,7 @@ impl SqlStore {
                     contract.as_str().into(),
                     event.event.kind().into(),
                     payload.into(),
+                    event.event.patient().map(AccountId::to_string).into(),
                 ],
             );
             let at = At {
@@ -327,6 +346,39 @@ impl SqlStore {
             out.push((table.to_string(), lines));
         }
         Ok(out)
+    }
+}
+
+/// Forwards PostgreSQL's commit announcements (of every process on the database) to
+/// `commits`, reconnecting after a failure. Announcements made while disconnected are lost;
+/// a listener reads by block range, so the next one covers them.
+async fn listen(url: Arc<str>, commits: broadcast::Sender<u64>) {
+    let mut listener = None;
+    loop {
+        if listener.is_none() {
+            match sqlx::postgres::PgListener::connect(&url).await {
+                Ok(mut l) => match l.listen(COMMITS_CHANNEL).await {
+                    Ok(()) => listener = Some(l),
+                    Err(e) => tracing::warn!(error = %e, "cannot listen for commits; retrying"),
+                },
+                Err(e) => tracing::warn!(error = %e, "cannot listen for commits; retrying"),
+            }
+        }
+        let Some(l) = listener.as_mut() else {
+            tokio::time::sleep(Duration::from_secs(1)).await;
+            continue;
+        };
+        match l.recv().await {
+            Ok(note) => {
+                if let Ok(block) = note.payload().parse() {
+                    let _ = commits.send(block);
+                }
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "lost the commit announcements; reconnecting");
+                listener = None;
+            }
+        }
     }
 }
 
@@ -509,7 +561,18 @@ impl Store for SqlStore {
         .execute(&mut *tx)
         .await
         .map_err(StoreError::db("advance the cursor"))?;
+        if self.backend == Backend::Postgres {
+            // Delivered to every listener when (and only if) the transaction commits.
+            sqlx::query("SELECT 1 AS sent FROM (SELECT pg_notify($1, $2)) AS n")
+                .bind(COMMITS_CHANNEL)
+                .bind(number.to_string())
+                .execute(&mut *tx)
+                .await
+                .map_err(StoreError::db("announce the commit"))?;
+        }
         tx.commit().await.map_err(StoreError::db("commit blocks"))?;
+        // No one listening is fine.
+        let _ = self.commits.send(last.number);
         Ok(applied)
     }
 
@@ -612,6 +675,36 @@ impl Store for SqlStore {
         .await
         .map_err(StoreError::db("read a block's time"))?;
         row.map(|r| num(&r, "t")).transpose()
+    }
+
+    async fn patient_events(
+        &self,
+        patient: &AccountId,
+        after: Option<EventKey>,
+        limit: usize,
+    ) -> Result<Vec<StoredEvent>, StoreError> {
+        activity::of_patient(&self.pool, patient, after, limit).await
+    }
+
+    async fn patient_event_count(&self, patient: &AccountId) -> Result<u64, StoreError> {
+        activity::count_of_patient(&self.pool, patient).await
+    }
+
+    async fn patient_events_between(
+        &self,
+        after: u64,
+        upto: u64,
+    ) -> Result<Vec<StoredEvent>, StoreError> {
+        activity::between(&self.pool, after, upto).await
+    }
+
+    fn commits(&self) -> broadcast::Receiver<u64> {
+        if let Some(url) = &self.listen_url {
+            self.listening.get_or_init(|| {
+                tokio::spawn(listen(url.clone(), self.commits.clone()));
+            });
+        }
+        self.commits.subscribe()
     }
 
     async fn status(&self) -> Result<IndexerStatus, StoreError> {

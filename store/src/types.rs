@@ -329,6 +329,36 @@ pub enum ChainEvent {
 }
 
 impl ChainEvent {
+    /// The patient whose consents, delegates, emergency windows, records, claims or data
+    /// accesses the event is about; `None` for events about organizations, the registrar,
+    /// policy, code or batches.
+    pub fn patient(&self) -> Option<&AccountId> {
+        use ChainEvent as E;
+        match self {
+            E::ConsentGranted { patient, .. }
+            | E::ConsentRevoked { patient, .. }
+            | E::DelegateSet { patient, .. }
+            | E::DelegateRemoved { patient, .. }
+            | E::EmergencyAccessOpened { patient, .. }
+            | E::EmergencyAccessEnded { patient, .. }
+            | E::EmergencyBlockChanged { patient, .. }
+            | E::RecordAnchored { patient, .. }
+            | E::RecordAmended { patient, .. }
+            | E::ClaimAttested { patient, .. }
+            | E::DuplicateClaimUse { patient, .. }
+            | E::AccessRecorded { patient, .. }
+            | E::AccessDenied { patient, .. } => Some(patient),
+            E::OrgRegistered { .. }
+            | E::OrgSuspended { .. }
+            | E::OrgReinstated { .. }
+            | E::RegistrarProposed { .. }
+            | E::RegistrarChanged { .. }
+            | E::PolicyChanged { .. }
+            | E::ContractUpgraded { .. }
+            | E::BatchAnchored { .. } => None,
+        }
+    }
+
     /// The event's name, as stored in `events.kind`.
     pub fn kind(&self) -> &'static str {
         match self {

@@ -69,6 +69,7 @@ conformance!(
     an_upgrade_moves_the_contract_to_its_new_code,
     times_past_what_sql_holds_are_kept_as_never,
     a_patients_history_reaches_back_to_a_block_or_an_instant,
+    a_patients_events_are_read_in_chain_order_and_commits_announced,
 );
 
 const CONTRACT: AccountId = AccountId([9; 32]);
@@ -1247,4 +1248,135 @@ async fn a_patients_history_reaches_back_to_a_block_or_an_instant(store: &SqlSto
     assert_eq!(store.block_time(9).await.expect("time"), None);
     let status = store.status().await.expect("status");
     assert_eq!(status.cursor_time, Some(time_of(8)));
+}
+
+async fn a_patients_events_are_read_in_chain_order_and_commits_announced(store: &SqlStore) {
+    const OTHER_PATIENT: AccountId = AccountId([6; 32]);
+    let mut commits = store.commits();
+    let other = ChainEvent::ConsentGranted {
+        patient: OTHER_PATIENT,
+        grantee: PROVIDER,
+        categories: 1,
+        purposes: 1,
+        access: 1,
+        valid_from: 0,
+        expires_at: None,
+        terms_hash: Hash32([7; 32]),
+        version: 1,
+        by: OTHER_PATIENT,
+    };
+    store
+        .apply_blocks(&[
+            block(
+                1,
+                vec![
+                    ChainEvent::OrgRegistered {
+                        org: PROVIDER,
+                        role: "Provider",
+                        flags: 1,
+                    },
+                    granted(1, 1),
+                ],
+            ),
+            block(2, vec![other, granted(2, 3)]),
+            block(
+                3,
+                vec![ChainEvent::ConsentRevoked {
+                    patient: PATIENT,
+                    grantee: PROVIDER,
+                    version: 2,
+                    by: PATIENT,
+                }],
+            ),
+        ])
+        .await
+        .expect("apply");
+    assert_eq!(
+        commits.recv().await.expect("announced"),
+        3,
+        "the commit's last block"
+    );
+
+    // the patient's own events, in chain order, paged by (block, index)
+    let all = store
+        .patient_events(&PATIENT, None, 10)
+        .await
+        .expect("events");
+    let seen: Vec<_> = all
+        .iter()
+        .map(|e| (e.block_number, e.event_index, e.kind.as_str()))
+        .collect();
+    assert_eq!(
+        seen,
+        [
+            (1, 2, "ConsentGranted"),
+            (2, 2, "ConsentGranted"),
+            (3, 1, "ConsentRevoked")
+        ]
+    );
+    assert_eq!(all[0].at, time_of(1));
+    assert_eq!(all[0].patient, Some(PATIENT));
+    assert!(
+        all[0].payload.contains("\"version\":1"),
+        "{}",
+        all[0].payload
+    );
+    let rest = store
+        .patient_events(&PATIENT, Some((1, 2)), 1)
+        .await
+        .expect("events");
+    assert_eq!(rest.len(), 1);
+    assert_eq!((rest[0].block_number, rest[0].event_index), (2, 2));
+    assert_eq!(store.patient_event_count(&PATIENT).await.expect("count"), 3);
+
+    // every patient's events of a range of blocks, organizations' left out
+    let latest = store.patient_events_between(1, 3).await.expect("between");
+    let who: Vec<_> = latest.iter().map(|e| e.patient).collect();
+    assert_eq!(who, [Some(OTHER_PATIENT), Some(PATIENT), Some(PATIENT)]);
+}
+
+#[tokio::test]
+async fn a_commit_on_postgres_is_announced_to_every_store_on_the_database() {
+    let pg = Postgres::start().unwrap_or_else(|e| panic!("{e}"));
+    let url = pg.fresh_database().expect("database");
+    let writer = SqlStore::open(&url).await.expect("open");
+    let reader = SqlStore::open(&url).await.expect("open");
+    let mut announced = reader.commits();
+    // The listening connection starts in the background: commit until it hears one.
+    let mut heard = None;
+    for n in 1..=50 {
+        writer
+            .apply_block(&block(n, vec![granted(n as u32, 1)]))
+            .await
+            .expect("apply");
+        if let Ok(Ok(block)) =
+            tokio::time::timeout(std::time::Duration::from_millis(200), announced.recv()).await
+        {
+            heard = Some((n, block));
+            break;
+        }
+    }
+    let (committed, block) = heard.expect("another store on the database heard a commit");
+    assert!(block <= committed);
+    // and from then on, every commit
+    writer
+        .apply_block(&block_after(committed))
+        .await
+        .expect("apply");
+    let next = tokio::time::timeout(std::time::Duration::from_secs(5), async {
+        loop {
+            match announced.recv().await {
+                Ok(b) if b == committed + 1 => return b,
+                Ok(_) => continue,
+                Err(e) => panic!("{e}"),
+            }
+        }
+    })
+    .await
+    .expect("announced within 5 s");
+    assert_eq!(next, committed + 1);
+}
+
+fn block_after(n: u64) -> BlockChanges {
+    block(n + 1, vec![granted(n as u32 + 1, 1)])
 }
