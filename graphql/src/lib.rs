@@ -7,7 +7,9 @@
 //! mirror's history, and says which block that is; never by the server's clock. Database
 //! failures are logged and answered as "internal error", so no internals leak to clients.
 
+mod activity;
 mod authorization;
+mod live;
 mod objects;
 mod rule;
 mod scalars;

@@ -1,13 +1,13 @@
 use std::sync::Arc;
 
 use async_graphql::connection::{Connection, Edge, query};
-use async_graphql::{
-    Context, EmptyMutation, EmptySubscription, Error, Object, Result, Schema, SimpleObject,
-};
+use async_graphql::{Context, EmptyMutation, Error, Object, Result, Schema, SimpleObject};
 use chrono::{DateTime, Utc};
-use medledger_store::{Store, StoreError, Upto};
+use medledger_store::{AccountId, Store, StoreError, Upto};
 
+use crate::activity::{Activity, SubscriptionRoot, TrailCursor, TrailPage, audit_trail};
 use crate::authorization::{Authorization, authorization};
+use crate::live::LazyHub;
 use crate::objects::{
     Access, Anchor, AsOf, Consent, ConsentStatus, DataCategory, IndexerStatus, Organization,
     Purpose, WatchedContract, time,
@@ -16,11 +16,11 @@ use crate::rule::{Missing, Question, Standing, standing};
 use crate::scalars::{AccountIdScalar, HashScalar};
 
 /// The schema type served by the API.
-pub type MedledgerSchema = Schema<QueryRoot, EmptyMutation, EmptySubscription>;
+pub type MedledgerSchema = Schema<QueryRoot, EmptyMutation, SubscriptionRoot>;
 
 /// The most items one page of a connection holds, and how many when `first` is not given.
 pub const MAX_PAGE: usize = 100;
-const DEFAULT_PAGE: usize = 50;
+pub(crate) const DEFAULT_PAGE: usize = 50;
 
 /// The deepest query answered: the introspection query of graphql-js (what GraphiQL, codegen
 /// and client libraries send) nests 15 levels, so tools work; the schema's own types nest
@@ -31,20 +31,21 @@ pub const MAX_COMPLEXITY: usize = 1_000;
 
 /// Builds the schema over `store`, with depth and complexity limits.
 pub fn build_schema(store: Arc<dyn Store>) -> MedledgerSchema {
-    Schema::build(QueryRoot, EmptyMutation, EmptySubscription)
+    Schema::build(QueryRoot, EmptyMutation, SubscriptionRoot)
         .data(store)
+        .data(Arc::new(LazyHub::default()))
         .limit_depth(MAX_DEPTH)
         .limit_complexity(MAX_COMPLEXITY)
         .finish()
 }
 
-fn store<'a>(ctx: &'a Context<'_>) -> &'a Arc<dyn Store> {
+pub(crate) fn store<'a>(ctx: &'a Context<'_>) -> &'a Arc<dyn Store> {
     // The schema is only ever built by `build_schema`, which always adds the store.
     ctx.data_unchecked::<Arc<dyn Store>>()
 }
 
 /// Logs a store failure and answers with a message that leaks nothing.
-fn internal(error: StoreError) -> Error {
+pub(crate) fn internal(error: StoreError) -> Error {
     tracing::error!(%error, "store failure while answering a query");
     Error::new("internal error")
 }
@@ -81,6 +82,25 @@ fn status_of(standing: Standing) -> ConsentStatus {
         Standing::Not(Missing::DelegationEnded) => ConsentStatus::Lapsed,
         Standing::Not(_) => ConsentStatus::Suspended,
     }
+}
+
+/// `patient`'s current consent to `grantee`, with its status at the mirror's chain time.
+pub(crate) async fn consent_of(
+    store: &Arc<dyn Store>,
+    patient: &AccountId,
+    grantee: &AccountId,
+) -> Result<Option<Consent>> {
+    let rows = store.consents_of_patient(patient).await.map_err(internal)?;
+    let Some(row) = rows.into_iter().find(|c| c.grantee == *grantee) else {
+        return Ok(None);
+    };
+    let as_of = judged_as_of(store).await?;
+    let history = store
+        .history(patient, Some(grantee), Upto::Block(as_of.block))
+        .await
+        .map_err(internal)?;
+    let status = status_of(standing(&history, patient, grantee, millis(as_of.time)));
+    Ok(Some(Consent { row, status, as_of }))
 }
 
 /// What a page of consents says beside its consents.
@@ -153,26 +173,20 @@ impl QueryRoot {
         patient: AccountIdScalar,
         grantee: AccountIdScalar,
     ) -> Result<Option<Consent>> {
-        let store = store(ctx);
-        let rows = store
-            .consents_of_patient(&patient.0)
-            .await
-            .map_err(internal)?;
-        let Some(row) = rows.into_iter().find(|c| c.grantee == grantee.0) else {
-            return Ok(None);
-        };
-        let as_of = judged_as_of(store).await?;
-        let history = store
-            .history(&patient.0, Some(&grantee.0), Upto::Block(as_of.block))
-            .await
-            .map_err(internal)?;
-        let status = status_of(standing(
-            &history,
-            &patient.0,
-            &grantee.0,
-            millis(as_of.time),
-        ));
-        Ok(Some(Consent { row, status, as_of }))
+        consent_of(store(ctx), &patient.0, &grantee.0).await
+    }
+
+    /// Everything that touched `patient`, in chain order: consents granted and revoked,
+    /// delegates, emergency windows, records anchored and amended, claims, data accessed and
+    /// access denied. A Relay connection (`first` at most 100).
+    async fn audit_trail(
+        &self,
+        ctx: &Context<'_>,
+        patient: AccountIdScalar,
+        #[graphql(desc = "At most this many (default 50, at most 100).")] first: Option<i32>,
+        #[graphql(desc = "The `endCursor` of the page before.")] after: Option<String>,
+    ) -> Result<Connection<TrailCursor, Activity, TrailPage>> {
+        audit_trail(store(ctx).clone(), patient.0, first, after).await
     }
 
     /// Whether `grantee` may use `patient`'s data of `category` for `purpose` with `access`,

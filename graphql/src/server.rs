@@ -2,7 +2,7 @@ use std::future::Future;
 use std::time::Duration;
 
 use async_graphql::http::GraphiQLSource;
-use async_graphql_axum::{GraphQLRequest, GraphQLResponse};
+use async_graphql_axum::{GraphQLRequest, GraphQLResponse, GraphQLSubscription};
 use axum::Router;
 use axum::extract::State;
 use axum::http::{HeaderValue, Method, StatusCode, header};
@@ -79,7 +79,12 @@ impl Default for HttpOptions {
 }
 
 async fn graphiql() -> impl IntoResponse {
-    Html(GraphiQLSource::build().endpoint("/graphql").finish())
+    Html(
+        GraphiQLSource::build()
+            .endpoint("/graphql")
+            .subscription_endpoint("/graphql/ws")
+            .finish(),
+    )
 }
 
 async fn graphql(State(schema): State<MedledgerSchema>, req: GraphQLRequest) -> GraphQLResponse {
@@ -90,8 +95,9 @@ async fn healthz() -> &'static str {
     "ok"
 }
 
-/// The HTTP routes: `GET /graphql` (GraphiQL), `POST /graphql`, `GET /healthz`, with the
-/// body limit, the timeout and CORS of `options`.
+/// The HTTP routes: `GET /graphql` (GraphiQL), `POST /graphql`, subscriptions over WebSocket
+/// at `/graphql/ws` (`graphql-transport-ws`, and the older `graphql-ws`), `GET /healthz`,
+/// with the body limit, the timeout and CORS of `options`.
 pub fn router(schema: MedledgerSchema, options: &HttpOptions) -> Router {
     let cors = match &options.cors {
         Cors::SameOrigin => None,
@@ -107,6 +113,7 @@ pub fn router(schema: MedledgerSchema, options: &HttpOptions) -> Router {
     });
     let router = Router::new()
         .route("/graphql", get(graphiql).post(graphql))
+        .route_service("/graphql/ws", GraphQLSubscription::new(schema.clone()))
         .route("/healthz", get(healthz))
         .with_state(schema)
         .layer(RequestBodyLimitLayer::new(options.max_body_bytes))

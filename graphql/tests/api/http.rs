@@ -5,8 +5,9 @@ use std::time::Duration;
 
 use medledger_graphql::{Cors, HttpOptions};
 use medledger_store::{
-    AccountId, BlockChanges, ConsentRow, ContractRow, Cursor, Hash32, IndexerStatus, Mirror,
-    OrganizationRow, PatientHistory, RecordVersionRow, Store, StoreError, Upto,
+    AccountId, BlockChanges, ConsentRow, ContractRow, Cursor, EventKey, Hash32, IndexerStatus,
+    Mirror, OrganizationRow, PatientHistory, RecordVersionRow, Store, StoreError, StoredEvent,
+    Upto,
 };
 use serde_json::{Value, json};
 
@@ -169,6 +170,23 @@ impl Store for Broken {
     }
     async fn block_time(&self, _: u64) -> Result<Option<u64>, StoreError> {
         self.fail().await
+    }
+    async fn patient_events(
+        &self,
+        _: &AccountId,
+        _: Option<EventKey>,
+        _: usize,
+    ) -> Result<Vec<StoredEvent>, StoreError> {
+        self.fail().await
+    }
+    async fn patient_event_count(&self, _: &AccountId) -> Result<u64, StoreError> {
+        self.fail().await
+    }
+    async fn patient_events_between(&self, _: u64, _: u64) -> Result<Vec<StoredEvent>, StoreError> {
+        self.fail().await
+    }
+    fn commits(&self) -> tokio::sync::broadcast::Receiver<u64> {
+        tokio::sync::broadcast::channel(1).1
     }
     async fn status(&self) -> Result<IndexerStatus, StoreError> {
         self.fail().await

@@ -5,5 +5,6 @@ mod authorization;
 mod consents;
 mod helpers;
 mod http;
+mod live;
 mod lookups;
 mod schema;
