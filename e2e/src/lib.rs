@@ -166,12 +166,73 @@ impl TestSystem {
         }
     }
 
+    /// Subscribes to `query` (a GraphQL subscription) over WebSocket, as a browser app
+    /// would (`graphql-transport-ws` at `/graphql/ws`).
+    pub async fn subscribe(&self, query: &str) -> Result<Subscription> {
+        use futures::SinkExt;
+        use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+        let url = format!("{}/ws", self.graphql_url.replacen("http://", "ws://", 1));
+        let mut request = url.as_str().into_client_request()?;
+        request
+            .headers_mut()
+            .insert("Sec-WebSocket-Protocol", "graphql-transport-ws".parse()?);
+        let (ws, _) = tokio_tungstenite::connect_async(request).await?;
+        let mut sub = Subscription { ws };
+        let send = |v: Value| WsMessage::Text(v.to_string().into());
+        sub.ws
+            .send(send(json!({"type": "connection_init"})))
+            .await?;
+        let ack = sub.next_message(Duration::from_secs(5)).await?;
+        if ack["type"] != "connection_ack" {
+            bail!("the server did not acknowledge the connection: {ack}");
+        }
+        sub.ws
+            .send(send(
+                json!({"id": "1", "type": "subscribe", "payload": {"query": query}}),
+            ))
+            .await?;
+        Ok(sub)
+    }
+
     /// Stops indexer, API and node.
     pub async fn shutdown(mut self) {
         let _ = self.stop.send(true);
         if let Some(node) = self.node.take() {
             node.stop().await;
         }
+    }
+}
+
+type WsMessage = tokio_tungstenite::tungstenite::Message;
+
+/// A GraphQL subscription over WebSocket.
+pub struct Subscription {
+    ws: tokio_tungstenite::WebSocketStream<
+        tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>,
+    >,
+}
+
+impl Subscription {
+    async fn next_message(&mut self, within: Duration) -> Result<Value> {
+        use futures::StreamExt;
+        loop {
+            let message = tokio::time::timeout(within, self.ws.next())
+                .await
+                .with_context(|| format!("nothing pushed within {within:?}"))?
+                .context("the server closed the subscription")??;
+            if let WsMessage::Text(text) = message {
+                return Ok(serde_json::from_str(&text)?);
+            }
+        }
+    }
+
+    /// The `data` of the next item pushed, within `within`; an error item fails.
+    pub async fn next(&mut self, within: Duration) -> Result<Value> {
+        let message = self.next_message(within).await?;
+        if message["type"] != "next" || message["payload"]["errors"] != Value::Null {
+            bail!("the subscription sent {message}");
+        }
+        Ok(message["payload"]["data"].clone())
     }
 }
 

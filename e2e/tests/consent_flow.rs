@@ -115,3 +115,88 @@ async fn a_grant_to_an_unregistered_account_is_refused_with_the_contract_error()
     system.shutdown().await;
     Ok(())
 }
+
+#[tokio::test]
+async fn a_subscriber_sees_a_grant_a_denied_access_and_an_emergency_window_within_a_second()
+-> anyhow::Result<()> {
+    use medledger_client::{records, signer_from_suri};
+    use medledger_e2e::registrar;
+    use medledger_events::{EmergencyReason, FLAG_EMERGENCY, Role};
+
+    // given: //Eve a provider who may break glass, //Charlie an insurer without consent, and
+    // an app subscribed to //Dave's activity
+    let system = spawn_system().await?;
+    let registry = system.consent_registry;
+    let (alice, dave, bob) = (registrar()?, patient()?, provider()?);
+    let (charlie, eve) = (signer_from_suri("//Charlie")?, signer_from_suri("//Eve")?);
+    let dave_id = account_of(&dave);
+    for (org, role, flags) in [
+        (account_of(&charlie), Role::Insurer, 0),
+        (account_of(&eve), Role::Provider, FLAG_EMERGENCY),
+    ] {
+        let m = consent::register_org(&registry, &org, role, flags);
+        system.chain.submit(&alice, &registry, &m).await?;
+    }
+    let mut alerts = system
+        .subscribe(&format!(
+            r#"subscription {{ patientActivity(patient: "{}") {{ block kind details }} }}"#,
+            medledger_store::AccountId(dave_id.0)
+        ))
+        .await?;
+    // The subscription starts with the server's first message; give it a moment.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let second = Duration::from_secs(1);
+
+    // when: //Dave grants //Bob; then: pushed within a second of finality
+    let grant = consent::GrantArgs {
+        grantee: account_of(&bob),
+        categories: DataCategory::LabResults.bit(),
+        purposes: Purpose::Treatment.bit(),
+        access: Access::Read.bit(),
+        valid_from: 0,
+        expires_at: None,
+        terms_hash: [3; 32],
+    };
+    let granted = system
+        .chain
+        .submit(&dave, &registry, &consent::grant(&registry, &grant))
+        .await?;
+    let pushed = alerts.next(second).await?;
+    assert_eq!(pushed["patientActivity"]["kind"], "ConsentGranted");
+    assert_eq!(pushed["patientActivity"]["block"], granted.block_number);
+
+    // when: //Charlie reads without consent: recorded as denied, and pushed
+    let access = records::record_access(
+        &system.record_registry,
+        &dave_id,
+        DataCategory::LabResults.bit(),
+        Purpose::Payment,
+        None,
+    );
+    let denied = system
+        .chain
+        .submit(&charlie, &system.record_registry, &access)
+        .await?;
+    let pushed = alerts.next(second).await?;
+    assert_eq!(pushed["patientActivity"]["kind"], "AccessDenied");
+    assert_eq!(pushed["patientActivity"]["block"], denied.block_number);
+
+    // when: //Eve breaks glass: the window is pushed
+    let glass = consent::break_glass(
+        &registry,
+        &dave_id,
+        EmergencyReason::PatientIncapacitated,
+        [5; 32],
+    );
+    let opened = system.chain.submit(&eve, &registry, &glass).await?;
+    let pushed = alerts.next(second).await?;
+    assert_eq!(pushed["patientActivity"]["kind"], "EmergencyAccessOpened");
+    assert_eq!(pushed["patientActivity"]["block"], opened.block_number);
+    assert_eq!(
+        pushed["patientActivity"]["details"]["provider"],
+        medledger_store::AccountId(account_of(&eve).0).to_string()
+    );
+
+    system.shutdown().await;
+    Ok(())
+}
