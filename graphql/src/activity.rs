@@ -10,10 +10,11 @@ use futures::Stream;
 use medledger_store::{AccountId, EventKey, Store, StoredEvent};
 use tokio::sync::broadcast;
 
-use crate::live::LazyHub;
+use crate::live::{Hub, LazyHub};
+use crate::objects::AsOf;
 use crate::objects::{Consent, time};
 use crate::scalars::AccountIdScalar;
-use crate::schema::{DEFAULT_PAGE, MAX_PAGE, consent_of, internal, store};
+use crate::schema::{DEFAULT_PAGE, MAX_PAGE, as_of, consent_of, internal, store};
 
 /// A contract event that touched a patient, as the chain recorded it.
 #[derive(SimpleObject, Clone)]
@@ -60,8 +61,10 @@ impl CursorType for TrailCursor {
     fn decode_cursor(s: &str) -> Result<Self, Self::Error> {
         let bad = || format!("{s:?} is not an auditTrail cursor");
         let (block, index) = s.split_once(':').ok_or_else(bad)?;
+        // A block number is what a database integer holds.
+        let block: i64 = block.parse().map_err(|_| bad())?;
         Ok(TrailCursor((
-            block.parse().map_err(|_| bad())?,
+            u64::try_from(block).map_err(|_| bad())?,
             index.parse().map_err(|_| bad())?,
         )))
     }
@@ -127,14 +130,17 @@ pub async fn audit_trail(
 /// The events of `patient` committed from now on, as `Activity`, ending with an error when
 /// the subscriber fell too far behind to be sent them all.
 fn patient_events(
-    rx: broadcast::Receiver<Arc<StoredEvent>>,
+    hub: &Hub,
     patient: AccountId,
-) -> impl Stream<Item = Result<Arc<StoredEvent>>> {
-    futures::stream::unfold(Some(rx), move |rx| async move {
-        let mut rx = rx?;
+) -> impl Stream<Item = Result<Arc<StoredEvent>>> + use<> {
+    let (rx, interest) = hub.subscribe(patient);
+    futures::stream::unfold(Some((rx, interest)), move |state| async move {
+        let (mut rx, interest) = state?;
         loop {
             match rx.recv().await {
-                Ok(e) if e.patient == Some(patient) => return Some((Ok(e), Some(rx))),
+                Ok(e) if e.patient == Some(patient) => {
+                    return Some((Ok(e), Some((rx, interest))));
+                }
                 Ok(_) => continue,
                 Err(broadcast::error::RecvError::Lagged(n)) => {
                     let missed = Error::new(format!(
@@ -164,7 +170,7 @@ impl SubscriptionRoot {
     ) -> Result<impl Stream<Item = Result<Activity>> + use<>> {
         let store = store(ctx).clone();
         let hub = ctx.data_unchecked::<Arc<LazyHub>>().get(&store).await;
-        let events = patient_events(hub.subscribe(), patient.0);
+        let events = patient_events(hub, patient.0);
         Ok(futures::StreamExt::filter_map(events, move |e| {
             let keep = match &e {
                 Ok(e) => kinds.as_ref().is_none_or(|k| k.contains(&e.kind)),
@@ -174,7 +180,8 @@ impl SubscriptionRoot {
         }))
     }
 
-    /// `patient`'s consent each time one is granted or revoked, with its status then.
+    /// `patient`'s consent each time one is granted or revoked, as it stood after that block
+    /// and with its status then (`asOf` is that block).
     async fn consent_changed(
         &self,
         ctx: &Context<'_>,
@@ -182,7 +189,7 @@ impl SubscriptionRoot {
     ) -> Result<impl Stream<Item = Result<Consent>> + use<>> {
         let store = store(ctx).clone();
         let hub = ctx.data_unchecked::<Arc<LazyHub>>().get(&store).await;
-        let events = patient_events(hub.subscribe(), patient.0);
+        let events = patient_events(hub, patient.0);
         Ok(futures::StreamExt::filter_map(events, move |e| {
             let store = store.clone();
             async move {
@@ -198,7 +205,18 @@ impl SubscriptionRoot {
                     tracing::error!(block = e.block_number, "a consent event without a grantee");
                     return Some(Err(Error::new("internal error")));
                 };
-                consent_of(&store, &patient.0, &grantee).await.transpose()
+                let mirror = match as_of(&store).await {
+                    Ok(mirror) => mirror,
+                    Err(e) => return Some(Err(e)),
+                };
+                let then = AsOf {
+                    block: e.block_number,
+                    time: time(e.at),
+                    lag: mirror.map_or(0, |m| m.lag + m.block.saturating_sub(e.block_number)),
+                };
+                consent_of(&store, &patient.0, &grantee, then)
+                    .await
+                    .transpose()
             }
         }))
     }

@@ -8,8 +8,10 @@
 //! non-sensitive data for treatment.
 
 use medledger_events::{Access, DataCategory, Purpose};
+use std::collections::HashMap;
+
 use medledger_store::{
-    AccountId, ConsentChange, EmergencyWindow, Grant, OrgAction, PatientHistory,
+    AccountId, ConsentChange, ConsentRow, EmergencyWindow, Grant, OrgAction, PatientHistory,
 };
 
 /// What is asked: may the grantee use this category for this purpose with this access?
@@ -100,6 +102,42 @@ fn last_changes<'h>(
         .rfind(|c| c.grant.is_some())
         .and_then(|c| c.grant.map(|g| (c, g)));
     (last, grant)
+}
+
+/// `patient`'s consents as they stood at the end of `history`, one per grantee (revoked ones
+/// too), most recently changed first: the `consents` table as it was then.
+pub fn consents_at(history: &PatientHistory, patient: &AccountId) -> Vec<ConsentRow> {
+    let mut pairs: HashMap<AccountId, (&ConsentChange, Option<Grant>)> = HashMap::new();
+    for change in &history.consents {
+        let entry = pairs.entry(change.grantee).or_insert((change, None));
+        entry.0 = change;
+        if change.grant.is_some() {
+            entry.1 = change.grant;
+        }
+    }
+    let mut rows: Vec<ConsentRow> = pairs
+        .into_values()
+        .filter_map(|(last, grant)| {
+            let g = grant?;
+            Some(ConsentRow {
+                patient: *patient,
+                grantee: last.grantee,
+                categories: g.categories,
+                purposes: g.purposes,
+                access: g.access,
+                valid_from: g.valid_from,
+                expires_at: g.expires_at,
+                terms_hash: g.terms_hash,
+                version: last.version,
+                revoked: last.grant.is_none(),
+                updated_by: last.by,
+                updated_block: last.block_number,
+                updated_at: last.at,
+            })
+        })
+        .collect();
+    rows.sort_by_cached_key(|r| (std::cmp::Reverse(r.updated_block), r.grantee.to_string()));
+    rows
 }
 
 /// Where `patient`'s consent to `grantee` stands at `now`, apart from its scope.

@@ -6,7 +6,7 @@ use medledger_store::{
     OrgChange, PatientHistory,
 };
 
-use super::{Judgement, Missing, Question, Standing, judge, standing};
+use super::{Judgement, Missing, Question, Standing, consents_at, judge, standing};
 
 const PATIENT: AccountId = AccountId([1; 32]);
 const CLINIC: AccountId = AccountId([2; 32]);
@@ -336,4 +336,33 @@ fn a_window_covers_what_an_expired_consent_no_longer_does_and_says_the_consent_w
         h.missing(&imaging_for_payment, 11_000),
         Some(Missing::Expired)
     );
+}
+
+#[test]
+fn the_consents_as_they_stood_keep_a_revoked_grants_scope_and_the_latest_change_first() {
+    let h = History::registered()
+        .grant(500, labs())
+        .revoke(2_000)
+        .grant_by(DELEGATE, 2_500, labs());
+    let mut other = h.h.consents[2].clone();
+    other.grantee = DELEGATE;
+    let rows = consents_at(&h.h, &PATIENT);
+    assert_eq!(rows.len(), 1, "one row per grantee");
+    assert_eq!(rows[0].version, 3);
+    assert!(!rows[0].revoked);
+    assert_eq!(rows[0].updated_by, DELEGATE);
+    let revoked = History::registered().grant(500, labs()).revoke(2_000);
+    let rows = consents_at(&revoked.h, &PATIENT);
+    assert!(rows[0].revoked);
+    assert_eq!(
+        rows[0].categories,
+        labs().categories,
+        "the revoked grant's scope"
+    );
+    assert_eq!((rows[0].updated_block, rows[0].updated_at), (3, 2_000));
+    let mut two = revoked.h.clone();
+    two.consents.push(other);
+    let rows = consents_at(&two, &PATIENT);
+    let grantees: Vec<_> = rows.iter().map(|r| r.grantee).collect();
+    assert_eq!(grantees, [DELEGATE, CLINIC], "most recently changed first");
 }

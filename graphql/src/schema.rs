@@ -12,7 +12,7 @@ use crate::objects::{
     Access, Anchor, AsOf, Consent, ConsentStatus, DataCategory, IndexerStatus, Organization,
     Purpose, WatchedContract, time,
 };
-use crate::rule::{Missing, Question, Standing, standing};
+use crate::rule::{Missing, Question, Standing, consents_at, standing};
 use crate::scalars::{AccountIdScalar, HashScalar};
 
 /// The schema type served by the API.
@@ -51,7 +51,7 @@ pub(crate) fn internal(error: StoreError) -> Error {
 }
 
 /// The block and chain time the mirror has reached, or `None` before its first block.
-async fn as_of(store: &Arc<dyn Store>) -> Result<Option<AsOf>> {
+pub(crate) async fn as_of(store: &Arc<dyn Store>) -> Result<Option<AsOf>> {
     let status = store.status().await.map_err(internal)?;
     Ok(status.cursor.map(|c| AsOf {
         block: c.number,
@@ -84,23 +84,24 @@ fn status_of(standing: Standing) -> ConsentStatus {
     }
 }
 
-/// `patient`'s current consent to `grantee`, with its status at the mirror's chain time.
+/// `patient`'s consent to `grantee` as it stood at `as_of` (the row and its status read from
+/// one history, so that they agree), or `None` when there was none.
 pub(crate) async fn consent_of(
     store: &Arc<dyn Store>,
     patient: &AccountId,
     grantee: &AccountId,
+    as_of: AsOf,
 ) -> Result<Option<Consent>> {
-    let rows = store.consents_of_patient(patient).await.map_err(internal)?;
-    let Some(row) = rows.into_iter().find(|c| c.grantee == *grantee) else {
-        return Ok(None);
-    };
-    let as_of = judged_as_of(store).await?;
     let history = store
         .history(patient, Some(grantee), Upto::Block(as_of.block))
         .await
         .map_err(internal)?;
-    let status = status_of(standing(&history, patient, grantee, millis(as_of.time)));
-    Ok(Some(Consent { row, status, as_of }))
+    let row = consents_at(&history, patient).into_iter().next();
+    Ok(row.map(|row| Consent {
+        status: status_of(standing(&history, patient, grantee, millis(as_of.time))),
+        row,
+        as_of,
+    }))
 }
 
 /// What a page of consents says beside its consents.
@@ -134,22 +135,26 @@ impl QueryRoot {
                     "first may be at most {MAX_PAGE}, not {first}"
                 )));
             }
+            // The rows and their statuses come from one history, up to the block the
+            // mirror had reached when asked, so that they agree.
             let as_of = as_of(&store).await?;
-            let rows = store
-                .consents_of_patient(&patient.0)
-                .await
-                .map_err(internal)?;
+            let (rows, history) = match as_of {
+                Some(as_of) => {
+                    let history = store
+                        .history(&patient.0, None, Upto::Block(as_of.block))
+                        .await
+                        .map_err(internal)?;
+                    (consents_at(&history, &patient.0), history)
+                }
+                None => Default::default(),
+            };
             let total_count = rows.len();
             let start = after.map_or(0, |a| a + 1);
             let mut page =
                 Connection::with_additional_fields(start > 0, start + first < total_count, {
                     ConsentPage { total_count, as_of }
                 });
-            if let (Some(as_of), false) = (as_of, rows.is_empty()) {
-                let history = store
-                    .history(&patient.0, None, Upto::Block(as_of.block))
-                    .await
-                    .map_err(internal)?;
+            if let Some(as_of) = as_of {
                 let now = millis(as_of.time);
                 page.edges
                     .extend(rows.into_iter().enumerate().skip(start).take(first).map(
@@ -173,7 +178,9 @@ impl QueryRoot {
         patient: AccountIdScalar,
         grantee: AccountIdScalar,
     ) -> Result<Option<Consent>> {
-        consent_of(store(ctx), &patient.0, &grantee.0).await
+        let store = store(ctx);
+        let as_of = judged_as_of(store).await?;
+        consent_of(store, &patient.0, &grantee.0, as_of).await
     }
 
     /// Everything that touched `patient`, in chain order: consents granted and revoked,

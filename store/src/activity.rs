@@ -56,7 +56,10 @@ pub(crate) async fn of_patient(
     after: Option<EventKey>,
     limit: usize,
 ) -> Result<Vec<StoredEvent>, StoreError> {
-    let (block, index) = after.map_or((-1, -1), |(b, i)| (b as i64, i64::from(i)));
+    let (block, index) = match after {
+        Some((b, i)) => (int(b, "block")?, i64::from(i)),
+        None => (-1, -1),
+    };
     let rows = sqlx::query(&format!(
         "{SELECT} WHERE e.patient = $1
            AND (e.block_number > $2 OR (e.block_number = $2 AND e.event_index > $3))

@@ -382,6 +382,30 @@ async fn listen(url: Arc<str>, commits: broadcast::Sender<u64>) {
     }
 }
 
+/// SQLite has no notifications between processes: announces the commits of other processes
+/// on the file (an indexer beside a separate `serve`) by reading the cursor twice a second.
+/// This process's own commits are announced at once by `apply_blocks`.
+async fn poll(pool: AnyPool, commits: broadcast::Sender<u64>) {
+    let mut last = None;
+    loop {
+        let cursor = sqlx::query("SELECT block_number FROM cursor WHERE id = 1")
+            .fetch_optional(&pool)
+            .await
+            .map(|row| row.and_then(|r| r.try_get::<i64, _>("block_number").ok()));
+        match cursor {
+            Ok(Some(block)) if last.is_some_and(|l| block > l) => {
+                if let Ok(number) = u64::try_from(block) {
+                    let _ = commits.send(number);
+                }
+                last = Some(block);
+            }
+            Ok(block) => last = last.or(block).or(Some(-1)),
+            Err(e) => tracing::warn!(error = %e, "cannot read the cursor for commit announcements"),
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+}
+
 fn sqlite_url(path: &str) -> String {
     if path.contains(":memory:") || path.contains("mode=") {
         format!("sqlite:{path}")
@@ -699,11 +723,14 @@ impl Store for SqlStore {
     }
 
     fn commits(&self) -> broadcast::Receiver<u64> {
-        if let Some(url) = &self.listen_url {
-            self.listening.get_or_init(|| {
+        self.listening.get_or_init(|| match &self.listen_url {
+            Some(url) => {
                 tokio::spawn(listen(url.clone(), self.commits.clone()));
-            });
-        }
+            }
+            None => {
+                tokio::spawn(poll(self.pool.clone(), self.commits.clone()));
+            }
+        });
         self.commits.subscribe()
     }
 

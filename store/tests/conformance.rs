@@ -1380,3 +1380,22 @@ async fn a_commit_on_postgres_is_announced_to_every_store_on_the_database() {
 fn block_after(n: u64) -> BlockChanges {
     block(n + 1, vec![granted(n as u32 + 1, 1)])
 }
+
+#[tokio::test]
+async fn a_commit_on_sqlite_is_announced_to_another_store_on_the_file() {
+    // An indexer and a separate `serve` on one SQLite file.
+    let f = sqlite().await;
+    let url = format!("sqlite:{}", f._dir.path().join("medledger.db").display());
+    let other = SqlStore::open(&url).await.expect("open the same file");
+    let mut announced = other.commits();
+    tokio::time::sleep(std::time::Duration::from_millis(700)).await;
+    f.store
+        .apply_block(&block(1, vec![granted(1, 1)]))
+        .await
+        .expect("apply");
+    let block = tokio::time::timeout(std::time::Duration::from_secs(2), announced.recv())
+        .await
+        .expect("announced within 2 s")
+        .expect("a block");
+    assert_eq!(block, 1);
+}

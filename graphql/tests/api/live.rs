@@ -69,8 +69,10 @@ async fn the_audit_trail_lists_what_touched_a_patient_in_chain_order() {
     assert_eq!(t["nodes"][0]["kind"], "ConsentRevoked", "{v}");
     assert_eq!(t["pageInfo"]["hasNextPage"], false);
 
-    let bad = run(&s.store, &page(r#", after: "yesterday""#)).await;
-    assert!(error(&bad).contains("not an auditTrail cursor"), "{bad}");
+    for cursor in ["yesterday", "18446744073709551615:0", "-1:0"] {
+        let bad = run(&s.store, &page(&format!(r#", after: "{cursor}""#))).await;
+        assert!(error(&bad).contains("not an auditTrail cursor"), "{bad}");
+    }
 }
 
 /// Runs the subscription `query` on `schema` from now on (a stream starts when polled),
@@ -313,4 +315,52 @@ async fn two_servers_on_one_postgres_both_answer_and_both_push_what_an_indexer_c
     for app in apps {
         app.stop().await;
     }
+}
+
+#[tokio::test]
+async fn consent_changes_in_one_commit_are_each_pushed_as_they_stood() {
+    let s = seeded().await;
+    let schema = build_schema(s.store.clone());
+    let mut changes = subscribe(
+        &schema,
+        format!(
+            r#"subscription {{ consentChanged(patient: "{PATIENT}") {{ grantee status revoked
+                version asOf {{ block }} }} }}"#
+        ),
+    );
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    // when: a grant and its revocation commit together (as in a backfill)
+    s.store
+        .apply_blocks(&[
+            block(
+                13,
+                vec![registered(INSURER, "Insurer"), granted(INSURER, 1, None)],
+            ),
+            block(
+                14,
+                vec![ChainEvent::ConsentRevoked {
+                    patient: PATIENT,
+                    grantee: INSURER,
+                    version: 1,
+                    by: PATIENT,
+                }],
+            ),
+        ])
+        .await
+        .expect("commit");
+    // then: the grant as it stood after block 13, then the revocation
+    let granted = next(&mut changes).await;
+    assert_eq!(
+        granted["data"]["consentChanged"],
+        json!({"grantee": INSURER.to_string(), "status": "ACTIVE", "revoked": false,
+               "version": 1, "asOf": {"block": 13}}),
+        "{granted}"
+    );
+    let revoked = next(&mut changes).await;
+    assert_eq!(
+        revoked["data"]["consentChanged"],
+        json!({"grantee": INSURER.to_string(), "status": "REVOKED", "revoked": true,
+               "version": 1, "asOf": {"block": 14}}),
+        "{revoked}"
+    );
 }
