@@ -25,6 +25,9 @@ pub enum StoreError {
     },
     #[error("the database holds a value that does not fit: {0}")]
     Corrupt(String),
+    /// A page was asked for after a cursor that no page of that list gave.
+    #[error("{0:?} is not a cursor of this list")]
+    BadCursor(String),
     /// The database already mirrors another chain or other contracts.
     #[error(
         "this database mirrors {what} {stored}, not {given}: use a fresh database for another \

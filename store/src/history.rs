@@ -194,7 +194,7 @@ pub(crate) async fn patient_history(
     })
 }
 
-fn consent_change(row: &AnyRow) -> Result<ConsentChange, StoreError> {
+pub(crate) fn consent_change(row: &AnyRow) -> Result<ConsentChange, StoreError> {
     let action: String = col(row, "action")?;
     let grant = match action.as_str() {
         "granted" => Some(Grant {
@@ -249,7 +249,7 @@ fn delegation_change(row: &AnyRow) -> Result<DelegationChange, StoreError> {
     })
 }
 
-fn window(row: &AnyRow) -> Result<EmergencyWindow, StoreError> {
+pub(crate) fn window(row: &AnyRow) -> Result<EmergencyWindow, StoreError> {
     let ended_by: Option<String> = col(row, "ended_by")?;
     Ok(EmergencyWindow {
         opened_block: num(row, "opened_block")?,

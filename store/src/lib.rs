@@ -13,6 +13,7 @@
 mod activity;
 mod error;
 mod history;
+mod lists;
 mod projections;
 mod sql;
 mod types;
@@ -24,6 +25,7 @@ pub use history::{
     ConsentChange, DelegationChange, EmergencyWindow, Grant, OrgAction, OrgChange, PatientHistory,
     Upto,
 };
+pub use lists::{AccessRow, ClaimRow, DelegationRow, DuplicateUseRow, Page, RecordRow};
 pub use sql::{Backend, SqlStore};
 pub use types::{
     ACCESS_NAMES, AccountId, AnchorRef, BlockChanges, CATEGORY_NAMES, ChainEvent, ConsentRow,
@@ -117,6 +119,89 @@ pub trait Store: Send + Sync + 'static {
     /// PostgreSQL, every process's on the database (`LISTEN`/`NOTIFY`). A receiver that
     /// falls behind skips announcements (`Lagged`); read by block range to catch up.
     fn commits(&self) -> tokio::sync::broadcast::Receiver<u64>;
+
+    /// Registered organizations (only those of `role` when given), by account.
+    async fn organizations(
+        &self,
+        role: Option<&str>,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<Page<OrganizationRow>, StoreError>;
+
+    /// Every grant and revocation of `patient`'s consents (towards `grantee` when given),
+    /// in chain order.
+    async fn consent_changes(
+        &self,
+        patient: &AccountId,
+        grantee: Option<&AccountId>,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<Page<ConsentChange>, StoreError>;
+
+    /// Delegations as last set, removed ones included, by patient and delegate.
+    async fn delegations(
+        &self,
+        patient: Option<&AccountId>,
+        delegate: Option<&AccountId>,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<Page<DelegationRow>, StoreError>;
+
+    /// Emergency windows, in the order they were opened.
+    async fn emergency_windows(
+        &self,
+        patient: Option<&AccountId>,
+        provider: Option<&AccountId>,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<Page<EmergencyWindow>, StoreError>;
+
+    /// The access log (`outcome` `recorded` or `denied` when given), in chain order.
+    async fn access_log(
+        &self,
+        patient: Option<&AccountId>,
+        accessor: Option<&AccountId>,
+        outcome: Option<&str>,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<Page<AccessRow>, StoreError>;
+
+    /// Records in their latest state, by custodian and record id.
+    async fn records(
+        &self,
+        patient: Option<&AccountId>,
+        custodian: Option<&AccountId>,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<Page<RecordRow>, StoreError>;
+
+    /// A record and every version of it, oldest first.
+    async fn record(
+        &self,
+        custodian: &AccountId,
+        record_id: &Hash32,
+    ) -> Result<Option<(RecordRow, Vec<RecordVersionRow>)>, StoreError>;
+
+    /// Attested claims with their documents, by insurer and claim reference.
+    async fn claims(
+        &self,
+        patient: Option<&AccountId>,
+        insurer: Option<&AccountId>,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<Page<ClaimRow>, StoreError>;
+
+    /// The claims that used a document with this commitment, oldest first.
+    async fn claims_using(&self, commitment: &Hash32) -> Result<Vec<ClaimRow>, StoreError>;
+
+    /// Documents used again in another claim for the same patient, in chain order.
+    async fn duplicate_claim_uses(
+        &self,
+        patient: Option<&AccountId>,
+        insurer: Option<&AccountId>,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<Page<DuplicateUseRow>, StoreError>;
 
     /// How far indexing got.
     async fn status(&self) -> Result<IndexerStatus, StoreError>;

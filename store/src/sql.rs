@@ -19,7 +19,10 @@ use sqlx::{AnyConnection, AnyPool, Column, Executor, Row};
 use crate::Store;
 use crate::activity::{self, EventKey, StoredEvent};
 use crate::error::{StoreError, redact};
-use crate::history::{self, PatientHistory, Upto};
+use crate::history::{self, ConsentChange, EmergencyWindow, PatientHistory, Upto};
+use crate::lists::{
+    self, AccessRow, ClaimRow, DelegationRow, DuplicateUseRow, Kind, List, Page, RecordRow, Value,
+};
 use crate::projections::{self, At};
 use crate::types::{
     AccountId, BlockChanges, ConsentRow, ContractRow, Cursor, Hash32, IndexerStatus, Mirror,
@@ -72,6 +75,9 @@ pub struct SqlStore {
     listen_url: Option<Arc<str>>,
     listening: Arc<OnceLock<()>>,
 }
+
+/// The key of the log tables: the event's place in the chain.
+const EVENT_KEY: &[(&str, Kind)] = &[("block_number", Kind::Int), ("event_index", Kind::Int)];
 
 /// The PostgreSQL channel each commit is announced on, with its last block as the payload.
 const COMMITS_CHANNEL: &str = "medledger_commits";
@@ -732,6 +738,218 @@ impl Store for SqlStore {
             }
         });
         self.commits.subscribe()
+    }
+
+    async fn organizations(
+        &self,
+        role: Option<&str>,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<Page<OrganizationRow>, StoreError> {
+        let list = List {
+            table: "organizations",
+            filters: vec![("role", role.map(Value::from))],
+            key: &[("account", Kind::Text)],
+            after,
+            limit,
+        };
+        lists::page(&self.pool, list, lists::organization).await
+    }
+
+    async fn consent_changes(
+        &self,
+        patient: &AccountId,
+        grantee: Option<&AccountId>,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<Page<ConsentChange>, StoreError> {
+        let list = List {
+            table: "consent_history",
+            filters: vec![
+                ("patient", Some(patient.into())),
+                ("grantee", grantee.map(Value::from)),
+            ],
+            key: EVENT_KEY,
+            after,
+            limit,
+        };
+        lists::page(&self.pool, list, history::consent_change).await
+    }
+
+    async fn delegations(
+        &self,
+        patient: Option<&AccountId>,
+        delegate: Option<&AccountId>,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<Page<DelegationRow>, StoreError> {
+        let list = List {
+            table: "delegations",
+            filters: vec![
+                ("patient", patient.map(Value::from)),
+                ("delegate", delegate.map(Value::from)),
+            ],
+            key: &[("patient", Kind::Text), ("delegate", Kind::Text)],
+            after,
+            limit,
+        };
+        lists::page(&self.pool, list, lists::delegation).await
+    }
+
+    async fn emergency_windows(
+        &self,
+        patient: Option<&AccountId>,
+        provider: Option<&AccountId>,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<Page<EmergencyWindow>, StoreError> {
+        let list = List {
+            table: "emergency_windows",
+            filters: vec![
+                ("patient", patient.map(Value::from)),
+                ("provider", provider.map(Value::from)),
+            ],
+            key: &[("opened_block", Kind::Int), ("opened_index", Kind::Int)],
+            after,
+            limit,
+        };
+        lists::page(&self.pool, list, history::window).await
+    }
+
+    async fn access_log(
+        &self,
+        patient: Option<&AccountId>,
+        accessor: Option<&AccountId>,
+        outcome: Option<&str>,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<Page<AccessRow>, StoreError> {
+        let list = List {
+            table: "access_log",
+            filters: vec![
+                ("patient", patient.map(Value::from)),
+                ("accessor", accessor.map(Value::from)),
+                ("outcome", outcome.map(Value::from)),
+            ],
+            key: EVENT_KEY,
+            after,
+            limit,
+        };
+        lists::page(&self.pool, list, lists::access).await
+    }
+
+    async fn records(
+        &self,
+        patient: Option<&AccountId>,
+        custodian: Option<&AccountId>,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<Page<RecordRow>, StoreError> {
+        let list = List {
+            table: "records",
+            filters: vec![
+                ("patient", patient.map(Value::from)),
+                ("custodian", custodian.map(Value::from)),
+            ],
+            key: &[("custodian", Kind::Text), ("record_id", Kind::Text)],
+            after,
+            limit,
+        };
+        lists::page(&self.pool, list, lists::record).await
+    }
+
+    async fn record(
+        &self,
+        custodian: &AccountId,
+        record_id: &Hash32,
+    ) -> Result<Option<(RecordRow, Vec<RecordVersionRow>)>, StoreError> {
+        let row = sqlx::query("SELECT * FROM records WHERE custodian = $1 AND record_id = $2")
+            .bind(custodian.to_string())
+            .bind(record_id.to_string())
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(StoreError::db("read a record"))?;
+        let Some(row) = row else {
+            return Ok(None);
+        };
+        let versions = sqlx::query(
+            "SELECT * FROM record_versions WHERE custodian = $1 AND record_id = $2
+             ORDER BY version",
+        )
+        .bind(custodian.to_string())
+        .bind(record_id.to_string())
+        .fetch_all(&self.pool)
+        .await
+        .map_err(StoreError::db("read a record's versions"))?;
+        Ok(Some((
+            lists::record(&row)?,
+            versions
+                .iter()
+                .map(record_version_of)
+                .collect::<Result<_, _>>()?,
+        )))
+    }
+
+    async fn claims(
+        &self,
+        patient: Option<&AccountId>,
+        insurer: Option<&AccountId>,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<Page<ClaimRow>, StoreError> {
+        let list = List {
+            table: "claims",
+            filters: vec![
+                ("patient", patient.map(Value::from)),
+                ("insurer", insurer.map(Value::from)),
+            ],
+            key: &[("insurer", Kind::Text), ("claim_ref", Kind::Text)],
+            after,
+            limit,
+        };
+        let mut page = lists::page(&self.pool, list, lists::claim).await?;
+        let mut claims: Vec<&mut ClaimRow> = page.rows.iter_mut().map(|(_, c)| c).collect();
+        lists::with_documents(&self.pool, &mut claims).await?;
+        Ok(page)
+    }
+
+    async fn claims_using(&self, commitment: &Hash32) -> Result<Vec<ClaimRow>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT * FROM claims WHERE (insurer, claim_ref) IN
+               (SELECT insurer, claim_ref FROM claim_documents WHERE commitment = $1)
+             ORDER BY block_number, event_index",
+        )
+        .bind(commitment.to_string())
+        .fetch_all(&self.pool)
+        .await
+        .map_err(StoreError::db("read the claims that used a document"))?;
+        let mut claims = rows
+            .iter()
+            .map(lists::claim)
+            .collect::<Result<Vec<_>, _>>()?;
+        let mut refs: Vec<&mut ClaimRow> = claims.iter_mut().collect();
+        lists::with_documents(&self.pool, &mut refs).await?;
+        Ok(claims)
+    }
+
+    async fn duplicate_claim_uses(
+        &self,
+        patient: Option<&AccountId>,
+        insurer: Option<&AccountId>,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<Page<DuplicateUseRow>, StoreError> {
+        let list = List {
+            table: "duplicate_claim_uses",
+            filters: vec![
+                ("patient", patient.map(Value::from)),
+                ("insurer", insurer.map(Value::from)),
+            ],
+            key: EVENT_KEY,
+            after,
+            limit,
+        };
+        lists::page(&self.pool, list, lists::duplicate_use).await
     }
 
     async fn status(&self) -> Result<IndexerStatus, StoreError> {

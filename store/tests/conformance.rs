@@ -70,6 +70,7 @@ conformance!(
     times_past_what_sql_holds_are_kept_as_never,
     a_patients_history_reaches_back_to_a_block_or_an_instant,
     a_patients_events_are_read_in_chain_order_and_commits_announced,
+    every_list_pages_in_key_order_with_its_filters_and_total,
 );
 
 const CONTRACT: AccountId = AccountId([9; 32]);
@@ -1398,4 +1399,139 @@ async fn a_commit_on_sqlite_is_announced_to_another_store_on_the_file() {
         .expect("announced within 2 s")
         .expect("a block");
     assert_eq!(block, 1);
+}
+
+async fn every_list_pages_in_key_order_with_its_filters_and_total(store: &SqlStore) {
+    let insurer = AccountId([4; 32]);
+    store
+        .apply_blocks(&[
+            block(5, one_of_each()),
+            block(
+                6,
+                vec![ChainEvent::OrgRegistered {
+                    org: insurer,
+                    role: "Insurer",
+                    flags: 0,
+                }],
+            ),
+        ])
+        .await
+        .expect("apply");
+
+    // organizations: two, a page of one at a time, by account
+    let first = store.organizations(None, None, 1).await.expect("list");
+    assert_eq!((first.rows.len(), first.more, first.total), (1, true, 2));
+    let (cursor, org) = &first.rows[0];
+    assert_eq!(org.account, PROVIDER.min(insurer));
+    let second = store
+        .organizations(None, Some(cursor), 1)
+        .await
+        .expect("list");
+    assert_eq!((second.rows.len(), second.more), (1, false));
+    assert_eq!(second.rows[0].1.account, PROVIDER.max(insurer));
+    let insurers = store
+        .organizations(Some("Insurer"), None, 10)
+        .await
+        .expect("list");
+    assert_eq!(insurers.total, 1);
+    assert_eq!(insurers.rows[0].1.role, "Insurer");
+
+    // the access log, filtered by outcome
+    let denied = store
+        .access_log(Some(&PATIENT), None, Some("denied"), None, 10)
+        .await
+        .expect("list");
+    assert_eq!(denied.total, 1);
+    assert_eq!(denied.rows[0].1.outcome, "denied");
+    let all = store
+        .access_log(Some(&PATIENT), None, None, None, 10)
+        .await
+        .expect("list");
+    assert_eq!(all.total, 2);
+    assert!(
+        all.rows[0].1.event_index < all.rows[1].1.event_index,
+        "chain order"
+    );
+
+    // consents' history, delegations, windows, records, claims and duplicates
+    let history = store
+        .consent_changes(&PATIENT, None, None, 10)
+        .await
+        .expect("list");
+    assert_eq!(history.total, 2, "the grant and the revocation");
+    assert!(history.rows[1].1.grant.is_none());
+    let delegations = store
+        .delegations(Some(&PATIENT), None, None, 10)
+        .await
+        .expect("list");
+    assert_eq!(delegations.total, 1);
+    assert!(delegations.rows[0].1.removed_block.is_some());
+    let windows = store
+        .emergency_windows(None, Some(&PROVIDER), None, 10)
+        .await
+        .expect("list");
+    assert_eq!(windows.total, 1);
+    let records = store
+        .records(Some(&PATIENT), None, None, 10)
+        .await
+        .expect("list");
+    assert_eq!(records.total, 1);
+    assert_eq!(records.rows[0].1.latest_version, 2);
+    let (record, versions) = store
+        .record(&PROVIDER, &Hash32([0xaa; 32]))
+        .await
+        .expect("read")
+        .expect("the record");
+    assert_eq!(record.latest_commitment, Hash32([0xc2; 32]));
+    let chain: Vec<_> = versions
+        .iter()
+        .map(|v| (v.version, v.superseded_by))
+        .collect();
+    assert_eq!(chain, [(1, Some(Hash32([0xc2; 32]))), (2, None)]);
+    assert!(
+        store
+            .record(&PATIENT, &Hash32([0xaa; 32]))
+            .await
+            .expect("read")
+            .is_none(),
+        "another custodian's key space"
+    );
+    let claims = store
+        .claims(Some(&PATIENT), None, None, 10)
+        .await
+        .expect("list");
+    assert_eq!(claims.total, 1);
+    assert_eq!(
+        claims.rows[0].1.documents,
+        [AnchorRef {
+            custodian: PROVIDER,
+            commitment: Hash32([0xc2; 32])
+        }]
+    );
+    let using = store.claims_using(&Hash32([0xc2; 32])).await.expect("read");
+    assert_eq!(using.len(), 1);
+    assert_eq!(using[0].claim_ref, Hash32([0x21; 32]));
+    assert_eq!(using[0].documents.len(), 1);
+    assert!(
+        store
+            .claims_using(&Hash32([0xc1; 32]))
+            .await
+            .expect("read")
+            .is_empty()
+    );
+    let duplicates = store
+        .duplicate_claim_uses(Some(&PATIENT), None, None, 10)
+        .await
+        .expect("list");
+    assert_eq!(duplicates.total, 1);
+    assert_eq!(duplicates.rows[0].1.first_claim_ref, Hash32([0x21; 32]));
+
+    // a cursor no page gave is refused as such
+    for bad in ["nonsense", "5", "5|x", ""] {
+        let refused = store.access_log(None, None, None, Some(bad), 10).await;
+        assert!(
+            matches!(refused, Err(StoreError::BadCursor(_))),
+            "{bad:?}: {refused:?}"
+        );
+    }
 }

@@ -1,0 +1,376 @@
+//! The read model's lists, a page at a time: each list is a table, equality filters, and a
+//! key to order and page by. A page's rows come with opaque cursors (the row's key, as text),
+//! and `after` takes one of them back; the total counts every row the filters keep.
+
+use sqlx::AnyPool;
+use sqlx::any::AnyRow;
+
+use crate::error::StoreError;
+use crate::sql::{col, num, num_or_null, text};
+use crate::types::{AccountId, AnchorRef, Hash32, OrganizationRow};
+
+/// One page of a list.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Page<T> {
+    /// The rows, each with the cursor that continues after it.
+    pub rows: Vec<(String, T)>,
+    /// Whether rows follow this page.
+    pub more: bool,
+    /// How many rows the filters keep, in all.
+    pub total: u64,
+}
+
+/// How a key column is typed.
+#[derive(Clone, Copy)]
+pub(crate) enum Kind {
+    Int,
+    Text,
+}
+
+/// A filter's value.
+pub(crate) enum Value {
+    Int(i64),
+    Text(String),
+}
+
+impl From<&AccountId> for Value {
+    fn from(a: &AccountId) -> Self {
+        Value::Text(a.to_string())
+    }
+}
+
+impl From<&Hash32> for Value {
+    fn from(h: &Hash32) -> Self {
+        Value::Text(h.to_string())
+    }
+}
+
+impl From<&str> for Value {
+    fn from(s: &str) -> Self {
+        Value::Text(s.to_string())
+    }
+}
+
+/// A page of `table` where each `filters` column equals its value (a `None` keeps all), in
+/// `key` order, after the row `after` names, at most `limit` rows.
+pub(crate) struct List<'a> {
+    pub table: &'static str,
+    pub filters: Vec<(&'static str, Option<Value>)>,
+    pub key: &'static [(&'static str, Kind)],
+    pub after: Option<&'a str>,
+    pub limit: usize,
+}
+
+fn bind<'q>(
+    q: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>,
+    v: &Value,
+) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {
+    match v {
+        Value::Int(i) => q.bind(*i),
+        Value::Text(s) => q.bind(s.clone()),
+    }
+}
+
+/// The cursor of `row`: its key columns as text, joined by `|` (accounts, hashes and numbers
+/// never hold one).
+fn cursor_of(row: &AnyRow, key: &[(&str, Kind)]) -> Result<String, StoreError> {
+    let mut parts = Vec::with_capacity(key.len());
+    for (column, kind) in key {
+        parts.push(match kind {
+            Kind::Int => col::<i64>(row, column)?.to_string(),
+            Kind::Text => col::<String>(row, column)?,
+        });
+    }
+    Ok(parts.join("|"))
+}
+
+fn parse_cursor(cursor: &str, key: &[(&str, Kind)]) -> Result<Vec<Value>, StoreError> {
+    let bad = || StoreError::BadCursor(cursor.to_string());
+    let parts: Vec<&str> = cursor.split('|').collect();
+    if parts.len() != key.len() {
+        return Err(bad());
+    }
+    parts
+        .iter()
+        .zip(key)
+        .map(|(part, (_, kind))| match kind {
+            Kind::Int => part.parse().map(Value::Int).map_err(|_| bad()),
+            Kind::Text if !part.is_empty() => Ok(Value::Text(part.to_string())),
+            Kind::Text => Err(bad()),
+        })
+        .collect()
+}
+
+pub(crate) async fn page<T>(
+    pool: &AnyPool,
+    list: List<'_>,
+    map: impl Fn(&AnyRow) -> Result<T, StoreError>,
+) -> Result<Page<T>, StoreError> {
+    let filters: Vec<(&str, Value)> = list
+        .filters
+        .into_iter()
+        .filter_map(|(c, v)| v.map(|v| (c, v)))
+        .collect();
+    let mut conditions: Vec<String> = filters
+        .iter()
+        .enumerate()
+        .map(|(i, (c, _))| format!("{c} = ${}", i + 1))
+        .collect();
+    let where_filters = if conditions.is_empty() {
+        String::new()
+    } else {
+        format!("WHERE {}", conditions.join(" AND "))
+    };
+    let count_sql = format!("SELECT COUNT(*) AS n FROM {} {where_filters}", list.table);
+    let mut count = sqlx::query(&count_sql);
+    for (_, v) in &filters {
+        count = bind(count, v);
+    }
+    let total = num(
+        &count
+            .fetch_one(pool)
+            .await
+            .map_err(StoreError::db("count a list"))?,
+        "n",
+    )?;
+
+    let after = list.after.map(|c| parse_cursor(c, list.key)).transpose()?;
+    let columns: Vec<&str> = list.key.iter().map(|(c, _)| *c).collect();
+    if let Some(after) = &after {
+        let first = filters.len() + 1;
+        let placeholders: Vec<String> = (first..first + after.len())
+            .map(|n| format!("${n}"))
+            .collect();
+        conditions.push(format!(
+            "({}) > ({})",
+            columns.join(", "),
+            placeholders.join(", ")
+        ));
+    }
+    let sql = format!(
+        "SELECT * FROM {} {} ORDER BY {} LIMIT {}",
+        list.table,
+        if conditions.is_empty() {
+            String::new()
+        } else {
+            format!("WHERE {}", conditions.join(" AND "))
+        },
+        columns.join(", "),
+        list.limit + 1,
+    );
+    let mut q = sqlx::query(&sql);
+    for (_, v) in &filters {
+        q = bind(q, v);
+    }
+    for v in after.iter().flatten() {
+        q = bind(q, v);
+    }
+    let mut rows = q
+        .fetch_all(pool)
+        .await
+        .map_err(StoreError::db("read a list"))?;
+    let more = rows.len() > list.limit;
+    rows.truncate(list.limit);
+    let rows = rows
+        .iter()
+        .map(|r| Ok((cursor_of(r, list.key)?, map(r)?)))
+        .collect::<Result<_, StoreError>>()?;
+    Ok(Page { rows, more, total })
+}
+
+/// A patient's delegate, as last set.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DelegationRow {
+    pub patient: AccountId,
+    pub delegate: AccountId,
+    pub expires_at: u64,
+    pub set_block: u64,
+    pub set_at: u64,
+    /// When the patient removed the delegate, if they did.
+    pub removed_block: Option<u64>,
+    pub removed_at: Option<u64>,
+}
+
+pub(crate) fn delegation(r: &AnyRow) -> Result<DelegationRow, StoreError> {
+    Ok(DelegationRow {
+        patient: text(r, "patient")?,
+        delegate: text(r, "delegate")?,
+        expires_at: num(r, "expires_at")?,
+        set_block: num(r, "set_block")?,
+        set_at: num(r, "set_at")?,
+        removed_block: num_or_null(r, "removed_block")?,
+        removed_at: num_or_null(r, "removed_at")?,
+    })
+}
+
+/// An access to a patient's data an organization recorded, or a denied attempt.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccessRow {
+    pub block_number: u64,
+    pub event_index: u32,
+    pub patient: AccountId,
+    pub accessor: AccountId,
+    /// `recorded` or `denied`.
+    pub outcome: String,
+    /// The record named, if one was.
+    pub record: Option<(AccountId, Hash32)>,
+    pub categories: u16,
+    pub purpose: String,
+    /// Allowed by an emergency window rather than a consent.
+    pub emergency: bool,
+    pub at: u64,
+}
+
+pub(crate) fn access(r: &AnyRow) -> Result<AccessRow, StoreError> {
+    let custodian: Option<String> = col(r, "record_custodian")?;
+    let record_id: Option<String> = col(r, "record_id")?;
+    let record = match (custodian, record_id) {
+        (Some(c), Some(id)) => Some((
+            c.parse()
+                .map_err(|_| StoreError::Corrupt(format!("record_custodian {c:?}")))?,
+            id.parse()
+                .map_err(|_| StoreError::Corrupt(format!("record_id {id:?}")))?,
+        )),
+        _ => None,
+    };
+    Ok(AccessRow {
+        block_number: num(r, "block_number")?,
+        event_index: num(r, "event_index")?,
+        patient: text(r, "patient")?,
+        accessor: text(r, "accessor")?,
+        outcome: col(r, "outcome")?,
+        record,
+        categories: num(r, "categories")?,
+        purpose: col(r, "purpose")?,
+        emergency: col::<i64>(r, "emergency")? != 0,
+        at: num(r, "at")?,
+    })
+}
+
+/// The latest state of a record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecordRow {
+    pub custodian: AccountId,
+    pub record_id: Hash32,
+    pub patient: AccountId,
+    pub category_commitment: Hash32,
+    pub latest_version: u32,
+    pub latest_commitment: Hash32,
+}
+
+pub(crate) fn record(r: &AnyRow) -> Result<RecordRow, StoreError> {
+    Ok(RecordRow {
+        custodian: text(r, "custodian")?,
+        record_id: text(r, "record_id")?,
+        patient: text(r, "patient")?,
+        category_commitment: text(r, "category_commitment")?,
+        latest_version: num(r, "latest_version")?,
+        latest_commitment: text(r, "latest_commitment")?,
+    })
+}
+
+/// An attested insurance claim and the anchored documents it used, in order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClaimRow {
+    pub insurer: AccountId,
+    pub claim_ref: Hash32,
+    pub patient: AccountId,
+    /// Whether every document was the current version of its record when attested.
+    pub all_current: bool,
+    pub block_number: u64,
+    pub at: u64,
+    pub documents: Vec<AnchorRef>,
+}
+
+pub(crate) fn claim(r: &AnyRow) -> Result<ClaimRow, StoreError> {
+    Ok(ClaimRow {
+        insurer: text(r, "insurer")?,
+        claim_ref: text(r, "claim_ref")?,
+        patient: text(r, "patient")?,
+        all_current: col::<i64>(r, "all_current")? != 0,
+        block_number: num(r, "block_number")?,
+        at: num(r, "at")?,
+        documents: Vec::new(),
+    })
+}
+
+/// Fills in the documents of `claims`, with one read for all of them.
+pub(crate) async fn with_documents(
+    pool: &AnyPool,
+    claims: &mut [&mut ClaimRow],
+) -> Result<(), StoreError> {
+    if claims.is_empty() {
+        return Ok(());
+    }
+    let pairs: Vec<String> = (0..claims.len())
+        .map(|i| format!("(${}, ${})", 2 * i + 1, 2 * i + 2))
+        .collect();
+    let sql = format!(
+        "SELECT * FROM claim_documents WHERE (insurer, claim_ref) IN ({})
+         ORDER BY insurer, claim_ref, position",
+        pairs.join(", ")
+    );
+    let mut q = sqlx::query(&sql);
+    for c in claims.iter() {
+        q = q.bind(c.insurer.to_string()).bind(c.claim_ref.to_string());
+    }
+    let rows = q
+        .fetch_all(pool)
+        .await
+        .map_err(StoreError::db("read claims' documents"))?;
+    for r in &rows {
+        let insurer: AccountId = text(r, "insurer")?;
+        let claim_ref: Hash32 = text(r, "claim_ref")?;
+        let document = AnchorRef {
+            custodian: text(r, "custodian")?,
+            commitment: text(r, "commitment")?,
+        };
+        if let Some(c) = claims
+            .iter_mut()
+            .find(|c| c.insurer == insurer && c.claim_ref == claim_ref)
+        {
+            c.documents.push(document);
+        }
+    }
+    Ok(())
+}
+
+/// A document used again in another claim for the same patient.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DuplicateUseRow {
+    pub block_number: u64,
+    pub event_index: u32,
+    pub patient: AccountId,
+    pub insurer: AccountId,
+    pub commitment: Hash32,
+    pub claim_ref: Hash32,
+    /// The claim that used it first.
+    pub first_insurer: AccountId,
+    pub first_claim_ref: Hash32,
+    pub at: u64,
+}
+
+pub(crate) fn duplicate_use(r: &AnyRow) -> Result<DuplicateUseRow, StoreError> {
+    Ok(DuplicateUseRow {
+        block_number: num(r, "block_number")?,
+        event_index: num(r, "event_index")?,
+        patient: text(r, "patient")?,
+        insurer: text(r, "insurer")?,
+        commitment: text(r, "commitment")?,
+        claim_ref: text(r, "claim_ref")?,
+        first_insurer: text(r, "first_insurer")?,
+        first_claim_ref: text(r, "first_claim_ref")?,
+        at: num(r, "at")?,
+    })
+}
+
+pub(crate) fn organization(r: &AnyRow) -> Result<OrganizationRow, StoreError> {
+    Ok(OrganizationRow {
+        account: text(r, "account")?,
+        role: col(r, "role")?,
+        flags: num(r, "flags")?,
+        active: col::<i64>(r, "active")? != 0,
+        registered_block: num(r, "registered_block")?,
+        registered_at: num(r, "registered_at")?,
+    })
+}
