@@ -9,6 +9,7 @@
 
 mod activity;
 mod authorization;
+mod lists;
 mod live;
 mod objects;
 mod rule;

@@ -3,10 +3,11 @@
 use async_graphql::{Enum, Object, SimpleObject};
 use chrono::{DateTime, TimeZone, Utc};
 use medledger_store::{
-    ACCESS_NAMES, CATEGORY_NAMES, ConsentChange, ConsentRow, EmergencyWindow as WindowRow,
-    PURPOSE_NAMES, RecordVersionRow, names_of_bits,
+    ACCESS_NAMES, CATEGORY_NAMES, ClaimRow, ConsentChange, ConsentRow,
+    EmergencyWindow as WindowRow, OrganizationRow, PURPOSE_NAMES, RecordVersionRow, names_of_bits,
 };
 
+use crate::lists::{Claim, Record};
 use crate::scalars::{AccountIdScalar, HashScalar};
 
 /// A block time (ms since the Unix epoch) as a date; a time past what a date holds (a
@@ -18,7 +19,7 @@ pub(crate) fn time(ms: u64) -> DateTime<Utc> {
         .unwrap_or(DateTime::<Utc>::MAX_UTC)
 }
 
-fn names(bits: u64, all: &[&'static str]) -> Vec<String> {
+pub(crate) fn names(bits: u64, all: &[&'static str]) -> Vec<String> {
     names_of_bits(bits, all)
         .into_iter()
         .map(String::from)
@@ -223,6 +224,12 @@ pub struct EmergencyWindow {
     ended_by: Option<AccountIdScalar>,
 }
 
+impl From<WindowRow> for EmergencyWindow {
+    fn from(w: WindowRow) -> Self {
+        EmergencyWindow::from(&w)
+    }
+}
+
 impl From<&WindowRow> for EmergencyWindow {
     fn from(w: &WindowRow) -> Self {
         EmergencyWindow {
@@ -239,11 +246,19 @@ impl From<&WindowRow> for EmergencyWindow {
     }
 }
 
-/// Where and when a commitment was anchored.
-pub struct Anchor(pub RecordVersionRow);
+/// Where and when a commitment was anchored, and the claims that used it.
+pub struct Anchor(pub RecordVersionRow, pub Vec<ClaimRow>);
 
 #[Object]
 impl Anchor {
+    /// The insurance claims that used this anchored document, oldest first.
+    async fn claims(&self) -> Vec<Claim> {
+        self.1.iter().cloned().map(Claim::from).collect()
+    }
+    /// Whether this is its record's latest version (not superseded by an amendment).
+    async fn current(&self) -> bool {
+        self.0.superseded_by.is_none()
+    }
     async fn commitment(&self) -> HashScalar {
         HashScalar(self.0.commitment)
     }
@@ -314,8 +329,33 @@ pub struct IndexerStatus {
 #[derive(SimpleObject)]
 pub struct Organization {
     pub account: AccountIdScalar,
+    /// Provider, Insurer, Researcher, Auditor or App.
     pub role: String,
+    /// Bit 0: may open emergency windows.
     pub flags: u32,
+    /// False while suspended.
     pub active: bool,
     pub registered_block: u64,
+    pub registered_at: DateTime<Utc>,
+}
+
+impl From<OrganizationRow> for Organization {
+    fn from(o: OrganizationRow) -> Self {
+        Organization {
+            account: AccountIdScalar(o.account),
+            role: o.role,
+            flags: o.flags,
+            active: o.active,
+            registered_block: o.registered_block,
+            registered_at: time(o.registered_at),
+        }
+    }
+}
+
+/// A record and every version of it.
+#[derive(SimpleObject)]
+pub struct RecordDetail {
+    pub record: Record,
+    /// Every version, oldest first; each names the one that superseded it.
+    pub versions: Vec<Anchor>,
 }

@@ -3,14 +3,18 @@ use std::sync::Arc;
 use async_graphql::connection::{Connection, Edge, query};
 use async_graphql::{Context, EmptyMutation, Error, Object, Result, Schema, SimpleObject};
 use chrono::{DateTime, Utc};
-use medledger_store::{AccountId, Store, StoreError, Upto};
+use medledger_store::{AccountId, ClaimRow, ROLE_NAMES, Store, StoreError, Upto};
 
 use crate::activity::{Activity, SubscriptionRoot, TrailCursor, TrailPage, audit_trail};
 use crate::authorization::{Authorization, authorization};
+use crate::lists::{
+    AccessEntry, AccessOutcome, Claim, ConsentHistoryEntry, Delegation, DuplicateClaimUse,
+    ListInfo, Record, list,
+};
 use crate::live::LazyHub;
 use crate::objects::{
-    Access, Anchor, AsOf, Consent, ConsentStatus, DataCategory, IndexerStatus, Organization,
-    Purpose, WatchedContract, time,
+    Access, Anchor, AsOf, Consent, ConsentStatus, DataCategory, EmergencyWindow, IndexerStatus,
+    Organization, Purpose, RecordDetail, WatchedContract, time,
 };
 use crate::rule::{Missing, Question, Standing, consents_at, standing};
 use crate::scalars::{AccountIdScalar, HashScalar};
@@ -284,14 +288,27 @@ impl QueryRoot {
         commitment: HashScalar,
         custodian: Option<AccountIdScalar>,
     ) -> Result<Vec<Anchor>> {
-        let rows = store(ctx)
+        let store = store(ctx);
+        let rows = store
             .record_versions(&commitment.0)
             .await
             .map_err(internal)?;
+        let claims = store.claims_using(&commitment.0).await.map_err(internal)?;
         Ok(rows
             .into_iter()
             .filter(|r| custodian.as_ref().is_none_or(|c| c.0 == r.custodian))
-            .map(Anchor)
+            .map(|r| {
+                let used: Vec<ClaimRow> = claims
+                    .iter()
+                    .filter(|c| {
+                        c.documents
+                            .iter()
+                            .any(|d| d.custodian == r.custodian && d.commitment == r.commitment)
+                    })
+                    .cloned()
+                    .collect();
+                Anchor(r, used)
+            })
             .collect())
     }
 
@@ -305,13 +322,239 @@ impl QueryRoot {
             .organization(&account.0)
             .await
             .map_err(internal)?;
-        Ok(row.map(|o| Organization {
-            account: AccountIdScalar(o.account),
-            role: o.role,
-            flags: o.flags,
-            active: o.active,
-            registered_block: o.registered_block,
+        Ok(row.map(Organization::from))
+    }
+
+    /// Registered organizations (of `role` when given: Provider, Insurer, Researcher,
+    /// Auditor or App), by account.
+    async fn organizations(
+        &self,
+        ctx: &Context<'_>,
+        role: Option<String>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> Result<Connection<String, Organization, ListInfo>> {
+        if let Some(role) = role.as_ref().filter(|r| !ROLE_NAMES.contains(&r.as_str())) {
+            return Err(Error::new(format!(
+                "{role:?} is not a role; use one of {}",
+                ROLE_NAMES.join(", ")
+            )));
+        }
+        let store = store(ctx);
+        list(
+            first,
+            after,
+            |after, n| async move {
+                store
+                    .organizations(role.as_deref(), after.as_deref(), n)
+                    .await
+            },
+            Organization::from,
+        )
+        .await
+    }
+
+    /// Every grant and revocation of `patient`'s consents (to `grantee` when given), in
+    /// chain order.
+    async fn consent_history(
+        &self,
+        ctx: &Context<'_>,
+        patient: AccountIdScalar,
+        grantee: Option<AccountIdScalar>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> Result<Connection<String, ConsentHistoryEntry, ListInfo>> {
+        let store = store(ctx);
+        let grantee = grantee.map(|g| g.0);
+        list(
+            first,
+            after,
+            |after, n| async move {
+                store
+                    .consent_changes(&patient.0, grantee.as_ref(), after.as_deref(), n)
+                    .await
+            },
+            ConsentHistoryEntry::from,
+        )
+        .await
+    }
+
+    /// Delegates as last set (removed ones included), of `patient` and/or of `delegate`.
+    async fn delegations(
+        &self,
+        ctx: &Context<'_>,
+        patient: Option<AccountIdScalar>,
+        delegate: Option<AccountIdScalar>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> Result<Connection<String, Delegation, ListInfo>> {
+        let store = store(ctx);
+        let (patient, delegate) = (patient.map(|a| a.0), delegate.map(|a| a.0));
+        list(
+            first,
+            after,
+            |after, n| async move {
+                store
+                    .delegations(patient.as_ref(), delegate.as_ref(), after.as_deref(), n)
+                    .await
+            },
+            Delegation::from,
+        )
+        .await
+    }
+
+    /// Emergency windows (on `patient` and/or by `provider`), in the order they were opened.
+    async fn emergency_windows(
+        &self,
+        ctx: &Context<'_>,
+        patient: Option<AccountIdScalar>,
+        provider: Option<AccountIdScalar>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> Result<Connection<String, EmergencyWindow, ListInfo>> {
+        let store = store(ctx);
+        let (patient, provider) = (patient.map(|a| a.0), provider.map(|a| a.0));
+        list(
+            first,
+            after,
+            |after, n| async move {
+                store
+                    .emergency_windows(patient.as_ref(), provider.as_ref(), after.as_deref(), n)
+                    .await
+            },
+            EmergencyWindow::from,
+        )
+        .await
+    }
+
+    /// The access log: accesses organizations recorded and denied attempts (of `patient`,
+    /// by `accessor`, with `outcome`, as given), in chain order.
+    async fn access_log(
+        &self,
+        ctx: &Context<'_>,
+        patient: Option<AccountIdScalar>,
+        accessor: Option<AccountIdScalar>,
+        outcome: Option<AccessOutcome>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> Result<Connection<String, AccessEntry, ListInfo>> {
+        let store = store(ctx);
+        let (patient, accessor) = (patient.map(|a| a.0), accessor.map(|a| a.0));
+        list(
+            first,
+            after,
+            |after, n| async move {
+                store
+                    .access_log(
+                        patient.as_ref(),
+                        accessor.as_ref(),
+                        outcome.map(AccessOutcome::as_stored),
+                        after.as_deref(),
+                        n,
+                    )
+                    .await
+            },
+            AccessEntry::from,
+        )
+        .await
+    }
+
+    /// Records in their latest state (of `patient` and/or held by `custodian`).
+    async fn records(
+        &self,
+        ctx: &Context<'_>,
+        patient: Option<AccountIdScalar>,
+        custodian: Option<AccountIdScalar>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> Result<Connection<String, Record, ListInfo>> {
+        let store = store(ctx);
+        let (patient, custodian) = (patient.map(|a| a.0), custodian.map(|a| a.0));
+        list(
+            first,
+            after,
+            |after, n| async move {
+                store
+                    .records(patient.as_ref(), custodian.as_ref(), after.as_deref(), n)
+                    .await
+            },
+            Record::from,
+        )
+        .await
+    }
+
+    /// A record (ids live in their custodian's key space) and its chain of versions; null
+    /// when there is none.
+    async fn record(
+        &self,
+        ctx: &Context<'_>,
+        custodian: AccountIdScalar,
+        record_id: HashScalar,
+    ) -> Result<Option<RecordDetail>> {
+        let store = store(ctx);
+        let Some((record, versions)) = store
+            .record(&custodian.0, &record_id.0)
+            .await
+            .map_err(internal)?
+        else {
+            return Ok(None);
+        };
+        Ok(Some(RecordDetail {
+            record: Record::from(record),
+            versions: versions
+                .into_iter()
+                .map(|v| Anchor(v, Vec::new()))
+                .collect(),
         }))
+    }
+
+    /// Attested insurance claims with their documents (of `patient` and/or by `insurer`).
+    async fn claims(
+        &self,
+        ctx: &Context<'_>,
+        patient: Option<AccountIdScalar>,
+        insurer: Option<AccountIdScalar>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> Result<Connection<String, Claim, ListInfo>> {
+        let store = store(ctx);
+        let (patient, insurer) = (patient.map(|a| a.0), insurer.map(|a| a.0));
+        list(
+            first,
+            after,
+            |after, n| async move {
+                store
+                    .claims(patient.as_ref(), insurer.as_ref(), after.as_deref(), n)
+                    .await
+            },
+            Claim::from,
+        )
+        .await
+    }
+
+    /// Documents used again in another claim for the same patient (of `patient` and/or by
+    /// the later claim's `insurer`), in chain order.
+    async fn duplicate_claim_uses(
+        &self,
+        ctx: &Context<'_>,
+        patient: Option<AccountIdScalar>,
+        insurer: Option<AccountIdScalar>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> Result<Connection<String, DuplicateClaimUse, ListInfo>> {
+        let store = store(ctx);
+        let (patient, insurer) = (patient.map(|a| a.0), insurer.map(|a| a.0));
+        list(
+            first,
+            after,
+            |after, n| async move {
+                store
+                    .duplicate_claim_uses(patient.as_ref(), insurer.as_ref(), after.as_deref(), n)
+                    .await
+            },
+            DuplicateClaimUse::from,
+        )
+        .await
     }
 
     /// How far indexing got, and what is mirrored.

@@ -5,9 +5,10 @@ use std::time::Duration;
 
 use medledger_graphql::{Cors, HttpOptions};
 use medledger_store::{
-    AccountId, BlockChanges, ConsentRow, ContractRow, Cursor, EventKey, Hash32, IndexerStatus,
-    Mirror, OrganizationRow, PatientHistory, RecordVersionRow, Store, StoreError, StoredEvent,
-    Upto,
+    AccessRow, AccountId, BlockChanges, ClaimRow, ConsentChange, ConsentRow, ContractRow, Cursor,
+    DelegationRow, DuplicateUseRow, EmergencyWindow, EventKey, Hash32, IndexerStatus, Mirror,
+    OrganizationRow, Page, PatientHistory, RecordRow, RecordVersionRow, Store, StoreError,
+    StoredEvent, Upto,
 };
 use serde_json::{Value, json};
 
@@ -183,6 +184,88 @@ impl Store for Broken {
         self.fail().await
     }
     async fn patient_events_between(&self, _: u64, _: u64) -> Result<Vec<StoredEvent>, StoreError> {
+        self.fail().await
+    }
+    async fn organizations(
+        &self,
+        _: Option<&str>,
+        _: Option<&str>,
+        _: usize,
+    ) -> Result<Page<OrganizationRow>, StoreError> {
+        self.fail().await
+    }
+    async fn consent_changes(
+        &self,
+        _: &AccountId,
+        _: Option<&AccountId>,
+        _: Option<&str>,
+        _: usize,
+    ) -> Result<Page<ConsentChange>, StoreError> {
+        self.fail().await
+    }
+    async fn delegations(
+        &self,
+        _: Option<&AccountId>,
+        _: Option<&AccountId>,
+        _: Option<&str>,
+        _: usize,
+    ) -> Result<Page<DelegationRow>, StoreError> {
+        self.fail().await
+    }
+    async fn emergency_windows(
+        &self,
+        _: Option<&AccountId>,
+        _: Option<&AccountId>,
+        _: Option<&str>,
+        _: usize,
+    ) -> Result<Page<EmergencyWindow>, StoreError> {
+        self.fail().await
+    }
+    async fn access_log(
+        &self,
+        _: Option<&AccountId>,
+        _: Option<&AccountId>,
+        _: Option<&str>,
+        _: Option<&str>,
+        _: usize,
+    ) -> Result<Page<AccessRow>, StoreError> {
+        self.fail().await
+    }
+    async fn records(
+        &self,
+        _: Option<&AccountId>,
+        _: Option<&AccountId>,
+        _: Option<&str>,
+        _: usize,
+    ) -> Result<Page<RecordRow>, StoreError> {
+        self.fail().await
+    }
+    async fn record(
+        &self,
+        _: &AccountId,
+        _: &Hash32,
+    ) -> Result<Option<(RecordRow, Vec<RecordVersionRow>)>, StoreError> {
+        self.fail().await
+    }
+    async fn claims(
+        &self,
+        _: Option<&AccountId>,
+        _: Option<&AccountId>,
+        _: Option<&str>,
+        _: usize,
+    ) -> Result<Page<ClaimRow>, StoreError> {
+        self.fail().await
+    }
+    async fn claims_using(&self, _: &Hash32) -> Result<Vec<ClaimRow>, StoreError> {
+        self.fail().await
+    }
+    async fn duplicate_claim_uses(
+        &self,
+        _: Option<&AccountId>,
+        _: Option<&AccountId>,
+        _: Option<&str>,
+        _: usize,
+    ) -> Result<Page<DuplicateUseRow>, StoreError> {
         self.fail().await
     }
     fn commits(&self) -> tokio::sync::broadcast::Receiver<u64> {

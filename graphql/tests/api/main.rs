@@ -5,6 +5,7 @@ mod authorization;
 mod consents;
 mod helpers;
 mod http;
+mod lists;
 mod live;
 mod lookups;
 mod schema;
