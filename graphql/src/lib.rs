@@ -9,6 +9,7 @@
 
 mod activity;
 mod authorization;
+mod fhir;
 mod lists;
 mod live;
 mod objects;

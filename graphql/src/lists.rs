@@ -4,13 +4,14 @@
 use std::future::Future;
 
 use async_graphql::connection::{Connection, Edge, query};
-use async_graphql::{Enum, Error, Result, SimpleObject};
+use async_graphql::{ComplexObject, Enum, Error, Json, Result, SimpleObject};
 use chrono::{DateTime, Utc};
 use medledger_store::{
     AccessRow, AnchorRef, CATEGORY_NAMES, ClaimRow, ConsentChange, DelegationRow, DuplicateUseRow,
     Page, RecordRow, StoreError,
 };
 
+use crate::fhir;
 use crate::objects::{Grant, names, time};
 use crate::scalars::{AccountIdScalar, HashScalar};
 use crate::schema::{DEFAULT_PAGE, MAX_PAGE, internal};
@@ -162,7 +163,10 @@ pub struct RecordKey {
 
 /// An access to a patient's data, or a denied attempt, as the accessor recorded it.
 #[derive(SimpleObject)]
+#[graphql(complex)]
 pub struct AccessEntry {
+    #[graphql(skip)]
+    row: AccessRow,
     pub block: u64,
     pub index: u32,
     pub patient: AccountIdScalar,
@@ -180,6 +184,7 @@ pub struct AccessEntry {
 impl From<AccessRow> for AccessEntry {
     fn from(a: AccessRow) -> Self {
         AccessEntry {
+            row: a.clone(),
             block: a.block_number,
             index: a.event_index,
             patient: AccountIdScalar(a.patient),
@@ -198,6 +203,14 @@ impl From<AccessRow> for AccessEntry {
             emergency: a.emergency,
             at: time(a.at),
         }
+    }
+}
+
+#[ComplexObject]
+impl AccessEntry {
+    /// The access as an HL7 FHIR R4 `AuditEvent`.
+    async fn fhir(&self) -> Json<serde_json::Value> {
+        Json(fhir::access(&self.row))
     }
 }
 

@@ -1,12 +1,13 @@
 //! The API's output and input types, and how store rows become them.
 
-use async_graphql::{Enum, Object, SimpleObject};
+use async_graphql::{ComplexObject, Enum, Json, Object, SimpleObject};
 use chrono::{DateTime, TimeZone, Utc};
 use medledger_store::{
     ACCESS_NAMES, CATEGORY_NAMES, ClaimRow, ConsentChange, ConsentRow,
     EmergencyWindow as WindowRow, OrganizationRow, PURPOSE_NAMES, RecordVersionRow, names_of_bits,
 };
 
+use crate::fhir;
 use crate::lists::{Claim, Record};
 use crate::scalars::{AccountIdScalar, HashScalar};
 
@@ -156,6 +157,10 @@ impl Consent {
     async fn as_of(&self) -> AsOf {
         self.as_of
     }
+    /// This consent as an HL7 FHIR R4 `Consent` resource.
+    async fn fhir(&self) -> Json<serde_json::Value> {
+        Json(fhir::consent(&self.row, self.status))
+    }
     /// Who signed the last change.
     async fn updated_by(&self) -> AccountIdScalar {
         AccountIdScalar(self.row.updated_by)
@@ -207,7 +212,10 @@ impl Grant {
 
 /// A break-glass window a provider opened on a patient.
 #[derive(SimpleObject)]
+#[graphql(complex)]
 pub struct EmergencyWindow {
+    #[graphql(skip)]
+    row: WindowRow,
     patient: AccountIdScalar,
     provider: AccountIdScalar,
     /// Why it was opened (e.g. "PatientIncapacitated").
@@ -233,6 +241,7 @@ impl From<WindowRow> for EmergencyWindow {
 impl From<&WindowRow> for EmergencyWindow {
     fn from(w: &WindowRow) -> Self {
         EmergencyWindow {
+            row: w.clone(),
             patient: AccountIdScalar(w.patient),
             provider: AccountIdScalar(w.provider),
             reason: w.reason.clone(),
@@ -246,11 +255,29 @@ impl From<&WindowRow> for EmergencyWindow {
     }
 }
 
-/// Where and when a commitment was anchored, and the claims that used it.
-pub struct Anchor(pub RecordVersionRow, pub Vec<ClaimRow>);
+#[ComplexObject]
+impl EmergencyWindow {
+    /// The window as an HL7 FHIR R4 `AuditEvent` (emergency treatment).
+    async fn fhir(&self) -> Json<serde_json::Value> {
+        Json(fhir::emergency(&self.row))
+    }
+}
+
+/// Where and when a commitment was anchored, the claims that used it, and the commitment of
+/// the version it amended when known.
+pub struct Anchor(
+    pub RecordVersionRow,
+    pub Vec<ClaimRow>,
+    pub Option<medledger_store::Hash32>,
+);
 
 #[Object]
 impl Anchor {
+    /// This version as an HL7 FHIR R4 `Provenance` resource (naming the version it revised
+    /// when read through `record`).
+    async fn fhir(&self) -> Json<serde_json::Value> {
+        Json(fhir::provenance(&self.0, self.2.as_ref()))
+    }
     /// The insurance claims that used this anchored document, oldest first.
     async fn claims(&self) -> Vec<Claim> {
         self.1.iter().cloned().map(Claim::from).collect()

