@@ -350,7 +350,14 @@ pub struct IndexerStatus {
     pub contracts: Vec<WatchedContract>,
     /// Events of the watched contracts that did not decode, kept raw for audit.
     pub undecoded_events: u64,
+    /// Whether answers are current: the indexer has indexed a block and is at most
+    /// `HEALTHY_LAG` (10) finalized blocks behind the head it last saw. (Whether the indexer
+    /// process itself is alive is its own `/healthz`.)
+    pub healthy: bool,
 }
+
+/// How many finalized blocks the mirror may lag before `indexerStatus` calls it unhealthy.
+pub const HEALTHY_LAG: u64 = 10;
 
 /// A registered organization.
 #[derive(SimpleObject)]

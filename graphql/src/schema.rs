@@ -13,8 +13,8 @@ use crate::lists::{
 };
 use crate::live::LazyHub;
 use crate::objects::{
-    Access, Anchor, AsOf, Consent, ConsentStatus, DataCategory, EmergencyWindow, IndexerStatus,
-    Organization, Purpose, RecordDetail, WatchedContract, time,
+    Access, Anchor, AsOf, Consent, ConsentStatus, DataCategory, EmergencyWindow, HEALTHY_LAG,
+    IndexerStatus, Organization, Purpose, RecordDetail, WatchedContract, time,
 };
 use crate::rule::{Missing, Question, Standing, consents_at, standing};
 use crate::scalars::{AccountIdScalar, HashScalar};
@@ -590,6 +590,10 @@ impl QueryRoot {
                 })
                 .collect(),
             undecoded_events: status.undecoded_events,
+            healthy: indexed.is_some()
+                && status
+                    .finalized_head
+                    .is_none_or(|head| head.saturating_sub(indexed.unwrap_or(0)) <= HEALTHY_LAG),
         })
     }
 }

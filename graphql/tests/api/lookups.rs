@@ -79,7 +79,7 @@ async fn indexer_status_reports_what_is_mirrored_and_the_lag() {
     let v = run(
         &s.store,
         "{ indexerStatus { indexedBlock indexedTime finalizedHead lag genesisHash
-             undecodedEvents contracts { name address codeHash } } }",
+             undecodedEvents healthy contracts { name address codeHash } } }",
     )
     .await;
     assert_eq!(
@@ -91,6 +91,7 @@ async fn indexer_status_reports_what_is_mirrored_and_the_lag() {
             "lag": 3,
             "genesisHash": format!("0x{}", "47".repeat(32)),
             "undecodedEvents": 0,
+            "healthy": true,
             "contracts": [
                 {"name": "ConsentRegistry", "address": AccountId([0x0c; 32]).to_string(),
                  "codeHash": format!("0x{}", "1c".repeat(32))},
@@ -112,5 +113,23 @@ async fn organizations_are_looked_up_by_account() {
     assert_eq!(
         v["data"]["organization"],
         json!({"role": "Provider", "flags": 1, "active": true})
+    );
+}
+
+#[tokio::test]
+async fn the_mirror_is_unhealthy_before_its_first_block_and_when_far_behind() {
+    let empty = store_with(&[]).await;
+    let v = run(&empty.store, "{ indexerStatus { healthy indexedBlock } }").await;
+    assert_eq!(
+        v["data"]["indexerStatus"],
+        json!({"healthy": false, "indexedBlock": null})
+    );
+    let s = seeded().await;
+    s.store.set_finalized_head(23).await.expect("head");
+    let v = run(&s.store, "{ indexerStatus { healthy lag } }").await;
+    assert_eq!(
+        v["data"]["indexerStatus"],
+        json!({"healthy": false, "lag": 11}),
+        "11 finalized blocks behind"
     );
 }
