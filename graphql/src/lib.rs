@@ -10,6 +10,7 @@
 mod activity;
 mod authorization;
 mod fhir;
+mod inclusion;
 mod lists;
 mod live;
 mod objects;

@@ -1,12 +1,13 @@
 use std::sync::Arc;
 
 use async_graphql::connection::{Connection, Edge, query};
-use async_graphql::{Context, EmptyMutation, Error, Object, Result, Schema, SimpleObject};
+use async_graphql::{Context, EmptyMutation, Error, Json, Object, Result, Schema, SimpleObject};
 use chrono::{DateTime, Utc};
 use medledger_store::{AccountId, ClaimRow, ROLE_NAMES, Store, StoreError, Upto};
 
 use crate::activity::{Activity, SubscriptionRoot, TrailCursor, TrailPage, audit_trail};
 use crate::authorization::{Authorization, authorization};
+use crate::inclusion::{self, Inclusion};
 use crate::lists::{
     AccessEntry, AccessOutcome, Claim, ConsentHistoryEntry, Delegation, DuplicateClaimUse,
     ListInfo, Record, list,
@@ -310,6 +311,18 @@ impl QueryRoot {
                 Anchor(r, used, None)
             })
             .collect())
+    }
+
+    /// Whether a proof bundle holds: its path leads from the document's commitment to the
+    /// root, and the root was anchored in the block it names (and by whom, when).
+    async fn verify_inclusion(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "A proof bundle, as `medledger batch anchor` writes it.")] bundle: Json<
+            serde_json::Value,
+        >,
+    ) -> Result<Inclusion> {
+        inclusion::verify(store(ctx), bundle).await
     }
 
     /// The organization registered under `account`, if any.

@@ -25,7 +25,7 @@ pub use history::{
     ConsentChange, DelegationChange, EmergencyWindow, Grant, OrgAction, OrgChange, PatientHistory,
     Upto,
 };
-pub use lists::{AccessRow, ClaimRow, DelegationRow, DuplicateUseRow, Page, RecordRow};
+pub use lists::{AccessRow, BatchRow, ClaimRow, DelegationRow, DuplicateUseRow, Page, RecordRow};
 pub use sql::{Backend, SqlStore};
 pub use types::{
     ACCESS_NAMES, AccountId, AnchorRef, BlockChanges, CATEGORY_NAMES, ChainEvent, ConsentRow,
@@ -202,6 +202,9 @@ pub trait Store: Send + Sync + 'static {
         after: Option<&str>,
         limit: usize,
     ) -> Result<Page<DuplicateUseRow>, StoreError>;
+
+    /// Every anchoring of this Merkle root (by any organization), oldest first.
+    async fn batches_with_root(&self, root: &Hash32) -> Result<Vec<BatchRow>, StoreError>;
 
     /// How far indexing got.
     async fn status(&self) -> Result<IndexerStatus, StoreError>;

@@ -374,3 +374,25 @@ pub(crate) fn organization(r: &AnyRow) -> Result<OrganizationRow, StoreError> {
         registered_at: num(r, "registered_at")?,
     })
 }
+
+/// A Merkle root an organization anchored for a batch of records.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BatchRow {
+    pub org: AccountId,
+    pub root: Hash32,
+    pub leaf_count: u32,
+    pub block_number: u64,
+    pub block_hash: Hash32,
+    pub anchored_at: u64,
+}
+
+pub(crate) fn batch(r: &AnyRow) -> Result<BatchRow, StoreError> {
+    Ok(BatchRow {
+        org: text(r, "org")?,
+        root: text(r, "root")?,
+        leaf_count: num(r, "leaf_count")?,
+        block_number: num(r, "block_number")?,
+        block_hash: text(r, "hash")?,
+        anchored_at: num(r, "anchored_at")?,
+    })
+}

@@ -21,7 +21,8 @@ use crate::activity::{self, EventKey, StoredEvent};
 use crate::error::{StoreError, redact};
 use crate::history::{self, ConsentChange, EmergencyWindow, PatientHistory, Upto};
 use crate::lists::{
-    self, AccessRow, ClaimRow, DelegationRow, DuplicateUseRow, Kind, List, Page, RecordRow, Value,
+    self, AccessRow, BatchRow, ClaimRow, DelegationRow, DuplicateUseRow, Kind, List, Page,
+    RecordRow, Value,
 };
 use crate::projections::{self, At};
 use crate::types::{
@@ -950,6 +951,18 @@ impl Store for SqlStore {
             limit,
         };
         lists::page(&self.pool, list, lists::duplicate_use).await
+    }
+
+    async fn batches_with_root(&self, root: &Hash32) -> Result<Vec<BatchRow>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT b.*, k.hash FROM batches b JOIN blocks k ON k.number = b.block_number
+             WHERE b.root = $1 ORDER BY b.block_number, b.org",
+        )
+        .bind(root.to_string())
+        .fetch_all(&self.pool)
+        .await
+        .map_err(StoreError::db("read a batch root's anchors"))?;
+        rows.iter().map(lists::batch).collect()
     }
 
     async fn status(&self) -> Result<IndexerStatus, StoreError> {

@@ -5,9 +5,9 @@ use std::time::Duration;
 
 use medledger_graphql::{Cors, HttpOptions};
 use medledger_store::{
-    AccessRow, AccountId, BlockChanges, ClaimRow, ConsentChange, ConsentRow, ContractRow, Cursor,
-    DelegationRow, DuplicateUseRow, EmergencyWindow, EventKey, Hash32, IndexerStatus, Mirror,
-    OrganizationRow, Page, PatientHistory, RecordRow, RecordVersionRow, Store, StoreError,
+    AccessRow, AccountId, BatchRow, BlockChanges, ClaimRow, ConsentChange, ConsentRow, ContractRow,
+    Cursor, DelegationRow, DuplicateUseRow, EmergencyWindow, EventKey, Hash32, IndexerStatus,
+    Mirror, OrganizationRow, Page, PatientHistory, RecordRow, RecordVersionRow, Store, StoreError,
     StoredEvent, Upto,
 };
 use serde_json::{Value, json};
@@ -266,6 +266,9 @@ impl Store for Broken {
         _: Option<&str>,
         _: usize,
     ) -> Result<Page<DuplicateUseRow>, StoreError> {
+        self.fail().await
+    }
+    async fn batches_with_root(&self, _: &Hash32) -> Result<Vec<BatchRow>, StoreError> {
         self.fail().await
     }
     fn commits(&self) -> tokio::sync::broadcast::Receiver<u64> {

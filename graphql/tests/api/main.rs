@@ -6,6 +6,7 @@ mod consents;
 mod fhir;
 mod helpers;
 mod http;
+mod inclusion;
 mod lists;
 mod live;
 mod lookups;
