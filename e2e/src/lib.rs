@@ -169,29 +169,7 @@ impl TestSystem {
     /// Subscribes to `query` (a GraphQL subscription) over WebSocket, as a browser app
     /// would (`graphql-transport-ws` at `/graphql/ws`).
     pub async fn subscribe(&self, query: &str) -> Result<Subscription> {
-        use futures::SinkExt;
-        use tokio_tungstenite::tungstenite::client::IntoClientRequest;
-        let url = format!("{}/ws", self.graphql_url.replacen("http://", "ws://", 1));
-        let mut request = url.as_str().into_client_request()?;
-        request
-            .headers_mut()
-            .insert("Sec-WebSocket-Protocol", "graphql-transport-ws".parse()?);
-        let (ws, _) = tokio_tungstenite::connect_async(request).await?;
-        let mut sub = Subscription { ws };
-        let send = |v: Value| WsMessage::Text(v.to_string().into());
-        sub.ws
-            .send(send(json!({"type": "connection_init"})))
-            .await?;
-        let ack = sub.next_message(Duration::from_secs(5)).await?;
-        if ack["type"] != "connection_ack" {
-            bail!("the server did not acknowledge the connection: {ack}");
-        }
-        sub.ws
-            .send(send(
-                json!({"id": "1", "type": "subscribe", "payload": {"query": query}}),
-            ))
-            .await?;
-        Ok(sub)
+        subscribe(&self.graphql_url, query).await
     }
 
     /// Stops indexer, API and node.
@@ -204,6 +182,34 @@ impl TestSystem {
 }
 
 type WsMessage = tokio_tungstenite::tungstenite::Message;
+
+/// Subscribes to `query` (a GraphQL subscription) at the API whose HTTP endpoint is
+/// `graphql_url`, over WebSocket (`graphql-transport-ws` at `/graphql/ws`).
+pub async fn subscribe(graphql_url: &str, query: &str) -> Result<Subscription> {
+    use futures::SinkExt;
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+    let url = format!("{}/ws", graphql_url.replacen("http://", "ws://", 1));
+    let mut request = url.as_str().into_client_request()?;
+    request
+        .headers_mut()
+        .insert("Sec-WebSocket-Protocol", "graphql-transport-ws".parse()?);
+    let (ws, _) = tokio_tungstenite::connect_async(request).await?;
+    let mut sub = Subscription { ws };
+    let send = |v: Value| WsMessage::Text(v.to_string().into());
+    sub.ws
+        .send(send(json!({"type": "connection_init"})))
+        .await?;
+    let ack = sub.next_message(Duration::from_secs(5)).await?;
+    if ack["type"] != "connection_ack" {
+        bail!("the server did not acknowledge the connection: {ack}");
+    }
+    sub.ws
+        .send(send(
+            json!({"id": "1", "type": "subscribe", "payload": {"query": query}}),
+        ))
+        .await?;
+    Ok(sub)
+}
 
 /// A GraphQL subscription over WebSocket.
 pub struct Subscription {

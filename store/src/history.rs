@@ -117,35 +117,45 @@ pub(crate) async fn patient_history(
     upto: Upto,
 ) -> Result<PatientHistory, StoreError> {
     let patient = patient.to_string();
-    // "Everyone" is the grantee that matches every row: `$2 = ''` switches the filter off.
-    let grantee = grantee.map(AccountId::to_string).unwrap_or_default();
+    // Towards one grantee, every read is an index lookup of the pair; towards everyone,
+    // of the patient.
+    let grantee = grantee.map(AccountId::to_string);
+    let pair = |column: &str| match grantee {
+        Some(_) => format!("patient = $1 AND {column} = $2"),
+        None => "patient = $1 AND $2 = ''".to_string(),
+    };
+    let other = grantee.clone().unwrap_or_default();
 
     let (until, limit) = reach(upto, "block_number", "at", 3)?;
     let rows = sqlx::query(&format!(
-        "SELECT * FROM consent_history
-         WHERE patient = $1 AND ($2 = '' OR grantee = $2) AND {until}
-         ORDER BY block_number, event_index"
+        "SELECT * FROM consent_history WHERE {} AND {until}
+         ORDER BY block_number, event_index",
+        pair("grantee")
     ))
     .bind(&patient)
-    .bind(&grantee)
+    .bind(&other)
     .bind(limit)
     .fetch_all(pool)
     .await
     .map_err(StoreError::db("read the consent history"))?;
     let consents = rows.iter().map(consent_change).collect::<Result<_, _>>()?;
 
-    let (until, limit) = reach(upto, "o.block_number", "o.at", 3)?;
+    // The organizations concerned: the grantee, or everyone the patient consented to or
+    // who opened a window on them.
+    let (until, limit) = reach(upto, "block_number", "at", 3)?;
+    let accounts = match grantee {
+        Some(_) => "account = $2 AND $1 <> ''".to_string(),
+        None => "account IN (SELECT grantee FROM consent_history WHERE patient = $1
+                             UNION SELECT provider FROM emergency_windows WHERE patient = $1)
+                 AND $2 = ''"
+            .to_string(),
+    };
     let rows = sqlx::query(&format!(
-        "SELECT o.* FROM organization_history o
-         WHERE {until} AND o.account IN (
-             SELECT grantee FROM consent_history WHERE patient = $1 AND ($2 = '' OR grantee = $2)
-             UNION SELECT provider FROM emergency_windows
-                   WHERE patient = $1 AND ($2 = '' OR provider = $2)
-             UNION SELECT $2 WHERE $2 <> '')
-         ORDER BY o.block_number, o.event_index"
+        "SELECT * FROM organization_history WHERE {accounts} AND {until}
+         ORDER BY block_number, event_index"
     ))
     .bind(&patient)
-    .bind(&grantee)
+    .bind(&other)
     .bind(limit)
     .fetch_all(pool)
     .await
@@ -175,11 +185,12 @@ pub(crate) async fn patient_history(
                 CASE WHEN {ended} THEN ended_at END AS ended_at,
                 CASE WHEN {ended} THEN ended_by END AS ended_by
          FROM emergency_windows
-         WHERE patient = $1 AND ($2 = '' OR provider = $2) AND {until}
-         ORDER BY opened_block, opened_index"
+         WHERE {} AND {until}
+         ORDER BY opened_block, opened_index",
+        pair("provider")
     ))
     .bind(&patient)
-    .bind(&grantee)
+    .bind(&other)
     .bind(limit)
     .fetch_all(pool)
     .await

