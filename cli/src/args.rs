@@ -98,6 +98,7 @@ pub struct IndexArgs {
     /// Database URL: sqlite:<path> (created if missing) or postgres://user@host:port/db.
     #[arg(
         long,
+        visible_alias = "database-url",
         env = "MEDLEDGER_DATABASE_URL",
         default_value = "sqlite:.medledger/medledger.db"
     )]
@@ -143,6 +144,7 @@ pub struct ServeArgs {
     /// Database URL: sqlite:<path> or postgres://user@host:port/db.
     #[arg(
         long,
+        visible_alias = "database-url",
         env = "MEDLEDGER_DATABASE_URL",
         default_value = "sqlite:.medledger/medledger.db"
     )]
