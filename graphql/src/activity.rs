@@ -214,7 +214,7 @@ impl SubscriptionRoot {
                     time: time(e.at),
                     lag: mirror.map_or(0, |m| m.lag + m.block.saturating_sub(e.block_number)),
                 };
-                consent_of(&store, &patient.0, &grantee, then)
+                consent_of(&store, &patient.0, &grantee, Some(then))
                     .await
                     .transpose()
             }

@@ -67,11 +67,22 @@ pub(crate) async fn as_of(store: &Arc<dyn Store>) -> Result<Option<AsOf>> {
     }))
 }
 
+/// Where a history read says the mirror stood, as `asOf`.
+fn as_of_position(p: medledger_store::Position) -> AsOf {
+    AsOf {
+        block: p.block,
+        time: time(p.time),
+        lag: p.finalized_head.saturating_sub(p.block),
+    }
+}
+
+fn not_indexed_yet() -> Error {
+    Error::new("the indexer has not indexed any block yet; ask again later")
+}
+
 /// [`as_of`] for a judgement, which needs a block to stand on.
 async fn judged_as_of(store: &Arc<dyn Store>) -> Result<AsOf> {
-    as_of(store)
-        .await?
-        .ok_or_else(|| Error::new("the indexer has not indexed any block yet; ask again later"))
+    as_of(store).await?.ok_or_else(not_indexed_yet)
 }
 
 fn millis(t: DateTime<Utc>) -> u64 {
@@ -89,18 +100,26 @@ fn status_of(standing: Standing) -> ConsentStatus {
     }
 }
 
-/// `patient`'s consent to `grantee` as it stood at `as_of` (the row and its status read from
-/// one history, so that they agree), or `None` when there was none.
+/// `patient`'s consent to `grantee` as it stood at `as_of` (now when `None`; the row and its
+/// status read from one history, so that they agree), or `None` when there was none.
 pub(crate) async fn consent_of(
     store: &Arc<dyn Store>,
     patient: &AccountId,
     grantee: &AccountId,
-    as_of: AsOf,
+    as_of: Option<AsOf>,
 ) -> Result<Option<Consent>> {
+    let upto = as_of.map_or(Upto::Latest, |a| Upto::Block(a.block));
     let history = store
-        .history(patient, Some(grantee), Upto::Block(as_of.block))
+        .history(patient, Some(grantee), upto)
         .await
         .map_err(internal)?;
+    let as_of = match as_of {
+        Some(a) => a,
+        None => history
+            .position
+            .map(as_of_position)
+            .ok_or_else(not_indexed_yet)?,
+    };
     let row = consents_at(&history, patient).into_iter().next();
     Ok(row.map(|row| Consent {
         status: status_of(standing(&history, patient, grantee, millis(as_of.time))),
@@ -140,19 +159,14 @@ impl QueryRoot {
                     "first may be at most {MAX_PAGE}, not {first}"
                 )));
             }
-            // The rows and their statuses come from one history, up to the block the
-            // mirror had reached when asked, so that they agree.
-            let as_of = as_of(&store).await?;
-            let (rows, history) = match as_of {
-                Some(as_of) => {
-                    let history = store
-                        .history(&patient.0, None, Upto::Block(as_of.block))
-                        .await
-                        .map_err(internal)?;
-                    (consents_at(&history, &patient.0), history)
-                }
-                None => Default::default(),
-            };
+            // The rows, their statuses and where the mirror stands come from one read, so
+            // that they agree.
+            let history = store
+                .history(&patient.0, None, Upto::Latest)
+                .await
+                .map_err(internal)?;
+            let as_of = history.position.map(as_of_position);
+            let rows = consents_at(&history, &patient.0);
             let total_count = rows.len();
             let start = after.map_or(0, |a| a + 1);
             let mut page =
@@ -183,9 +197,7 @@ impl QueryRoot {
         patient: AccountIdScalar,
         grantee: AccountIdScalar,
     ) -> Result<Option<Consent>> {
-        let store = store(ctx);
-        let as_of = judged_as_of(store).await?;
-        consent_of(store, &patient.0, &grantee.0, as_of).await
+        consent_of(store(ctx), &patient.0, &grantee.0, None).await
     }
 
     /// Everything that touched `patient`, in chain order: consents granted and revoked,
@@ -217,6 +229,32 @@ impl QueryRoot {
         #[graphql(desc = "Judge at the end of this block instead of now.")] at_block: Option<u64>,
     ) -> Result<Authorization> {
         let store = store(ctx);
+        let q = Question {
+            category: category.into(),
+            purpose: purpose.into(),
+            access: access.into(),
+        };
+        if at.is_none() && at_block.is_none() {
+            // Now: the history and where the mirror stands, in one read.
+            let history = store
+                .history(&patient.0, Some(&grantee.0), Upto::Latest)
+                .await
+                .map_err(internal)?;
+            let as_of = history
+                .position
+                .map(as_of_position)
+                .ok_or_else(not_indexed_yet)?;
+            let now = millis(as_of.time);
+            return Ok(authorization(
+                &history,
+                &patient.0,
+                &grantee.0,
+                &q,
+                now,
+                Some(as_of.block),
+                as_of,
+            ));
+        }
         let as_of = judged_as_of(store).await?;
         let reached = || {
             format!(
@@ -265,11 +303,6 @@ impl QueryRoot {
             .history(&patient.0, Some(&grantee.0), upto)
             .await
             .map_err(internal)?;
-        let q = Question {
-            category: category.into(),
-            purpose: purpose.into(),
-            access: access.into(),
-        };
         Ok(authorization(
             &history,
             &patient.0,

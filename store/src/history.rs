@@ -17,6 +17,8 @@ pub enum Upto {
     Block(u64),
     /// Everything in blocks whose time (ms since the Unix epoch) is at most this.
     Time(u64),
+    /// Everything the mirror holds (up to its last block, `PatientHistory::position`).
+    Latest,
 }
 
 /// One grant or revocation of a consent, in chain order.
@@ -91,6 +93,16 @@ pub struct EmergencyWindow {
     pub ended_by: Option<AccountId>,
 }
 
+/// Where the mirror stood when a history was read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Position {
+    /// The last block indexed, and its time (ms since the Unix epoch).
+    pub block: u64,
+    pub time: u64,
+    /// The chain's finalized head when the indexer last looked.
+    pub finalized_head: u64,
+}
+
 /// A patient's history up to some point, each list in chain order.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct PatientHistory {
@@ -99,113 +111,183 @@ pub struct PatientHistory {
     pub organizations: Vec<OrgChange>,
     pub delegations: Vec<DelegationChange>,
     pub windows: Vec<EmergencyWindow>,
+    /// Where the mirror stood when this was read; `None` before its first block. Everything
+    /// read is at or before it (the read is one statement).
+    pub position: Option<Position>,
 }
 
-/// `column <= $n` for the reach: the block column or the time column of a table.
-fn reach(upto: Upto, block: &str, time: &str, n: usize) -> Result<(String, i64), StoreError> {
-    Ok(match upto {
-        Upto::Block(b) => (format!("{block} <= ${n}"), int(b, "block")?),
-        Upto::Time(t) => (format!("{time} <= ${n}"), int(t, "time")?),
-    })
-}
-
-/// `patient`'s history (only towards `grantee` when given) up to `upto`.
+/// `patient`'s history (only towards `grantee` when given) up to `upto`, and where the mirror
+/// stands, in one statement: one round trip, one snapshot. Each table's rows come as one
+/// branch of a `UNION ALL` onto shared columns, told apart by `src`.
 pub(crate) async fn patient_history(
     pool: &AnyPool,
     patient: &AccountId,
     grantee: Option<&AccountId>,
     upto: Upto,
 ) -> Result<PatientHistory, StoreError> {
-    let patient = patient.to_string();
-    // Towards one grantee, every read is an index lookup of the pair; towards everyone,
-    // of the patient.
-    let grantee = grantee.map(AccountId::to_string);
+    let (reach_block, reach_time, limit) = match upto {
+        Upto::Block(b) => (true, false, int(b, "block")?),
+        Upto::Time(t) => (false, true, int(t, "time")?),
+        Upto::Latest => (true, false, i64::MAX),
+    };
+    // `column <= $3` for the table's block or time column.
+    let until = |block: &str, time: &str| {
+        if reach_block {
+            format!("{block} <= $3")
+        } else {
+            debug_assert!(reach_time);
+            format!("{time} <= $3")
+        }
+    };
+    // Towards one grantee, the pair's rows by its index; towards everyone, the patient's.
     let pair = |column: &str| match grantee {
         Some(_) => format!("patient = $1 AND {column} = $2"),
         None => "patient = $1 AND $2 = ''".to_string(),
     };
-    let other = grantee.clone().unwrap_or_default();
-
-    let (until, limit) = reach(upto, "block_number", "at", 3)?;
-    let rows = sqlx::query(&format!(
-        "SELECT * FROM consent_history WHERE {} AND {until}
-         ORDER BY block_number, event_index",
-        pair("grantee")
-    ))
-    .bind(&patient)
-    .bind(&other)
-    .bind(limit)
-    .fetch_all(pool)
-    .await
-    .map_err(StoreError::db("read the consent history"))?;
-    let consents = rows.iter().map(consent_change).collect::<Result<_, _>>()?;
-
-    // The organizations concerned: the grantee, or everyone the patient consented to or
-    // who opened a window on them.
-    let (until, limit) = reach(upto, "block_number", "at", 3)?;
     let accounts = match grantee {
-        Some(_) => "account = $2 AND $1 <> ''".to_string(),
+        Some(_) => "account = $2".to_string(),
         None => "account IN (SELECT grantee FROM consent_history WHERE patient = $1
-                             UNION SELECT provider FROM emergency_windows WHERE patient = $1)
-                 AND $2 = ''"
+                             UNION SELECT provider FROM emergency_windows WHERE patient = $1)"
             .to_string(),
     };
-    let rows = sqlx::query(&format!(
-        "SELECT * FROM organization_history WHERE {accounts} AND {until}
-         ORDER BY block_number, event_index"
-    ))
-    .bind(&patient)
-    .bind(&other)
-    .bind(limit)
-    .fetch_all(pool)
-    .await
-    .map_err(StoreError::db("read the organizations' history"))?;
-    let organizations = rows.iter().map(org_change).collect::<Result<_, _>>()?;
+    let ended = until("ended_block", "ended_at");
+    let sql = format!(
+        "SELECT 'consent' AS src, block_number AS b, event_index AS i, grantee AS a1,
+                by_account AS a2, action AS t1, terms_hash AS t2, categories AS n1,
+                purposes AS n2, access AS n3, valid_from AS n4, expires_at AS n5,
+                version AS n6, at AS n7
+         FROM consent_history WHERE {consents} AND {consent_until}
+         UNION ALL
+         SELECT 'org', block_number, event_index, account, NULL, action, NULL, NULL, NULL,
+                NULL, NULL, NULL, NULL, at
+         FROM organization_history WHERE {accounts} AND {org_until}
+         UNION ALL
+         SELECT 'delegation', block_number, event_index, delegate, NULL, action, NULL, NULL,
+                NULL, NULL, NULL, expires_at, NULL, at
+         FROM delegation_history WHERE patient = $1 AND {delegation_until}
+         UNION ALL
+         SELECT 'window', opened_block, opened_index, provider,
+                CASE WHEN {ended} THEN ended_by END, reason, justification_hash, NULL, NULL,
+                NULL, ends_at, CASE WHEN {ended} THEN ended_at END, NULL, opened_at
+         FROM emergency_windows WHERE {windows} AND {window_until}
+         UNION ALL
+         SELECT 'cursor', block_number, 0, block_hash, NULL, NULL, NULL, NULL, NULL, NULL,
+                block_time, finalized_head, NULL, NULL
+         FROM cursor WHERE id = 1
+         ORDER BY b, i",
+        consents = pair("grantee"),
+        consent_until = until("block_number", "at"),
+        org_until = until("block_number", "at"),
+        delegation_until = until("block_number", "at"),
+        windows = pair("provider"),
+        window_until = until("opened_block", "opened_at"),
+    );
+    let rows = sqlx::query(&sql)
+        .bind(patient.to_string())
+        .bind(grantee.map(AccountId::to_string).unwrap_or_default())
+        .bind(limit)
+        .fetch_all(pool)
+        .await
+        .map_err(StoreError::db("read a patient's history"))?;
+    let mut history = PatientHistory::default();
+    for row in &rows {
+        let src: String = col(row, "src")?;
+        match src.as_str() {
+            "consent" => history.consents.push(consent_change(row)?),
+            "org" => history.organizations.push(org_change(row)?),
+            "delegation" => history.delegations.push(delegation_change(row)?),
+            "window" => history.windows.push(window_of(row, patient)?),
+            "cursor" => {
+                history.position = Some(Position {
+                    block: num(row, "b")?,
+                    time: num(row, "n4")?,
+                    finalized_head: num(row, "n5")?,
+                });
+            }
+            other => return Err(StoreError::Corrupt(format!("history branch {other:?}"))),
+        }
+    }
+    Ok(history)
+}
 
-    let (until, limit) = reach(upto, "block_number", "at", 2)?;
-    let rows = sqlx::query(&format!(
-        "SELECT * FROM delegation_history WHERE patient = $1 AND {until}
-         ORDER BY block_number, event_index"
-    ))
-    .bind(&patient)
-    .bind(limit)
-    .fetch_all(pool)
-    .await
-    .map_err(StoreError::db("read the delegations' history"))?;
-    let delegations = rows
-        .iter()
-        .map(delegation_change)
-        .collect::<Result<_, _>>()?;
-
-    let (until, limit) = reach(upto, "opened_block", "opened_at", 3)?;
-    let (ended, _) = reach(upto, "ended_block", "ended_at", 3)?;
-    let rows = sqlx::query(&format!(
-        "SELECT opened_block, opened_index, patient, provider, reason, justification_hash,
-                opened_at, ends_at,
-                CASE WHEN {ended} THEN ended_at END AS ended_at,
-                CASE WHEN {ended} THEN ended_by END AS ended_by
-         FROM emergency_windows
-         WHERE {} AND {until}
-         ORDER BY opened_block, opened_index",
-        pair("provider")
-    ))
-    .bind(&patient)
-    .bind(&other)
-    .bind(limit)
-    .fetch_all(pool)
-    .await
-    .map_err(StoreError::db("read the emergency windows"))?;
-    let windows = rows.iter().map(window).collect::<Result<_, _>>()?;
-
-    Ok(PatientHistory {
-        consents,
-        organizations,
-        delegations,
-        windows,
+fn consent_change(row: &AnyRow) -> Result<ConsentChange, StoreError> {
+    let action: String = col(row, "t1")?;
+    let grant = match action.as_str() {
+        "granted" => Some(Grant {
+            categories: num(row, "n1")?,
+            purposes: num(row, "n2")?,
+            access: num(row, "n3")?,
+            valid_from: num(row, "n4")?,
+            expires_at: num_or_null(row, "n5")?,
+            terms_hash: text(row, "t2")?,
+        }),
+        "revoked" => None,
+        other => return Err(StoreError::Corrupt(format!("consent action {other:?}"))),
+    };
+    Ok(ConsentChange {
+        block_number: num(row, "b")?,
+        event_index: num(row, "i")?,
+        grantee: text(row, "a1")?,
+        grant,
+        version: num(row, "n6")?,
+        by: text(row, "a2")?,
+        at: num(row, "n7")?,
     })
 }
 
-pub(crate) fn consent_change(row: &AnyRow) -> Result<ConsentChange, StoreError> {
+fn org_change(row: &AnyRow) -> Result<OrgChange, StoreError> {
+    let action: String = col(row, "t1")?;
+    Ok(OrgChange {
+        block_number: num(row, "b")?,
+        event_index: num(row, "i")?,
+        account: text(row, "a1")?,
+        action: match action.as_str() {
+            "registered" => OrgAction::Registered,
+            "suspended" => OrgAction::Suspended,
+            "reinstated" => OrgAction::Reinstated,
+            other => {
+                return Err(StoreError::Corrupt(format!(
+                    "organization action {other:?}"
+                )));
+            }
+        },
+        at: num(row, "n7")?,
+    })
+}
+
+fn delegation_change(row: &AnyRow) -> Result<DelegationChange, StoreError> {
+    Ok(DelegationChange {
+        block_number: num(row, "b")?,
+        event_index: num(row, "i")?,
+        delegate: text(row, "a1")?,
+        expires_at: num_or_null(row, "n5")?,
+        at: num(row, "n7")?,
+    })
+}
+
+fn window_of(row: &AnyRow, patient: &AccountId) -> Result<EmergencyWindow, StoreError> {
+    let ended_by: Option<String> = col(row, "a2")?;
+    Ok(EmergencyWindow {
+        opened_block: num(row, "b")?,
+        opened_index: num(row, "i")?,
+        patient: *patient,
+        provider: text(row, "a1")?,
+        reason: col(row, "t1")?,
+        justification_hash: text(row, "t2")?,
+        opened_at: num(row, "n7")?,
+        ends_at: num(row, "n4")?,
+        ended_at: num_or_null(row, "n5")?,
+        ended_by: ended_by
+            .map(|s| {
+                s.parse()
+                    .map_err(|_| StoreError::Corrupt(format!("ended_by {s:?} does not parse")))
+            })
+            .transpose()?,
+    })
+}
+
+/// One row of `consent_history`, as the consent history list reads it.
+pub(crate) fn consent_history_row(row: &AnyRow) -> Result<ConsentChange, StoreError> {
     let action: String = col(row, "action")?;
     let grant = match action.as_str() {
         "granted" => Some(Grant {
@@ -230,36 +312,7 @@ pub(crate) fn consent_change(row: &AnyRow) -> Result<ConsentChange, StoreError> 
     })
 }
 
-fn org_change(row: &AnyRow) -> Result<OrgChange, StoreError> {
-    let action: String = col(row, "action")?;
-    Ok(OrgChange {
-        block_number: num(row, "block_number")?,
-        event_index: num(row, "event_index")?,
-        account: text(row, "account")?,
-        action: match action.as_str() {
-            "registered" => OrgAction::Registered,
-            "suspended" => OrgAction::Suspended,
-            "reinstated" => OrgAction::Reinstated,
-            other => {
-                return Err(StoreError::Corrupt(format!(
-                    "organization action {other:?}"
-                )));
-            }
-        },
-        at: num(row, "at")?,
-    })
-}
-
-fn delegation_change(row: &AnyRow) -> Result<DelegationChange, StoreError> {
-    Ok(DelegationChange {
-        block_number: num(row, "block_number")?,
-        event_index: num(row, "event_index")?,
-        delegate: text(row, "delegate")?,
-        expires_at: num_or_null(row, "expires_at")?,
-        at: num(row, "at")?,
-    })
-}
-
+/// One row of `emergency_windows`, as the windows list reads it.
 pub(crate) fn window(row: &AnyRow) -> Result<EmergencyWindow, StoreError> {
     let ended_by: Option<String> = col(row, "ended_by")?;
     Ok(EmergencyWindow {

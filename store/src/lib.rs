@@ -23,7 +23,7 @@ pub use activity::{EventKey, StoredEvent};
 pub use error::StoreError;
 pub use history::{
     ConsentChange, DelegationChange, EmergencyWindow, Grant, OrgAction, OrgChange, PatientHistory,
-    Upto,
+    Position, Upto,
 };
 pub use lists::{AccessRow, BatchRow, ClaimRow, DelegationRow, DuplicateUseRow, Page, RecordRow};
 pub use sql::{Backend, SqlStore};

@@ -774,7 +774,7 @@ impl Store for SqlStore {
             after,
             limit,
         };
-        lists::page(&self.pool, list, history::consent_change).await
+        lists::page(&self.pool, list, history::consent_history_row).await
     }
 
     async fn delegations(

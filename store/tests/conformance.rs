@@ -4,7 +4,7 @@
 use medledger_pg_runner::Postgres;
 use medledger_store::{
     AccountId, AnchorRef, BlockChanges, ChainEvent, Hash32, IndexedEvent, Mirror, OrgAction,
-    RecordRef, SqlStore, Store, StoreError, UndecodedEvent, Upto,
+    Position, RecordRef, SqlStore, Store, StoreError, UndecodedEvent, Upto,
 };
 
 struct Fixture {
@@ -1218,6 +1218,20 @@ async fn a_patients_history_reaches_back_to_a_block_or_an_instant(store: &SqlSto
     assert_eq!(at5.delegations[0].expires_at, Some(time_of(100)));
     assert_eq!(at5.windows.len(), 1);
     assert_eq!(at5.windows[0].ended_at, None, "ended only in block 6");
+    assert_eq!(
+        at5.position,
+        Some(Position {
+            block: 8,
+            time: time_of(8),
+            finalized_head: 8
+        }),
+        "where the mirror stands, whatever the reach"
+    );
+    let latest = store
+        .history(&PATIENT, None, Upto::Latest)
+        .await
+        .expect("history");
+    assert_eq!(latest.consents.len(), 2, "everything");
 
     // and by time: the same cut, half a second after block 6
     let later = store
