@@ -11,10 +11,9 @@ use medledger_store::{AccountId, EventKey, Store, StoredEvent};
 use tokio::sync::broadcast;
 
 use crate::live::{Hub, LazyHub};
-use crate::objects::AsOf;
 use crate::objects::{Consent, time};
 use crate::scalars::AccountIdScalar;
-use crate::schema::{DEFAULT_PAGE, MAX_PAGE, as_of, consent_of, internal, store};
+use crate::schema::{DEFAULT_PAGE, MAX_PAGE, consent_of, internal, store};
 
 /// A contract event that touched a patient, as the chain recorded it.
 #[derive(SimpleObject, Clone)]
@@ -205,16 +204,7 @@ impl SubscriptionRoot {
                     tracing::error!(block = e.block_number, "a consent event without a grantee");
                     return Some(Err(Error::new("internal error")));
                 };
-                let mirror = match as_of(&store).await {
-                    Ok(mirror) => mirror,
-                    Err(e) => return Some(Err(e)),
-                };
-                let then = AsOf {
-                    block: e.block_number,
-                    time: time(e.at),
-                    lag: mirror.map_or(0, |m| m.lag + m.block.saturating_sub(e.block_number)),
-                };
-                consent_of(&store, &patient.0, &grantee, Some(then))
+                consent_of(&store, &patient.0, &grantee, Some((e.block_number, e.at)))
                     .await
                     .transpose()
             }

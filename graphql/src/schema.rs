@@ -55,18 +55,6 @@ pub(crate) fn internal(error: StoreError) -> Error {
     Error::new("internal error")
 }
 
-/// The block and chain time the mirror has reached, or `None` before its first block.
-pub(crate) async fn as_of(store: &Arc<dyn Store>) -> Result<Option<AsOf>> {
-    let status = store.status().await.map_err(internal)?;
-    Ok(status.cursor.map(|c| AsOf {
-        block: c.number,
-        time: time(status.cursor_time.unwrap_or(0)),
-        lag: status
-            .finalized_head
-            .map_or(0, |head| head.saturating_sub(c.number)),
-    }))
-}
-
 /// Where a history read says the mirror stood, as `asOf`.
 fn as_of_position(p: medledger_store::Position) -> AsOf {
     AsOf {
@@ -78,11 +66,6 @@ fn as_of_position(p: medledger_store::Position) -> AsOf {
 
 fn not_indexed_yet() -> Error {
     Error::new("the indexer has not indexed any block yet; ask again later")
-}
-
-/// [`as_of`] for a judgement, which needs a block to stand on.
-async fn judged_as_of(store: &Arc<dyn Store>) -> Result<AsOf> {
-    as_of(store).await?.ok_or_else(not_indexed_yet)
 }
 
 fn millis(t: DateTime<Utc>) -> u64 {
@@ -100,25 +83,28 @@ fn status_of(standing: Standing) -> ConsentStatus {
     }
 }
 
-/// `patient`'s consent to `grantee` as it stood at `as_of` (now when `None`; the row and its
-/// status read from one history, so that they agree), or `None` when there was none.
+/// `patient`'s consent to `grantee` as it stood after block `at` (now when `None`; the row,
+/// its status and where the mirror stands read in one statement, so that they agree), or
+/// `None` when there was none.
 pub(crate) async fn consent_of(
     store: &Arc<dyn Store>,
     patient: &AccountId,
     grantee: &AccountId,
-    as_of: Option<AsOf>,
+    at: Option<(u64, u64)>,
 ) -> Result<Option<Consent>> {
-    let upto = as_of.map_or(Upto::Latest, |a| Upto::Block(a.block));
+    let upto = at.map_or(Upto::Latest, |(block, _)| Upto::Block(block));
     let history = store
         .history(patient, Some(grantee), upto)
         .await
         .map_err(internal)?;
-    let as_of = match as_of {
-        Some(a) => a,
-        None => history
-            .position
-            .map(as_of_position)
-            .ok_or_else(not_indexed_yet)?,
+    let mirror = history.position.ok_or_else(not_indexed_yet)?;
+    let as_of = match at {
+        Some((block, ms)) => AsOf {
+            block,
+            time: time(ms),
+            lag: mirror.finalized_head.saturating_sub(block),
+        },
+        None => as_of_position(mirror),
     };
     let row = consents_at(&history, patient).into_iter().next();
     Ok(row.map(|row| Consent {
@@ -234,28 +220,21 @@ impl QueryRoot {
             purpose: purpose.into(),
             access: access.into(),
         };
-        if at.is_none() && at_block.is_none() {
-            // Now: the history and where the mirror stands, in one read.
-            let history = store
-                .history(&patient.0, Some(&grantee.0), Upto::Latest)
-                .await
-                .map_err(internal)?;
-            let as_of = history
-                .position
-                .map(as_of_position)
-                .ok_or_else(not_indexed_yet)?;
-            let now = millis(as_of.time);
-            return Ok(authorization(
-                &history,
-                &patient.0,
-                &grantee.0,
-                &q,
-                now,
-                Some(as_of.block),
-                as_of,
-            ));
-        }
-        let as_of = judged_as_of(store).await?;
+        let upto = match (at, at_block) {
+            (Some(_), Some(_)) => return Err(Error::new("give `at` or `atBlock`, not both")),
+            (None, None) => Upto::Latest,
+            (Some(t), None) => Upto::Time(millis(t)),
+            (None, Some(b)) => Upto::Block(b),
+        };
+        // The history and where the mirror stands come from one read.
+        let history = store
+            .history(&patient.0, Some(&grantee.0), upto)
+            .await
+            .map_err(internal)?;
+        let as_of = history
+            .position
+            .map(as_of_position)
+            .ok_or_else(not_indexed_yet)?;
         let reached = || {
             format!(
                 "the mirror has reached block {} ({}) only",
@@ -263,46 +242,32 @@ impl QueryRoot {
                 as_of.time.to_rfc3339()
             )
         };
-        let (upto, now, judged_block) = match (at, at_block) {
-            (Some(_), Some(_)) => {
-                return Err(Error::new("give `at` or `atBlock`, not both"));
+        let (now, judged_block) = match (at, at_block) {
+            (Some(t), _) if t > as_of.time => {
+                return Err(Error::new(format!(
+                    "cannot judge at {}: {}",
+                    t.to_rfc3339(),
+                    reached()
+                )));
             }
-            (None, None) => (
-                Upto::Block(as_of.block),
-                millis(as_of.time),
-                Some(as_of.block),
-            ),
-            (Some(t), None) => {
-                if t > as_of.time {
-                    return Err(Error::new(format!(
-                        "cannot judge at {}: {}",
-                        t.to_rfc3339(),
-                        reached()
-                    )));
-                }
-                let t = millis(t);
-                (Upto::Time(t), t, None)
+            (Some(t), _) => (millis(t), None),
+            (None, Some(b)) if b > as_of.block => {
+                return Err(Error::new(format!(
+                    "cannot judge at block {b}: {}",
+                    reached()
+                )));
             }
             (None, Some(b)) => {
-                if b > as_of.block {
-                    return Err(Error::new(format!(
-                        "cannot judge at block {b}: {}",
-                        reached()
-                    )));
-                }
                 let Some(t) = store.block_time(b).await.map_err(internal)? else {
                     return Err(Error::new(format!(
                         "block {b} carried no medledger events, so the mirror does not know its \
                          time; ask with `at` instead"
                     )));
                 };
-                (Upto::Block(b), t, Some(b))
+                (t, Some(b))
             }
+            (None, None) => (millis(as_of.time), Some(as_of.block)),
         };
-        let history = store
-            .history(&patient.0, Some(&grantee.0), upto)
-            .await
-            .map_err(internal)?;
         Ok(authorization(
             &history,
             &patient.0,

@@ -125,20 +125,13 @@ pub(crate) async fn patient_history(
     grantee: Option<&AccountId>,
     upto: Upto,
 ) -> Result<PatientHistory, StoreError> {
-    let (reach_block, reach_time, limit) = match upto {
-        Upto::Block(b) => (true, false, int(b, "block")?),
-        Upto::Time(t) => (false, true, int(t, "time")?),
-        Upto::Latest => (true, false, i64::MAX),
+    let (by_block, limit) = match upto {
+        Upto::Block(b) => (true, int(b, "block")?),
+        Upto::Time(t) => (false, int(t, "time")?),
+        Upto::Latest => (true, i64::MAX),
     };
     // `column <= $3` for the table's block or time column.
-    let until = |block: &str, time: &str| {
-        if reach_block {
-            format!("{block} <= $3")
-        } else {
-            debug_assert!(reach_time);
-            format!("{time} <= $3")
-        }
-    };
+    let until = |block: &str, time: &str| format!("{} <= $3", if by_block { block } else { time });
     // Towards one grantee, the pair's rows by its index; towards everyone, the patient's.
     let pair = |column: &str| match grantee {
         Some(_) => format!("patient = $1 AND {column} = $2"),
