@@ -5,20 +5,25 @@
 //! it a commitment reveals nothing about the document, however short or guessable. A record's
 //! category is committed the same way ([`category_commitment`], with its own salt, so that
 //! opening the category never opens the document), and so is a consent's terms document
-//! ([`terms_commitment`]). `test-vectors/commitments.json` holds vectors any other
-//! implementation can check itself against.
+//! ([`terms_commitment`]). `test-vectors/vectors.json` holds vectors any other
+//! implementation can check itself against (written by `test-vectors/reference.py`, an
+//! independent Python implementation).
 //!
 //! Many commitments can be anchored at once as the root of a Merkle tree with RFC 6962-style
 //! domain separation: leaf `blake2b_256(0x00 || c)`, node `blake2b_256(0x01 || left || right)`,
 //! an odd node promoted unchanged to the next level. An [`InclusionProof`] shows one
 //! commitment is under a root; a [`ProofBundle`] adds where that root was anchored, as JSON
-//! that can be checked offline.
+//! that can be checked offline. A [`Receipt`] and a [`DocumentProof`] are what the CLI keeps
+//! beside a document it anchored alone or in a batch (format: `docs/proofs.md`).
 //!
-//! Pure functions only: no I/O, no chain, no clock.
+//! Pure functions and data only: no I/O, no chain, no clock.
 
 use blake2::digest::consts::U32;
 use blake2::{Blake2b, Digest};
 use serde::{Deserialize, Serialize};
+
+mod receipt;
+pub use receipt::{Anchored, DocumentProof, PROOF_FORMAT, RECEIPT_FORMAT, Receipt};
 
 /// A 32-byte blake2b-256 digest.
 pub type Hash = [u8; 32];
@@ -212,7 +217,8 @@ impl ProofBundle {
     }
 }
 
-mod hex32 {
+pub mod hex32 {
+    //! Serde for 32-byte hashes as `0x`-prefixed lowercase hex.
     use serde::{Deserialize, Deserializer, Serializer, de::Error};
 
     pub fn serialize<S: Serializer>(h: &[u8; 32], s: S) -> Result<S::Ok, S::Error> {
@@ -228,144 +234,15 @@ mod hex32 {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
+/// Domain tag of claim references derived from an insurer's own claim number.
+pub const CLAIM_DOMAIN: &[u8] = b"medledger/claim/v1";
 
-    fn commitments(n: usize) -> Vec<Hash> {
-        (0..n)
-            .map(|i| commitment(&[i as u8; 32], format!("document {i}").as_bytes()))
-            .collect()
-    }
-
-    #[test]
-    fn a_commitment_depends_on_salt_and_every_byte() {
-        let salt = [1; 32];
-        let c = commitment(&salt, b"HbA1c 5.4%");
-        assert_eq!(c, commitment(&salt, b"HbA1c 5.4%"));
-        assert_ne!(c, commitment(&salt, b"HbA1c 5.5%"));
-        assert_ne!(c, commitment(&[2; 32], b"HbA1c 5.4%"));
-        assert_ne!(random_salt(), random_salt());
-    }
-
-    #[derive(Deserialize)]
-    struct Vectors {
-        category_commitments: Vec<CategoryVector>,
-        terms_commitments: Vec<TermsVector>,
-    }
-
-    #[derive(Deserialize)]
-    struct CategoryVector {
-        #[serde(with = "hex32")]
-        category_salt: Hash,
-        index: u8,
-        #[serde(with = "hex32")]
-        commitment: Hash,
-    }
-
-    #[derive(Deserialize)]
-    struct TermsVector {
-        #[serde(with = "hex32")]
-        salt: Hash,
-        document_utf8: String,
-        #[serde(with = "hex32")]
-        commitment: Hash,
-    }
-
-    #[test]
-    fn the_checked_in_test_vectors_hold() {
-        let vectors: Vectors =
-            serde_json::from_str(include_str!("../test-vectors/commitments.json"))
-                .expect("test vectors parse");
-        assert!(!vectors.category_commitments.is_empty());
-        for v in &vectors.category_commitments {
-            assert_eq!(category_commitment(&v.category_salt, v.index), v.commitment);
-        }
-        for v in &vectors.terms_commitments {
-            assert_eq!(
-                terms_commitment(&v.salt, v.document_utf8.as_bytes()),
-                v.commitment
-            );
-        }
-    }
-
-    #[test]
-    fn domains_keep_the_three_kinds_of_commitment_apart() {
-        let salt = [5; 32];
-        assert_ne!(commitment(&salt, &[4]), category_commitment(&salt, 4));
-        assert_ne!(commitment(&salt, b"x"), terms_commitment(&salt, b"x"));
-        let all: std::collections::HashSet<_> =
-            (0..14).map(|i| category_commitment(&salt, i)).collect();
-        assert_eq!(all.len(), 14, "each category commits differently");
-    }
-
-    #[test]
-    fn a_one_leaf_tree_has_the_leaf_hash_as_root() {
-        let c = commitments(1);
-        let tree = MerkleTree::new(&c).expect("tree");
-        assert_eq!(tree.root(), leaf_hash(&c[0]));
-        assert!(tree.proof(0).expect("proof").path.is_empty());
-        assert_eq!(MerkleTree::new(&[]), Err(EmptyTree));
-    }
-
-    #[test]
-    fn a_two_leaf_root_is_the_node_of_both_leaves() {
-        let c = commitments(2);
-        let root = MerkleTree::new(&c).expect("tree").root();
-        assert_eq!(root, node_hash(&leaf_hash(&c[0]), &leaf_hash(&c[1])));
-    }
-
-    #[test]
-    fn every_leaf_proves_into_the_root_for_many_sizes() {
-        for n in 1..=33 {
-            let c = commitments(n);
-            let tree = MerkleTree::new(&c).expect("tree");
-            for i in 0..n {
-                let proof = tree.proof(i).expect("proof");
-                assert!(proof.verifies(&tree.root()), "n={n} i={i}");
-            }
-            assert!(tree.proof(n).is_none());
-        }
-    }
-
-    #[test]
-    fn a_proof_fails_for_another_leaf_or_root() {
-        let c = commitments(5);
-        let tree = MerkleTree::new(&c).expect("tree");
-        let mut proof = tree.proof(2).expect("proof");
-        assert!(!proof.verifies(&MerkleTree::new(&c[..4]).expect("tree").root()));
-        proof.leaf = c[3];
-        assert!(!proof.verifies(&tree.root()));
-    }
-
-    #[test]
-    fn a_leaf_is_not_mistaken_for_a_node() {
-        // Domain separation: the two children's concatenation is not a valid leaf.
-        let c = commitments(2);
-        let tree = MerkleTree::new(&c).expect("tree");
-        let forged = InclusionProof {
-            leaf: node_hash(&leaf_hash(&c[0]), &leaf_hash(&c[1])),
-            path: vec![],
-        };
-        assert!(!forged.verifies(&tree.root()));
-    }
-
-    #[test]
-    fn a_bundle_round_trips_through_json_and_still_verifies() {
-        let c = commitments(6);
-        let tree = MerkleTree::new(&c).expect("tree");
-        let bundle = ProofBundle {
-            proof: tree.proof(4).expect("proof"),
-            root: tree.root(),
-            block_number: 42,
-            block_hash: [9; 32],
-        };
-        let json = serde_json::to_string(&bundle).expect("json");
-        assert!(json.contains(r#""side":"#));
-        let back: ProofBundle = serde_json::from_str(&json).expect("parse");
-        assert_eq!(back, bundle);
-        assert!(back.verifies());
-        let bad = json.replace(&format!("0x{}", hex::encode([9u8; 32])), "0x12");
-        assert!(serde_json::from_str::<ProofBundle>(&bad).is_err());
-    }
+/// The on-chain reference of a claim known by `text` (an insurer's claim number):
+/// `blake2b_256(CLAIM_DOMAIN || text)`. Claim numbers are the insurer's own; the chain sees
+/// only this hash.
+pub fn claim_reference(text: &str) -> Hash {
+    blake2b_256(&[CLAIM_DOMAIN, text.as_bytes()])
 }
+
+#[cfg(test)]
+mod tests;

@@ -278,7 +278,7 @@ fn world() -> RecordRegistry {
 
 #[ink::test]
 fn the_category_commitment_matches_the_shared_test_vector() {
-    // proofs/test-vectors/category-commitments.json: salt 0x11 * 32, MentalHealth
+    // proofs/test-vectors/vectors.json: salt 0x11 * 32, MentalHealth
     let expected = "e4285fbeae09d2a6c98cc5bc9dddd57b5333a1bfa17626bfcf0b4055c766860f";
     let got = category_commitment(salt(), DataCategory::MentalHealth);
     let hex: String = got.as_ref().iter().map(|b| format!("{b:02x}")).collect();
