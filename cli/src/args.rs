@@ -1,13 +1,36 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::commands::{
+    AccessCommand, BatchCommand, ClaimCommand, ConsentCommand, DelegateCommand, EmergencyCommand,
+    OrgCommand, RecordCommand, RegistrarCommand, VerifyArgs,
+};
+
+/// Printed under `--help`: what the exit status means.
+const EXIT_CODES: &str = "\
+Exit status:
+  0  done (verify: the document matches its current anchored version)
+  1  bad input or a local failure (file, key, password, database); nothing was sent
+  2  the command line itself is wrong (unknown flag, missing argument)
+  3  the contract or the chain refused the call, or the signer cannot pay: nothing changed
+     (access record: the access was denied, and logged as denied)
+  4  the node could not be reached, did not answer, or did not finalize in time
+  5  verify: the document does not match, or was never anchored
+  6  verify: the document matches a version that was superseded by an amendment
+
+Signing: --key-file FILE (a wallet's JSON export; password from MEDLEDGER_KEY_PASSWORD or
+asked on the terminal), or MEDLEDGER_SURI, or --suri for dev accounts (alice, //Alice).
+Accounts are SS58 addresses, or dev account names (alice, bob, charlie, dave, eve, ferdie).";
 
 #[derive(Parser)]
 #[command(
     name = "medledger",
     version,
-    about = "Patient consent and record integrity on a public chain"
+    about = "Patient consent and record integrity on a public chain",
+    after_help = EXIT_CODES
 )]
 pub struct Cli {
     /// Log format on stderr (levels from RUST_LOG).
@@ -19,6 +42,9 @@ pub struct Cli {
         env = "MEDLEDGER_LOG_FORMAT"
     )]
     pub log_format: LogFormat,
+    /// Print the result as one JSON object on stdout (for scripts) instead of sentences.
+    #[arg(long, global = true)]
+    pub json: bool,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -38,11 +64,36 @@ pub enum Command {
     /// Serve the GraphQL API over the database.
     Serve(ServeArgs),
     /// Organizations (registrar only).
-    #[command(subcommand)]
+    #[command(subcommand, after_help = EXIT_CODES)]
     Org(OrgCommand),
-    /// Consents (signed by the patient).
-    #[command(subcommand)]
+    /// Hand the registrar role over, in two steps.
+    #[command(subcommand, after_help = EXIT_CODES)]
+    Registrar(RegistrarCommand),
+    /// Consents (signed by the patient, or a delegate with --for).
+    #[command(subcommand, after_help = EXIT_CODES)]
     Consent(ConsentCommand),
+    /// Delegates who manage a patient's consents (guardians, proxies).
+    #[command(subcommand, after_help = EXIT_CODES)]
+    Delegate(DelegateCommand),
+    /// Emergency access: providers break glass, patients end or block it.
+    #[command(subcommand, after_help = EXIT_CODES)]
+    Emergency(EmergencyCommand),
+    /// The access log: an organization declares that it used a patient's data.
+    #[command(subcommand, after_help = EXIT_CODES)]
+    Access(AccessCommand),
+    /// Anchor a record's salted commitment, or amend it, keeping a receipt beside the file.
+    #[command(subcommand, after_help = EXIT_CODES)]
+    Record(RecordCommand),
+    /// Anchor a whole folder in one transaction, with a proof per file.
+    #[command(subcommand, after_help = EXIT_CODES)]
+    Batch(BatchCommand),
+    /// Insurance claims: attest that a claim's documents are the anchored ones.
+    #[command(subcommand, after_help = EXIT_CODES)]
+    Claim(ClaimCommand),
+    /// Check a document against its receipt or proof, and the chain (or the API): it is never
+    /// uploaded anywhere.
+    #[command(after_help = EXIT_CODES)]
+    Verify(VerifyArgs),
 }
 
 /// Where the contracts are and how to reach the chain.
@@ -58,14 +109,36 @@ pub struct ChainArgs {
     /// Node URL; defaults to the one in the deployment file.
     #[arg(long, env = "MEDLEDGER_NODE_URL")]
     pub node_url: Option<String>,
+    /// Give up waiting for a sent transaction to be finalized after this long (e.g. 90s, 2m).
+    #[arg(long, default_value = "2m", value_parser = humantime::parse_duration)]
+    pub finality_timeout: Duration,
 }
 
 /// Who signs.
 #[derive(Args, Clone)]
 pub struct SignerArgs {
-    /// Secret URI of the signer: a dev name like //Alice, or a mnemonic.
-    #[arg(long, env = "MEDLEDGER_SURI", hide_env_values = true)]
-    pub suri: String,
+    /// Sign with this account export of a wallet (polkadot.js, Talisman, SubWallet JSON); its
+    /// password comes from MEDLEDGER_KEY_PASSWORD, or is asked on the terminal.
+    #[arg(
+        long,
+        env = "MEDLEDGER_KEY_FILE",
+        value_name = "FILE",
+        conflicts_with = "suri"
+    )]
+    pub key_file: Option<PathBuf>,
+    /// Sign as a dev account: alice, bob, charlie, dave, eve, ferdie (or //Alice). Any other
+    /// secret here is visible to other users (ps) and in shell history: put it in
+    /// MEDLEDGER_SURI, or use --key-file.
+    #[arg(long, value_name = "SURI")]
+    pub suri: Option<String>,
+}
+
+/// Where the GraphQL API is, for commands that read the mirror.
+#[derive(Args, Clone)]
+pub struct ApiArgs {
+    /// The GraphQL endpoint, e.g. http://127.0.0.1:8080/graphql.
+    #[arg(long = "api", env = "MEDLEDGER_API", value_name = "URL")]
+    pub url: Option<String>,
 }
 
 #[derive(Args)]
@@ -166,93 +239,4 @@ pub struct ServeArgs {
     /// Seconds a request may take before it is answered 408.
     #[arg(long, env = "MEDLEDGER_REQUEST_TIMEOUT_SECS", default_value_t = 10)]
     pub request_timeout_secs: u64,
-}
-
-#[derive(Subcommand)]
-pub enum OrgCommand {
-    /// Register an organization with a role.
-    Register {
-        #[command(flatten)]
-        chain: ChainArgs,
-        #[command(flatten)]
-        signer: SignerArgs,
-        /// SS58 address of the organization.
-        #[arg(long)]
-        account: String,
-        /// provider, insurer, researcher, auditor or app.
-        #[arg(long)]
-        role: String,
-        /// May open emergency access windows.
-        #[arg(long)]
-        emergency: bool,
-    },
-}
-
-#[derive(Args, Clone)]
-pub struct ScopeArgs {
-    /// Data categories, comma-separated (e.g. lab-results,imaging).
-    #[arg(long, value_delimiter = ',', required = true)]
-    pub categories: Vec<String>,
-    /// Purposes of use, comma-separated (e.g. treatment,payment).
-    #[arg(long, value_delimiter = ',', default_value = "treatment")]
-    pub purposes: Vec<String>,
-    /// read, write, or read,write.
-    #[arg(long, value_delimiter = ',', default_value = "read")]
-    pub access: Vec<String>,
-}
-
-#[derive(Subcommand)]
-pub enum ConsentCommand {
-    /// Grant (or replace) your consent to a registered organization.
-    Grant {
-        #[command(flatten)]
-        chain: ChainArgs,
-        #[command(flatten)]
-        signer: SignerArgs,
-        /// SS58 address of the organization.
-        #[arg(long)]
-        grantee: String,
-        #[command(flatten)]
-        scope: ScopeArgs,
-        /// Start of validity: RFC 3339 time (default: now).
-        #[arg(long)]
-        valid_from: Option<String>,
-        /// End of validity: RFC 3339 time (default: none).
-        #[arg(long)]
-        expires_at: Option<String>,
-        /// The signed consent document: its salted commitment (a fresh salt, see
-        /// medledger-proofs) becomes the terms hash, and FILE.terms.json keeps the salt to
-        /// prove it later.
-        #[arg(long, value_name = "FILE", conflicts_with = "terms_hash")]
-        terms: Option<PathBuf>,
-        /// A salted terms commitment computed elsewhere (0x-hex); never a plain hash of a
-        /// standard form, which would tell which form was signed.
-        #[arg(long)]
-        terms_hash: Option<String>,
-    },
-    /// Revoke your consent to an organization, at once.
-    Revoke {
-        #[command(flatten)]
-        chain: ChainArgs,
-        #[command(flatten)]
-        signer: SignerArgs,
-        /// SS58 address of the organization.
-        #[arg(long)]
-        grantee: String,
-    },
-    /// Ask the chain whether a grantee may use a patient's data now.
-    Check {
-        #[command(flatten)]
-        chain: ChainArgs,
-        #[arg(long)]
-        patient: String,
-        #[arg(long)]
-        grantee: String,
-        #[arg(long)]
-        category: String,
-        #[arg(long, default_value = "treatment")]
-        purpose: String,
-        #[arg(long, default_value = "read")]
-        access: String,
-    },
 }

@@ -1,19 +1,16 @@
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{Context, Result, anyhow};
-use medledger_client::{AccountId32, CallOutcome, Chain, consent, signer_from_suri};
 use medledger_deploy::Deployment;
-use medledger_events::{ConsentGranted, ConsentRevoked, FLAG_EMERGENCY};
 use medledger_graphql::{Cors, HttpOptions};
 use medledger_indexer::{Indexer, IndexerConfig, SubxtSource, Watched};
 use medledger_store::Store;
 use tokio::net::TcpListener;
 
-use crate::args::{ChainArgs, Cli, Command, ConsentCommand, IndexTuning, LogFormat, OrgCommand};
-use crate::{names, ops};
+use crate::args::{ChainArgs, Cli, Command, IndexTuning, LogFormat};
+use crate::ops;
 
 pub fn init_logs(format: &LogFormat) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
@@ -27,8 +24,10 @@ pub fn init_logs(format: &LogFormat) {
     }
 }
 
-pub async fn run(cli: Cli) -> Result<()> {
-    match cli.command {
+/// Runs the command; returns the exit status of a command that completed (0, or a verdict).
+pub async fn run(cli: Cli) -> Result<u8> {
+    let json = cli.json;
+    let done = match cli.command {
         Command::Dev(args) => crate::dev::run(args).await,
         Command::Index(args) => {
             let stop = ctrl_c();
@@ -71,167 +70,13 @@ pub async fn run(cli: Cli) -> Result<()> {
             println!("GraphQL API: http://{}/graphql", listener.local_addr()?);
             serve(listener, store, options, stop).await
         }
-        Command::Org(OrgCommand::Register {
-            chain,
-            signer,
-            account,
-            role,
-            emergency,
-        }) => {
-            let role = names::role(&role)?;
-            let account = account_id(&account, "--account")?;
-            let signer = signer_from_suri(&signer.suri)?;
-            let (chain, consent_addr) = consent_registry(&chain).await?;
-            let flags = if emergency { FLAG_EMERGENCY } else { 0 };
-            let outcome = chain
-                .submit(
-                    &signer,
-                    &consent_addr,
-                    &consent::register_org(&consent_addr, &account, role, flags),
-                )
-                .await
-                .context("registering the organization")?;
-            println!(
-                "registered {account} as {role:?} in block #{}",
-                outcome.block_number
-            );
-            Ok(())
+        other => {
+            let report = crate::commands::run(other).await?;
+            report.print(json);
+            return Ok(report.code);
         }
-        Command::Consent(cmd) => consent_command(cmd).await,
-    }
-}
-
-async fn consent_command(cmd: ConsentCommand) -> Result<()> {
-    match cmd {
-        ConsentCommand::Grant {
-            chain,
-            signer,
-            grantee,
-            scope,
-            valid_from,
-            expires_at,
-            terms,
-            terms_hash,
-        } => {
-            let grantee = account_id(&grantee, "--grantee")?;
-            let categories = names::categories(&scope.categories)?;
-            let purposes = names::purposes(&scope.purposes)?;
-            let access = names::accesses(&scope.access)?;
-            let valid_from = match valid_from {
-                Some(t) => millis(&t, "--valid-from")?,
-                None => now_millis(),
-            };
-            let expires_at = expires_at.map(|t| millis(&t, "--expires-at")).transpose()?;
-            let terms_hash = terms_hash.map(|h| hash32(&h, "--terms-hash")).transpose()?;
-            let signer = signer_from_suri(&signer.suri)?;
-            let (chain, consent_addr) = consent_registry(&chain).await?;
-            // The salt is written before the grant is sent, so that it can never be lost,
-            // and removed again when the grant fails.
-            let (terms_hash, terms_receipt) = match terms {
-                Some(file) => {
-                    let (hash, receipt) = salted_terms(&file)?;
-                    (Some(hash), Some(receipt))
-                }
-                None => (terms_hash, None),
-            };
-            let args = consent::GrantArgs {
-                grantee,
-                categories,
-                purposes,
-                access,
-                valid_from,
-                expires_at,
-                terms_hash: terms_hash.unwrap_or([0; 32]),
-            };
-            let outcome = chain
-                .submit(
-                    &signer,
-                    &consent_addr,
-                    &consent::grant(&consent_addr, &args),
-                )
-                .await;
-            if outcome.is_err()
-                && let Some(receipt) = &terms_receipt
-            {
-                let _ = std::fs::remove_file(receipt);
-            }
-            let outcome = outcome.context("granting the consent")?;
-            if let Some(receipt) = &terms_receipt {
-                println!("terms salt kept in {}", receipt.display());
-            }
-            let granted: ConsentGranted = event_of(&outcome)?;
-            println!(
-                "granted consent v{} to {} in block #{}",
-                granted.version, args.grantee, outcome.block_number
-            );
-            Ok(())
-        }
-        ConsentCommand::Revoke {
-            chain,
-            signer,
-            grantee,
-        } => {
-            let grantee = account_id(&grantee, "--grantee")?;
-            let signer = signer_from_suri(&signer.suri)?;
-            let (chain, consent_addr) = consent_registry(&chain).await?;
-            let outcome = chain
-                .submit(
-                    &signer,
-                    &consent_addr,
-                    &consent::revoke(&consent_addr, &grantee),
-                )
-                .await
-                .context("revoking the consent")?;
-            let revoked: ConsentRevoked = event_of(&outcome)?;
-            println!(
-                "revoked consent v{} of {grantee} in block #{}",
-                revoked.version, outcome.block_number
-            );
-            Ok(())
-        }
-        ConsentCommand::Check {
-            chain,
-            patient,
-            grantee,
-            category,
-            purpose,
-            access,
-        } => {
-            let patient = account_id(&patient, "--patient")?;
-            let grantee = account_id(&grantee, "--grantee")?;
-            let (category, purpose, access) = (
-                names::category(&category)?,
-                names::purpose(&purpose)?,
-                names::access(&access)?,
-            );
-            let (chain, consent_addr) = consent_registry(&chain).await?;
-            let message = consent::is_authorized(
-                &consent_addr,
-                &patient,
-                &grantee,
-                category,
-                purpose,
-                access,
-            );
-            let allowed = chain.query(&patient, &consent_addr, &message).await?;
-            println!(
-                "{}",
-                if allowed {
-                    "authorized"
-                } else {
-                    "not authorized"
-                }
-            );
-            Ok(())
-        }
-    }
-}
-
-/// Connects to the chain of a deployment; returns it with the ConsentRegistry's address.
-async fn consent_registry(chain: &ChainArgs) -> Result<(Chain, AccountId32)> {
-    let (deployment, url) = load(chain)?;
-    let (consent_addr, _) = deployment.accounts().map_err(|e| anyhow!(e))?;
-    Ok((Chain::connect(&url).await?, consent_addr))
+    };
+    done.map(|()| 0)
 }
 
 /// The deployment file and the node URL to use.
@@ -314,71 +159,4 @@ pub fn ctrl_c() -> impl Future<Output = ()> + Send + 'static {
             _ = received(terminate) => {}
         }
     }
-}
-
-fn account_id(s: &str, flag: &str) -> Result<AccountId32> {
-    s.parse()
-        .map_err(|_| anyhow!("{flag} {s:?} is not an SS58 address"))
-}
-
-/// The salted commitment of the consent document at `file`, and `FILE.terms.json` (which
-/// must not exist yet) where its salt is kept.
-fn salted_terms(file: &Path) -> Result<([u8; 32], PathBuf)> {
-    let document = std::fs::read(file)
-        .map_err(|e| anyhow!("--terms {}: cannot read it: {e}", file.display()))?;
-    let salt = medledger_proofs::random_salt();
-    let commitment = medledger_proofs::terms_commitment(&salt, &document);
-    let mut receipt = file.as_os_str().to_owned();
-    receipt.push(".terms.json");
-    let receipt = PathBuf::from(receipt);
-    let json = serde_json::json!({
-        "document": file.file_name().map(|n| n.to_string_lossy().to_string()),
-        "salt": format!("0x{}", hex::encode(salt)),
-        "terms_hash": format!("0x{}", hex::encode(commitment)),
-    });
-    let mut out = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .open(&receipt)
-        .map_err(|e| {
-            anyhow!(
-                "cannot write {}: {e} (it must not exist yet)",
-                receipt.display()
-            )
-        })?;
-    std::io::Write::write_all(&mut out, format!("{json:#}\n").as_bytes())
-        .map_err(|e| anyhow!("cannot write {}: {e}", receipt.display()))?;
-    Ok((commitment, receipt))
-}
-
-fn hash32(s: &str, flag: &str) -> Result<[u8; 32]> {
-    s.strip_prefix("0x")
-        .and_then(|h| hex::decode(h).ok())
-        .and_then(|b| b.try_into().ok())
-        .ok_or_else(|| anyhow!("{flag} {s:?} is not a 0x-prefixed 32-byte hex hash"))
-}
-
-fn now_millis() -> u64 {
-    u64::try_from(chrono::Utc::now().timestamp_millis()).unwrap_or(0)
-}
-
-fn millis(s: &str, flag: &str) -> Result<u64> {
-    let t = chrono::DateTime::parse_from_rfc3339(s).map_err(|e| {
-        anyhow!("{flag} {s:?} is not an RFC 3339 time like 2027-01-31T00:00:00Z: {e}")
-    })?;
-    u64::try_from(t.timestamp_millis()).map_err(|_| anyhow!("{flag} {s:?} is before 1970"))
-}
-
-/// The first event of type `E` a call emitted.
-fn event_of<E: ink::env::Event + scale::Decode>(outcome: &CallOutcome) -> Result<E> {
-    outcome
-        .events
-        .iter()
-        .find_map(|e| e.decode_as::<E>())
-        .ok_or_else(|| {
-            anyhow!(
-                "the call succeeded but emitted no {} event",
-                std::any::type_name::<E>()
-            )
-        })
 }

@@ -13,11 +13,14 @@ use subxt::{OnlineClient, SubstrateConfig};
 use subxt_signer::sr25519::Keypair;
 
 use crate::error::{CallError, ConnectError};
+use crate::explain::ContractError;
 
 type Api = OnlineClient<SubstrateConfig>;
 
 /// How long to wait for a node to answer the first connection.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(15);
+/// How long to wait for a sent transaction to be finalized, unless told otherwise.
+pub const DEFAULT_FINALITY_TIMEOUT: Duration = Duration::from_secs(120);
 /// Dry runs estimate the gas a call needs; a margin covers state that moves in between.
 const GAS_MARGIN_PERCENT: u64 = 20;
 /// `ReturnFlags::REVERT` of pallet-contracts.
@@ -197,6 +200,7 @@ enum DeterminismDto {
 pub struct Chain {
     api: Api,
     url: String,
+    finality_timeout: Duration,
 }
 
 impl Chain {
@@ -223,7 +227,15 @@ impl Chain {
         Ok(Chain {
             api,
             url: url.to_string(),
+            finality_timeout: DEFAULT_FINALITY_TIMEOUT,
         })
+    }
+
+    /// Waits at most `timeout` for a sent transaction to be finalized
+    /// ([`DEFAULT_FINALITY_TIMEOUT`] otherwise); then [`CallError::NotFinalized`].
+    pub fn with_finality_timeout(mut self, timeout: Duration) -> Self {
+        self.finality_timeout = timeout;
+        self
     }
 
     /// The URL this chain was reached at.
@@ -274,7 +286,7 @@ impl Chain {
     /// # Errors
     /// [`CallError::Rejected`] with the contract's error when it refuses; other [`CallError`]s
     /// when the chain refuses or the node fails.
-    pub async fn submit<T: Decode, E: Decode + std::fmt::Debug>(
+    pub async fn submit<T: Decode, E: ContractError>(
         &self,
         signer: &Keypair,
         contract: &AccountId32,
@@ -283,7 +295,7 @@ impl Chain {
         let origin = signer.public_key().to_account_id();
         let dry = self.dry_run_call(&origin, contract, message.data()).await?;
         if let Err(e) = decode_output::<Result<T, E>>(&dry.output)? {
-            return Err(CallError::Rejected(format!("{e:?}")));
+            return Err(rejected(&e));
         }
         if dry.reverted {
             return Err(CallError::Reverted(hex::encode(&dry.output)));
@@ -310,7 +322,7 @@ impl Chain {
     /// # Errors
     /// As [`Chain::submit`]; when a later message fails, the whole transaction does, with
     /// [`CallError::Dispatch`]. An empty `messages` is [`CallError::Dispatch`] too.
-    pub async fn submit_alike<T: Decode, E: Decode + std::fmt::Debug>(
+    pub async fn submit_alike<T: Decode, E: ContractError>(
         &self,
         signer: &Keypair,
         contract: &AccountId32,
@@ -322,7 +334,7 @@ impl Chain {
         let origin = signer.public_key().to_account_id();
         let dry = self.dry_run_call(&origin, contract, first.data()).await?;
         if let Err(e) = decode_output::<Result<T, E>>(&dry.output)? {
-            return Err(CallError::Rejected(format!("{e:?}")));
+            return Err(rejected(&e));
         }
         let gas_limit = dry.estimate.gas_required.with_margin();
         let calls: Vec<RuntimeCallDto> = messages
@@ -477,10 +489,22 @@ impl Chain {
             .map_err(|e| CallError::node("read the finalized block", e))?
             .sign_and_submit_then_watch_default(tx, signer)
             .await
-            .map_err(|e| CallError::node("accept the transaction", e))?;
-        let in_block = progress
-            .wait_for_finalized()
+            .map_err(|e| {
+                // The transaction pool's refusal of an account that cannot pay
+                // (`InvalidTransaction::Payment`).
+                if e.to_string().contains("Inability to pay") {
+                    CallError::CannotPay {
+                        account: signer.public_key().to_account_id().to_string(),
+                    }
+                } else {
+                    CallError::node("accept the transaction", e)
+                }
+            })?;
+        let in_block = tokio::time::timeout(self.finality_timeout, progress.wait_for_finalized())
             .await
+            .map_err(|_| CallError::NotFinalized {
+                seconds: self.finality_timeout.as_secs(),
+            })?
             .map_err(|e| CallError::node("finalize the transaction", e))?;
         let events = in_block.wait_for_success().await.map_err(|e| match e {
             subxt::error::TransactionEventsError::ExtrinsicFailed(d) => {
@@ -514,6 +538,13 @@ impl Chain {
             block_number,
             events: emitted,
         })
+    }
+}
+
+fn rejected<E: ContractError>(e: &E) -> CallError {
+    CallError::Rejected {
+        error: format!("{e:?}"),
+        sentence: e.sentence(),
     }
 }
 

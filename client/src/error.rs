@@ -22,14 +22,30 @@ pub enum SignerError {
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum CallError {
-    #[error("the contract refused the call: {0}")]
-    Rejected(String),
+    /// The contract returned its `Error` in the dry run; nothing was sent.
+    #[error("the contract refused: {sentence} ({error})")]
+    Rejected {
+        /// The error variant's name, e.g. `NotAuthorized`.
+        error: String,
+        /// What it means, in words.
+        sentence: &'static str,
+    },
     #[error("the contract trapped or reverted without an error value (output 0x{0})")]
     Reverted(String),
     #[error("the chain refused the call: {0}")]
     Dispatch(String),
     #[error("cannot decode the contract's answer: {0}")]
     Decode(String),
+    /// The signer's balance cannot pay the fee or the storage deposit.
+    #[error(
+        "the signer {account} cannot pay the fee and deposit: its balance is too low (fund the account)"
+    )]
+    CannotPay { account: String },
+    /// The transaction was sent but not finalized in time; it may still land.
+    #[error(
+        "the transaction was sent but not finalized within {seconds} s; it may still land: check before sending it again"
+    )]
+    NotFinalized { seconds: u64 },
     #[error("the node failed to {action}: {reason}")]
     Node {
         action: &'static str,

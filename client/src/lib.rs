@@ -13,11 +13,16 @@ mod chain;
 pub mod consent;
 mod convert;
 mod error;
+mod explain;
 pub mod records;
 
-pub use chain::{CallOutcome, Chain, EmittedEvent, Estimate, Instantiated, Message, Weight};
+pub use chain::{
+    CallOutcome, Chain, DEFAULT_FINALITY_TIMEOUT, EmittedEvent, Estimate, Instantiated, Message,
+    Weight,
+};
 pub use convert::{to_ink, to_subxt};
 pub use error::{CallError, ConnectError, SignerError};
+pub use explain::ContractError;
 pub use subxt::utils::AccountId32;
 pub use subxt_signer::sr25519::Keypair;
 

@@ -63,7 +63,7 @@ impl Walker {
     ) -> Result<()>
     where
         T: scale::Decode,
-        E: scale::Decode + std::fmt::Debug,
+        E: medledger_client::ContractError,
     {
         let name = name.to_string();
         let estimate = if self.price {
@@ -90,7 +90,7 @@ impl Walker {
     ) -> Result<()>
     where
         T: scale::Decode,
-        E: scale::Decode + std::fmt::Debug,
+        E: medledger_client::ContractError,
     {
         self.submitted(name.to_string(), signer, contract, message, None)
             .await
@@ -106,7 +106,7 @@ impl Walker {
     ) -> Result<()>
     where
         T: scale::Decode,
-        E: scale::Decode + std::fmt::Debug,
+        E: medledger_client::ContractError,
     {
         let outcome = self
             .chain

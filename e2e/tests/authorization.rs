@@ -127,7 +127,7 @@ async fn submit(
         .await
     {
         Ok(outcome) => Ok(Ok(outcome.block_number)),
-        Err(CallError::Rejected(e)) => Ok(Err(e)),
+        Err(CallError::Rejected { error, .. }) => Ok(Err(error)),
         Err(CallError::Dispatch(e)) if e.contains("ContractReverted") => Ok(Err(e)),
         Err(e) => Err(e.into()),
     }

@@ -1,0 +1,90 @@
+//! The chain as the signing commands see it: a node connection, the two contracts of the
+//! deployment, and what identifies them in receipts.
+
+use anyhow::{Context, Result, anyhow};
+use medledger_client::{AccountId32, CallOutcome, Chain, ContractError, Keypair, Message};
+
+use crate::args::ChainArgs;
+
+pub struct Ctx {
+    pub chain: Chain,
+    pub consent: AccountId32,
+    pub records: AccountId32,
+}
+
+impl Ctx {
+    /// Connects to the deployment's node (or `--node-url`).
+    pub async fn connect(args: &ChainArgs) -> Result<Ctx> {
+        let (deployment, url) = crate::run::load(args)?;
+        let (consent, records) = deployment.accounts().map_err(|e| anyhow!(e))?;
+        let chain = Chain::connect(&url)
+            .await?
+            .with_finality_timeout(args.finality_timeout);
+        Ok(Ctx {
+            chain,
+            consent,
+            records,
+        })
+    }
+
+    /// The chain's genesis hash.
+    pub fn genesis(&self) -> [u8; 32] {
+        self.chain.api().genesis_hash().0
+    }
+
+    /// Sends `message` to the ConsentRegistry; `doing` says what, for the error line.
+    pub async fn consent_call<T: scale::Decode, E: ContractError>(
+        &self,
+        signer: &Keypair,
+        message: &Message<Result<T, E>>,
+        doing: &str,
+    ) -> Result<CallOutcome> {
+        self.chain
+            .submit(signer, &self.consent, message)
+            .await
+            .with_context(|| doing.to_string())
+    }
+
+    /// Sends `message` to the RecordRegistry.
+    pub async fn records_call<T: scale::Decode, E: ContractError>(
+        &self,
+        signer: &Keypair,
+        message: &Message<Result<T, E>>,
+        doing: &str,
+    ) -> Result<CallOutcome> {
+        self.chain
+            .submit(signer, &self.records, message)
+            .await
+            .with_context(|| doing.to_string())
+    }
+}
+
+/// The events of type `E` a call emitted.
+pub fn events_of<E: ink::env::Event + scale::Decode>(outcome: &CallOutcome) -> Vec<E> {
+    outcome
+        .events
+        .iter()
+        .filter_map(|e| e.decode_as::<E>())
+        .collect()
+}
+
+/// The first event of type `E` a call emitted.
+pub fn event_of<E: ink::env::Event + scale::Decode>(outcome: &CallOutcome) -> Result<E> {
+    events_of(outcome).into_iter().next().ok_or_else(|| {
+        anyhow!(
+            "the call succeeded but emitted no {} event",
+            std::any::type_name::<E>()
+        )
+    })
+}
+
+/// Whether a failed call may still land: it was sent but not finalized in time. Whatever
+/// was written for it (salts) must then be kept.
+pub fn may_have_landed(error: &anyhow::Error) -> bool {
+    error.chain().any(|c| {
+        matches!(
+            c.downcast_ref(),
+            Some(medledger_client::CallError::NotFinalized { .. })
+        )
+    })
+}

@@ -1,0 +1,113 @@
+//! `medledger claim attest`: an insurer attests that a claim's documents are exactly the
+//! anchored ones. Each document is checked against its receipt here first; the chain then
+//! checks consent and anchoring, and signals documents an earlier claim already used.
+
+use std::path::PathBuf;
+
+use anyhow::{Result, bail};
+use clap::Subcommand;
+use medledger_client::records;
+use medledger_events::{ClaimAttested, DuplicateClaimUse};
+use medledger_proofs::Receipt;
+use serde_json::json;
+
+use crate::args::{ChainArgs, SignerArgs};
+use crate::chain::{Ctx, event_of, events_of};
+use crate::files::{self, hex32};
+use crate::report::Report;
+use crate::{keys, names};
+
+#[derive(Subcommand)]
+pub enum ClaimCommand {
+    /// Attest a claim on documents, each with its receipt beside it (FILE.medledger.json).
+    Attest {
+        #[command(flatten)]
+        chain: ChainArgs,
+        #[command(flatten)]
+        signer: SignerArgs,
+        /// Your claim number (only its hash goes on chain), or a 0x-hex claim reference.
+        #[arg(long)]
+        claim_ref: String,
+        /// Whose claim.
+        #[arg(long)]
+        patient: String,
+        /// The claim's documents (at most 32).
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
+}
+
+pub async fn run(command: ClaimCommand) -> Result<Report> {
+    let ClaimCommand::Attest {
+        chain,
+        signer,
+        claim_ref,
+        patient,
+        files: documents,
+    } = command;
+    let patient = names::account(&patient, "--patient")?;
+    let reference = names::hash32(&claim_ref, "--claim-ref")
+        .unwrap_or_else(|_| medledger_proofs::claim_reference(&claim_ref));
+    let mut named = Vec::with_capacity(documents.len());
+    for file in &documents {
+        let receipt_path = files::beside(file, super::record::RECEIPT_SUFFIX);
+        let receipt: Receipt = files::read_json(&receipt_path, "receipt")?;
+        if !receipt.matches(&files::read_document(file)?) {
+            bail!(
+                "{} does not match its receipt {}: it is not the anchored document",
+                file.display(),
+                receipt_path.display()
+            );
+        }
+        if names::account(&receipt.patient, "the receipt's patient")? != patient {
+            bail!(
+                "{} is a record of {}, not of the claim's patient {patient}",
+                file.display(),
+                receipt.patient
+            );
+        }
+        let custodian = names::account(&receipt.custodian, "the receipt's custodian")?;
+        named.push((custodian, receipt.commitment));
+    }
+    let signer = keys::signer(&signer)?;
+    let ctx = Ctx::connect(&chain).await?;
+    let message = records::attest_claim(&ctx.records, reference, &patient, &named);
+    let outcome = ctx
+        .records_call(&signer, &message, "attesting the claim")
+        .await?;
+    let attested: ClaimAttested = event_of(&outcome)?;
+    let duplicates: Vec<DuplicateClaimUse> = events_of(&outcome);
+    let mut human = format!(
+        "attested claim {claim_ref} ({}) of {patient} on {} document(s), {}",
+        hex32(&reference),
+        named.len(),
+        if attested.all_current {
+            "all current"
+        } else {
+            "NOT all current: a document was superseded by an amendment"
+        }
+    );
+    for d in &duplicates {
+        human.push_str(&format!(
+            "\nDUPLICATE USE: document {} was already used by claim {} of insurer {}",
+            files::hex_of(d.commitment),
+            files::hex_of(d.first_claim_ref),
+            medledger_client::to_subxt(&d.first_insurer)
+        ));
+    }
+    Ok(Report::landed(
+        human,
+        json!({
+            "claim_ref": hex32(&reference),
+            "patient": patient.to_string(),
+            "documents": named.len(),
+            "all_current": attested.all_current,
+            "duplicate_uses": duplicates.iter().map(|d| json!({
+                "commitment": files::hex_of(d.commitment),
+                "first_claim_ref": files::hex_of(d.first_claim_ref),
+                "first_insurer": medledger_client::to_subxt(&d.first_insurer).to_string(),
+            })).collect::<Vec<_>>(),
+        }),
+        &outcome,
+    ))
+}

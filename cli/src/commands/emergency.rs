@@ -1,0 +1,175 @@
+//! `medledger emergency open|end|block`: a provider breaks glass; the patient (or a
+//! delegate) ends the window or blocks the provider.
+
+use std::path::PathBuf;
+
+use anyhow::Result;
+use clap::Subcommand;
+use medledger_client::consent;
+use medledger_events::EmergencyAccessOpened;
+use serde_json::json;
+
+use crate::args::{ChainArgs, SignerArgs};
+use crate::chain::{Ctx, event_of};
+use crate::report::Report;
+use crate::{files, keys, names};
+
+#[derive(Subcommand)]
+pub enum EmergencyCommand {
+    /// Break the glass: read access to a patient's non-sensitive data for treatment, for the
+    /// policy's window (providers allowed emergency access only). The patient is alerted.
+    Open {
+        #[command(flatten)]
+        chain: ChainArgs,
+        #[command(flatten)]
+        signer: SignerArgs,
+        #[arg(long)]
+        patient: String,
+        /// patient-incapacitated, life-threatening or other.
+        #[arg(long)]
+        reason: String,
+        /// The written justification: its salted commitment goes on chain, its salt to
+        /// FILE.justification.json.
+        #[arg(long, value_name = "FILE")]
+        justification: Option<PathBuf>,
+    },
+    /// End a provider's open emergency window now.
+    End {
+        #[command(flatten)]
+        chain: ChainArgs,
+        #[command(flatten)]
+        signer: SignerArgs,
+        #[arg(long)]
+        provider: String,
+        /// End it for this patient, as their delegate.
+        #[arg(long = "for", value_name = "PATIENT")]
+        for_patient: Option<String>,
+    },
+    /// Forbid (or, with --unblock, allow again) a provider to break glass on you.
+    Block {
+        #[command(flatten)]
+        chain: ChainArgs,
+        #[command(flatten)]
+        signer: SignerArgs,
+        #[arg(long)]
+        provider: String,
+        /// Allow the provider again.
+        #[arg(long)]
+        unblock: bool,
+        /// For this patient, as their delegate.
+        #[arg(long = "for", value_name = "PATIENT")]
+        for_patient: Option<String>,
+    },
+}
+
+pub async fn run(command: EmergencyCommand) -> Result<Report> {
+    match command {
+        EmergencyCommand::Open {
+            chain,
+            signer,
+            patient,
+            reason,
+            justification,
+        } => {
+            let patient = names::account(&patient, "--patient")?;
+            let reason = names::emergency_reason(&reason)?;
+            if let Some(file) = &justification {
+                files::read_document(file)?;
+            }
+            let signer = keys::signer(&signer)?;
+            let ctx = Ctx::connect(&chain).await?;
+            let (hash, sidecar) = match &justification {
+                Some(file) => {
+                    let (hash, sidecar) = files::salted_sidecar(
+                        file,
+                        ".justification.json",
+                        medledger_proofs::terms_commitment,
+                    )?;
+                    (hash, Some(sidecar))
+                }
+                None => ([0; 32], None),
+            };
+            let message = consent::break_glass(&ctx.consent, &patient, reason, hash);
+            let outcome = ctx
+                .consent_call(&signer, &message, "opening emergency access")
+                .await;
+            if let Err(e) = &outcome
+                && !crate::chain::may_have_landed(e)
+                && let Some(s) = &sidecar
+            {
+                let _ = std::fs::remove_file(s);
+            }
+            let outcome = outcome?;
+            let opened: EmergencyAccessOpened = event_of(&outcome)?;
+            Ok(Report::landed(
+                format!(
+                    "emergency access to {patient} open until {} ({reason:?}); the patient is alerted",
+                    names::time(opened.ends_at)
+                ),
+                json!({
+                    "patient": patient.to_string(),
+                    "reason": format!("{reason:?}"),
+                    "ends_at": names::time(opened.ends_at),
+                    "justification_hash": files::hex32(&hash),
+                }),
+                &outcome,
+            ))
+        }
+        EmergencyCommand::End {
+            chain,
+            signer,
+            provider,
+            for_patient,
+        } => {
+            let provider = names::account(&provider, "--provider")?;
+            let patient = for_patient
+                .map(|p| names::account(&p, "--for"))
+                .transpose()?;
+            let signer = keys::signer(&signer)?;
+            let ctx = Ctx::connect(&chain).await?;
+            let message = match &patient {
+                None => consent::end_emergency(&ctx.consent, &provider),
+                Some(p) => consent::end_emergency_for(&ctx.consent, p, &provider),
+            };
+            let outcome = ctx
+                .consent_call(&signer, &message, "ending the emergency window")
+                .await?;
+            Ok(Report::landed(
+                format!("ended {provider}'s emergency window"),
+                json!({"ended": provider.to_string()}),
+                &outcome,
+            ))
+        }
+        EmergencyCommand::Block {
+            chain,
+            signer,
+            provider,
+            unblock,
+            for_patient,
+        } => {
+            let provider = names::account(&provider, "--provider")?;
+            let patient = for_patient
+                .map(|p| names::account(&p, "--for"))
+                .transpose()?;
+            let signer = keys::signer(&signer)?;
+            let ctx = Ctx::connect(&chain).await?;
+            let blocked = !unblock;
+            let message = match &patient {
+                None => consent::set_emergency_block(&ctx.consent, &provider, blocked),
+                Some(p) => consent::set_emergency_block_for(&ctx.consent, p, &provider, blocked),
+            };
+            let outcome = ctx
+                .consent_call(&signer, &message, "changing the emergency block")
+                .await?;
+            Ok(Report::landed(
+                if blocked {
+                    format!("{provider} may not break glass on you any more")
+                } else {
+                    format!("{provider} may break glass again")
+                },
+                json!({"provider": provider.to_string(), "blocked": blocked}),
+                &outcome,
+            ))
+        }
+    }
+}

@@ -1,0 +1,372 @@
+//! `medledger verify FILE`: is this document exactly the one anchored, by whom, when, which
+//! record and version, current or superseded, and which claims used it? The commitment is
+//! computed here from the file and its receipt (or batch proof); only the commitment is
+//! looked up, on the chain directly or in the GraphQL API (`--api`). The document is never
+//! sent anywhere.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Result, bail};
+use clap::Args;
+use medledger_client::{AccountId32, records, to_subxt};
+use medledger_proofs::{DocumentProof, Receipt};
+use serde_json::{Value, json};
+
+use crate::args::{ApiArgs, ChainArgs};
+use crate::chain::Ctx;
+use crate::files::{self, hex_of, hex32};
+use crate::report::{Report, exit};
+use crate::{api, names};
+
+#[derive(Args)]
+pub struct VerifyArgs {
+    #[command(flatten)]
+    chain: ChainArgs,
+    #[command(flatten)]
+    api: ApiArgs,
+    /// The document.
+    file: PathBuf,
+    /// Its receipt (default: FILE.medledger.json when there is one).
+    #[arg(long, value_name = "RECEIPT", conflicts_with = "bundle")]
+    receipt: Option<PathBuf>,
+    /// Its batch proof (default: FILE.medledger-proof.json when there is one).
+    #[arg(long, value_name = "BUNDLE")]
+    bundle: Option<PathBuf>,
+}
+
+/// What the document was checked with.
+enum Evidence {
+    Receipt(Receipt),
+    Proof(DocumentProof),
+}
+
+pub async fn run(args: VerifyArgs) -> Result<Report> {
+    let document = files::read_document(&args.file)?;
+    let evidence = evidence(&args)?;
+    let shown = args.file.display().to_string();
+    match evidence {
+        Evidence::Receipt(receipt) => {
+            if !receipt.matches(&document) {
+                return Ok(mismatch(format!(
+                    "NO MATCH: {shown} is not the document its receipt was made for (the commitments differ)"
+                )));
+            }
+            let found = match &args.api.url {
+                Some(url) => anchor_from_api(url, &receipt).await?,
+                None => anchor_from_chain(&args.chain, &receipt).await?,
+            };
+            Ok(match found {
+                None => mismatch(format!(
+                    "NOT ANCHORED: {shown} matches its receipt, but {} anchored no such document",
+                    receipt.custodian
+                )),
+                Some(found) => found.report(&shown, &receipt),
+            })
+        }
+        Evidence::Proof(proof) => {
+            if !proof.matches(&document) {
+                return Ok(mismatch(format!(
+                    "NO MATCH: {shown} is not the document its proof was made for (the commitments differ)"
+                )));
+            }
+            if !proof.bundle.verifies() {
+                return Ok(mismatch(format!(
+                    "NO MATCH: the proof's path does not lead from {shown}'s commitment to its root"
+                )));
+            }
+            match &args.api.url {
+                Some(url) => inclusion_from_api(url, &proof, &shown).await,
+                None => inclusion_from_chain(&args.chain, &proof, &shown).await,
+            }
+        }
+    }
+}
+
+fn evidence(args: &VerifyArgs) -> Result<Evidence> {
+    let receipt_beside = files::beside(&args.file, super::record::RECEIPT_SUFFIX);
+    let proof_beside = files::beside(&args.file, super::batch::PROOF_SUFFIX);
+    let read_receipt =
+        |p: &Path| -> Result<Evidence> { Ok(Evidence::Receipt(files::read_json(p, "receipt")?)) };
+    let read_proof = |p: &Path| -> Result<Evidence> {
+        Ok(Evidence::Proof(files::read_json(p, "proof bundle")?))
+    };
+    match (&args.receipt, &args.bundle) {
+        (Some(r), _) => read_receipt(r),
+        (None, Some(b)) => read_proof(b),
+        (None, None) if receipt_beside.exists() => read_receipt(&receipt_beside),
+        (None, None) if proof_beside.exists() => read_proof(&proof_beside),
+        (None, None) => bail!(
+            "no receipt or proof for {}: pass --receipt or --bundle",
+            args.file.display()
+        ),
+    }
+}
+
+fn mismatch(human: String) -> Report {
+    Report::new(human.clone(), json!({"verified": false, "reason": human}))
+        .with_code(exit::MISMATCH)
+}
+
+/// An anchored version, from the chain or the API.
+struct Found {
+    record_id: String,
+    version: u64,
+    patient: String,
+    custodian: String,
+    category_commitment: String,
+    block: u64,
+    at: String,
+    superseded_by: Option<String>,
+    /// (claim reference, insurer, where)
+    claims: Vec<(String, String, String)>,
+    source: String,
+}
+
+impl Found {
+    fn report(&self, shown: &str, receipt: &Receipt) -> Report {
+        let current = self.superseded_by.is_none();
+        let category_opens = self.category_commitment == hex32(&receipt.category_commitment());
+        let mut human = format!(
+            "MATCH: {shown} is version {} of record {} of patient {}, anchored by {} in block #{} at {}: {}",
+            self.version,
+            self.record_id,
+            self.patient,
+            self.custodian,
+            self.block,
+            self.at,
+            match &self.superseded_by {
+                None => "CURRENT".to_string(),
+                Some(next) => format!("SUPERSEDED by {next} (a later version exists)"),
+            }
+        );
+        human.push_str(&format!(
+            "\ncategory: {}",
+            if category_opens {
+                format!(
+                    "{} (the receipt opens the anchored category commitment)",
+                    receipt.category
+                )
+            } else {
+                "NOT PROVEN: the receipt does not open the anchored category commitment".into()
+            }
+        ));
+        if self.claims.is_empty() {
+            human.push_str("\nclaims: none used it");
+        }
+        for (claim_ref, insurer, at) in &self.claims {
+            human.push_str(&format!("\nclaim: {claim_ref} of insurer {insurer} ({at})"));
+        }
+        human.push_str(&format!("\n(from {})", self.source));
+        let json = json!({
+            "verified": true,
+            "current": current,
+            "record_id": self.record_id,
+            "version": self.version,
+            "patient": self.patient,
+            "custodian": self.custodian,
+            "block": self.block,
+            "anchored_at": self.at,
+            "superseded_by": self.superseded_by,
+            "category": category_opens.then(|| receipt.category.clone()),
+            "claims": self.claims.iter().map(|(r, i, _)| json!({"claim_ref": r, "insurer": i})).collect::<Vec<_>>(),
+            "source": self.source,
+        });
+        let report = Report::new(human, json);
+        if current {
+            report
+        } else {
+            report.with_code(exit::SUPERSEDED)
+        }
+    }
+}
+
+/// Connects, and refuses a receipt or proof made on another chain or contract.
+async fn connect_for(chain: &ChainArgs, contract: &str, genesis: &[u8; 32]) -> Result<Ctx> {
+    let ctx = Ctx::connect(chain).await?;
+    if contract != ctx.records.to_string() || *genesis != ctx.genesis() {
+        bail!(
+            "the receipt is for the RecordRegistry {contract} on chain {}; the deployment's is {} on {} (pass its --deployment)",
+            hex32(genesis),
+            ctx.records,
+            hex32(&ctx.genesis())
+        );
+    }
+    Ok(ctx)
+}
+
+async fn anchor_from_chain(chain: &ChainArgs, receipt: &Receipt) -> Result<Option<Found>> {
+    let ctx = connect_for(chain, &receipt.contract, &receipt.chain).await?;
+    let custodian = names::account(&receipt.custodian, "the receipt's custodian")?;
+    let at = &ctx.records;
+    let Some(info) = ctx
+        .chain
+        .query(
+            &custodian,
+            at,
+            &records::verify(at, &custodian, receipt.commitment),
+        )
+        .await?
+    else {
+        return Ok(None);
+    };
+    let patient = to_subxt(&info.patient);
+    let first_use = ctx
+        .chain
+        .query(
+            &custodian,
+            at,
+            &records::first_claim_use(at, &patient, receipt.commitment),
+        )
+        .await?;
+    Ok(Some(Found {
+        record_id: hex_of(info.record_id),
+        version: u64::from(info.version),
+        patient: patient.to_string(),
+        custodian: to_subxt(&info.custodian).to_string(),
+        category_commitment: hex_of(info.category_commitment),
+        block: u64::from(info.block_number),
+        at: names::time(info.anchored_at),
+        superseded_by: info.superseded_by.map(hex_of),
+        claims: first_use
+            .map(|k| {
+                (
+                    hex_of(k.claim_ref),
+                    to_subxt(&k.insurer).to_string(),
+                    "the first claim that used it; the API lists every one".to_string(),
+                )
+            })
+            .into_iter()
+            .collect(),
+        source: format!("the chain at {}", ctx.chain.url()),
+    }))
+}
+
+const VERIFY_COMMITMENT: &str = "query($c: Hash!, $k: AccountId) { verifyCommitment(commitment: $c, custodian: $k) { \
+    recordId version patient custodian categoryCommitment blockNumber anchoredAt supersededBy \
+    claims { insurer claimRef block at } } }";
+
+async fn anchor_from_api(url: &str, receipt: &Receipt) -> Result<Option<Found>> {
+    let data = api::query(
+        url,
+        VERIFY_COMMITMENT,
+        json!({"c": hex32(&receipt.commitment), "k": receipt.custodian}),
+    )
+    .await?;
+    let Some(a) = data["verifyCommitment"].as_array().and_then(|l| l.first()) else {
+        return Ok(None);
+    };
+    let s = |v: &Value| v.as_str().map(str::to_owned).unwrap_or_default();
+    Ok(Some(Found {
+        record_id: s(&a["recordId"]),
+        version: a["version"].as_u64().unwrap_or(0),
+        patient: s(&a["patient"]),
+        custodian: s(&a["custodian"]),
+        category_commitment: s(&a["categoryCommitment"]),
+        block: a["blockNumber"].as_u64().unwrap_or(0),
+        at: s(&a["anchoredAt"]),
+        superseded_by: a["supersededBy"].as_str().map(str::to_owned),
+        claims: a["claims"]
+            .as_array()
+            .map(|claims| {
+                claims
+                    .iter()
+                    .map(|c| {
+                        (
+                            s(&c["claimRef"]),
+                            s(&c["insurer"]),
+                            format!("block #{} at {}", c["block"], s(&c["at"])),
+                        )
+                    })
+                    .collect()
+            })
+            .unwrap_or_default(),
+        source: format!("the API at {url}"),
+    }))
+}
+
+async fn inclusion_from_chain(
+    chain: &ChainArgs,
+    proof: &DocumentProof,
+    shown: &str,
+) -> Result<Report> {
+    let ctx = connect_for(chain, &proof.contract, &proof.chain).await?;
+    let org: AccountId32 = names::account(&proof.org, "the proof's org")?;
+    let root = proof.bundle.root;
+    let batch = ctx
+        .chain
+        .query(
+            &org,
+            &ctx.records,
+            &records::verify_batch(&ctx.records, &org, root),
+        )
+        .await?;
+    Ok(match batch {
+        None => mismatch(format!(
+            "NOT ANCHORED: {org} never anchored the root {} of {shown}'s proof",
+            hex32(&root)
+        )),
+        Some(b) if u64::from(b.block_number) != proof.bundle.block_number => mismatch(format!(
+            "NO MATCH: the root was anchored in block #{}, not in the proof's block #{}",
+            b.block_number, proof.bundle.block_number
+        )),
+        Some(b) => included(
+            shown,
+            &org.to_string(),
+            b.leaf_count,
+            u64::from(b.block_number),
+            &names::time(b.anchored_at),
+            &hex32(&root),
+            &format!("the chain at {}", ctx.chain.url()),
+        ),
+    })
+}
+
+const VERIFY_INCLUSION: &str = "query($b: JSON!) { verifyInclusion(bundle: $b) { valid explanation \
+    batch { org leafCount block anchoredAt } } }";
+
+async fn inclusion_from_api(url: &str, proof: &DocumentProof, shown: &str) -> Result<Report> {
+    let data = api::query(url, VERIFY_INCLUSION, json!({"b": proof})).await?;
+    let answer = &data["verifyInclusion"];
+    let batch = &answer["batch"];
+    if answer["valid"].as_bool() != Some(true) || batch.is_null() {
+        let why = answer["explanation"]
+            .as_str()
+            .unwrap_or("the API found no such anchoring");
+        return Ok(mismatch(format!("NO MATCH: {why}")));
+    }
+    let s = |v: &Value| v.as_str().map(str::to_owned).unwrap_or_default();
+    Ok(included(
+        shown,
+        &s(&batch["org"]),
+        u32::try_from(batch["leafCount"].as_u64().unwrap_or(0)).unwrap_or(u32::MAX),
+        batch["block"].as_u64().unwrap_or(0),
+        &s(&batch["anchoredAt"]),
+        &hex32(&proof.bundle.root),
+        &format!("the API at {url}"),
+    ))
+}
+
+fn included(
+    shown: &str,
+    org: &str,
+    leaves: u32,
+    block: u64,
+    at: &str,
+    root: &str,
+    source: &str,
+) -> Report {
+    Report::new(
+        format!(
+            "MATCH: {shown} is one of the {leaves} documents anchored by {org} in block #{block} at {at} (root {root})\n(from {source})"
+        ),
+        json!({
+            "verified": true,
+            "org": org,
+            "leaf_count": leaves,
+            "block": block,
+            "anchored_at": at,
+            "root": root,
+            "source": source,
+        }),
+    )
+}

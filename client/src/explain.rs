@@ -1,0 +1,94 @@
+//! The contracts' errors in words: what a person reading a refusal needs to know, for every
+//! variant (the matches are exhaustive, so a new variant cannot go unexplained).
+
+use medledger_consent::consent_registry::Error as ConsentError;
+use medledger_records::record_registry::Error as RecordsError;
+
+/// A contract's `Error`, with a sentence for people.
+pub trait ContractError: scale::Decode + std::fmt::Debug {
+    /// What went wrong and, where it helps, what to do.
+    fn sentence(&self) -> &'static str;
+}
+
+impl ContractError for ConsentError {
+    fn sentence(&self) -> &'static str {
+        use ConsentError::*;
+        match self {
+            NotRegistrar => "only the registrar may do this",
+            AlreadyRegistered => "the account is already a registered organization",
+            NotRegistered => "the account is not a registered organization",
+            AlreadySuspended => "the organization is suspended already",
+            NotSuspended => "the organization is not suspended",
+            UnknownFlags => "the organization flags contain unknown bits",
+            NotProposedRegistrar => "no registrar handover was proposed to this account",
+            InvalidPolicy => "a limit of the policy is zero or above its cap",
+            GranteeNotRegistered => "consents can only be granted to registered organizations",
+            SelfGrant => {
+                "a patient cannot grant consent, delegation or emergency access to themself"
+            }
+            InvalidCategories => "the categories are empty or unknown",
+            InvalidPurposes => "the purposes are empty or unknown",
+            InvalidAccess => "the access is empty or unknown",
+            InvalidValidity => "the end of validity is not after its start (or not in the future)",
+            NoActiveConsent => "there is no active consent for this organization to revoke",
+            NotDelegate => "the signer is not an unexpired delegate of the patient",
+            NoDelegate => "the patient has no such delegate",
+            DelegateSelfGrant => "a delegate cannot grant consent to itself",
+            OutlivesDelegation => "a delegate's grant must end, and no later than the delegation",
+            DelegationTooLong => {
+                "the delegation would last longer than the registrar's policy allows"
+            }
+            NotEmergencyProvider => {
+                "only active providers allowed emergency access may break the glass"
+            }
+            EmergencyBlocked => "the patient has blocked this provider from emergency access",
+            EmergencyOpen => "this provider already has an open emergency window for the patient",
+            EmergencyCoolingDown => {
+                "the patient ended this provider's last emergency window recently; the cool-down has not passed"
+            }
+            NoOpenEmergency => "this provider has no open emergency window for the patient",
+            UpgradeFailed => "the upgrade failed and nothing changed",
+            NotUpgrading => "migrate runs only inside an upgrade",
+            UnsupportedStorageVersion => "the stored data is of a version this code cannot migrate",
+            Overflow => "a counter or a time would overflow",
+        }
+    }
+}
+
+impl ContractError for RecordsError {
+    fn sentence(&self) -> &'static str {
+        use RecordsError::*;
+        match self {
+            NotProvider => {
+                "only the patient or a registered provider may anchor or amend the patient's records"
+            }
+            NotInsurer => "only registered insurers may attest claims",
+            OrgSuspended => "the organization is suspended",
+            NotAuthorized => {
+                "the patient's consent in force does not cover this (Write for treatment to anchor or amend, Read for payment to attest a claim)"
+            }
+            RecordExists => "the signer already anchored a record with this id",
+            CommitmentExists => "the signer already anchored this document (same commitment)",
+            ConsentCheckFailed => "the record registry could not ask the consent registry",
+            UnknownRecord => "no such record was anchored by this custodian for this patient",
+            NotActiveOrg => "only active registered organizations may anchor batches",
+            EmptyBatch => "a batch needs at least one document",
+            BatchExists => "the signer already anchored this batch root",
+            EmptyClaim => "a claim needs at least one document",
+            TooManyDocuments => "a claim may name at most 32 documents",
+            DuplicateDocument => "the claim names the same document twice",
+            ClaimExists => "the signer already attested a claim with this reference",
+            DocumentNotAnchored => {
+                "a document of the claim is not anchored by its custodian for the claim's patient"
+            }
+            InvalidCategories => "the categories are empty or unknown",
+            NotRegistered => "only registered organizations may write the access log",
+            CategoryMismatch => "the named record is not of the one category declared",
+            NotRegistrar => "only the consent registry's registrar may upgrade this contract",
+            UpgradeFailed => "the upgrade failed and nothing changed",
+            NotUpgrading => "migrate runs only inside an upgrade",
+            UnsupportedStorageVersion => "the stored data is of a version this code cannot migrate",
+            Overflow => "a version counter would overflow",
+        }
+    }
+}
