@@ -64,25 +64,24 @@ pub fn hex32(h: &[u8; 32]) -> String {
 }
 
 /// A salted commitment of the document at `file` (by `commit`, e.g. terms or a
-/// justification), its salt kept in `FILE` + `suffix` (which must not exist yet). The
-/// caller removes that file again when the transaction fails.
+/// justification), its salt kept in `FILE` + `suffix` (which must not exist yet) with the
+/// commitment under `field`. The caller removes that file again when the transaction fails.
 pub fn salted_sidecar(
     file: &Path,
     suffix: &str,
+    field: &str,
     commit: fn(&[u8; 32], &[u8]) -> [u8; 32],
 ) -> Result<([u8; 32], PathBuf)> {
     let document = read_document(file)?;
     let salt = medledger_proofs::random_salt();
     let commitment = commit(&salt, &document);
     let sidecar = beside(file, suffix);
-    write_new(
-        &sidecar,
-        &serde_json::json!({
-            "document": file.file_name().map(|n| n.to_string_lossy().to_string()),
-            "salt": hex32(&salt),
-            "commitment": hex32(&commitment),
-        }),
-    )?;
+    let mut json = serde_json::json!({
+        "document": file.file_name().map(|n| n.to_string_lossy().to_string()),
+        "salt": hex32(&salt),
+    });
+    json[field] = serde_json::json!(hex32(&commitment));
+    write_new(&sidecar, &json)?;
     Ok((commitment, sidecar))
 }
 

@@ -69,7 +69,9 @@ pub fn exit_code(error: &anyhow::Error) -> u8 {
                 _ => exit::REFUSED,
             };
         }
-        if cause.downcast_ref::<ConnectError>().is_some() {
+        if cause.downcast_ref::<ConnectError>().is_some()
+            || cause.downcast_ref::<crate::api::Unreachable>().is_some()
+        {
             return exit::NODE;
         }
     }

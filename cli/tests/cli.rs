@@ -15,6 +15,9 @@ fn medledger(args: &[&str], dir: &Path) -> Output {
         .env_remove("MEDLEDGER_SURI")
         .env_remove("MEDLEDGER_NODE_URL")
         .env_remove("MEDLEDGER_DEPLOYMENT")
+        .env_remove("MEDLEDGER_KEY_FILE")
+        .env_remove("MEDLEDGER_KEY_PASSWORD")
+        .env_remove("MEDLEDGER_API")
         .env("RUST_LOG", "off")
         .output()
         .expect("run medledger")
@@ -76,6 +79,7 @@ fn a_node_that_is_down_is_one_clear_line() {
         &out,
         &format!("cannot reach the node at ws://127.0.0.1:{port}"),
     );
+    assert_eq!(out.status.code(), Some(4), "the node's exit status");
 }
 
 #[test]
@@ -151,7 +155,10 @@ fn bad_names_and_addresses_are_one_clear_line() {
         ],
         dir.path(),
     );
-    assert_one_line_error(&out, "--grantee \"5Nope\" is not an SS58 address");
+    assert_one_line_error(
+        &out,
+        "--grantee \"5Nope\" is neither an SS58 address nor a dev account (alice, bob",
+    );
     let out = medledger(
         &[
             "consent",
@@ -170,6 +177,283 @@ fn bad_names_and_addresses_are_one_clear_line() {
     assert_one_line_error(
         &out,
         "--expires-at \"next tuesday\" is not an RFC 3339 time",
+    );
+}
+
+/// The wallet export of //Ferdie in `tests/fixtures` (see its README) and its password.
+const KEY_FILE: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/tests/fixtures/ferdie.wallet.json"
+);
+const KEY_PASSWORD: &str = "correct horse battery staple";
+
+fn medledger_env(args: &[&str], dir: &Path, env: &[(&str, &str)]) -> Output {
+    let mut command = Command::new(BIN);
+    command
+        .args(args)
+        .current_dir(dir)
+        .env_remove("MEDLEDGER_SURI")
+        .env_remove("MEDLEDGER_NODE_URL")
+        .env_remove("MEDLEDGER_DEPLOYMENT")
+        .env_remove("MEDLEDGER_KEY_FILE")
+        .env_remove("MEDLEDGER_KEY_PASSWORD")
+        .env("RUST_LOG", "off");
+    for (k, v) in env {
+        command.env(k, v);
+    }
+    command.output().expect("run medledger")
+}
+
+/// A deployment whose node is down: commands get as far as connecting.
+fn unreachable_deployment(dir: &Path) -> (PathBuf, u16) {
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = closed.local_addr().expect("addr").port();
+    drop(closed);
+    (
+        deployment_file(dir, &format!("ws://127.0.0.1:{port}")),
+        port,
+    )
+}
+
+#[test]
+fn a_wallet_export_signs_with_its_password_and_a_wrong_one_is_one_clear_line() {
+    let dir = tempfile::tempdir().expect("dir");
+    let (dep, port) = unreachable_deployment(dir.path());
+    let dep = dep.to_str().expect("utf8");
+    let register = [
+        "org",
+        "register",
+        "--key-file",
+        KEY_FILE,
+        "--account",
+        "bob",
+        "--role",
+        "provider",
+        "--deployment",
+        dep,
+    ];
+    // The right password: the key opens, and the command goes on to the (down) node.
+    let out = medledger_env(
+        &register,
+        dir.path(),
+        &[("MEDLEDGER_KEY_PASSWORD", KEY_PASSWORD)],
+    );
+    assert_one_line_error(
+        &out,
+        &format!("cannot reach the node at ws://127.0.0.1:{port}"),
+    );
+    // A wrong one: one line, naming the file, never the password.
+    let out = medledger_env(
+        &register,
+        dir.path(),
+        &[("MEDLEDGER_KEY_PASSWORD", "hunter2")],
+    );
+    assert_one_line_error(&out, "wrong password for the key file");
+    assert!(!String::from_utf8_lossy(&out.stderr).contains("hunter2"));
+    assert_eq!(out.status.code(), Some(1));
+    // No password and no terminal to ask on.
+    let out = medledger_env(&register, dir.path(), &[]);
+    assert_one_line_error(&out, "set MEDLEDGER_KEY_PASSWORD, or run on a terminal");
+    // Not a wallet export at all.
+    std::fs::write(dir.path().join("notes.json"), "{\"hello\": 1}").expect("write");
+    let mut not_a_key = register;
+    not_a_key[3] = "notes.json";
+    let out = medledger_env(&not_a_key, dir.path(), &[("MEDLEDGER_KEY_PASSWORD", "x")]);
+    assert_one_line_error(&out, "notes.json is not a wallet's JSON account export");
+    // A missing one.
+    not_a_key[3] = "gone.json";
+    let out = medledger_env(&not_a_key, dir.path(), &[("MEDLEDGER_KEY_PASSWORD", "x")]);
+    assert_one_line_error(&out, "cannot read the key file gone.json");
+}
+
+#[test]
+fn without_a_signer_the_line_says_how_to_give_one() {
+    let dir = tempfile::tempdir().expect("dir");
+    let out = medledger(&["consent", "revoke", "--grantee", "bob"], dir.path());
+    assert_one_line_error(&out, "no signer: pass --key-file FILE");
+}
+
+#[test]
+fn a_secret_on_the_command_line_is_warned_about_and_never_echoed() {
+    let dir = tempfile::tempdir().expect("dir");
+    let (dep, _) = unreachable_deployment(dir.path());
+    let phrase = "bottom drive obey lake curtain smoke basket hold race lonely fit walk//Nobody";
+    let out = medledger(
+        &[
+            "consent",
+            "revoke",
+            "--suri",
+            phrase,
+            "--grantee",
+            "bob",
+            "--deployment",
+            dep.to_str().expect("utf8"),
+        ],
+        dir.path(),
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("warning: a secret given with --suri is visible"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("curtain"), "{stderr}");
+    // From the environment it is not on the command line: no warning.
+    let out = medledger_env(
+        &[
+            "consent",
+            "revoke",
+            "--grantee",
+            "bob",
+            "--deployment",
+            dep.to_str().expect("utf8"),
+        ],
+        dir.path(),
+        &[("MEDLEDGER_SURI", phrase)],
+    );
+    assert_one_line_error(&out, "cannot reach the node");
+}
+
+#[test]
+fn missing_files_malformed_hashes_and_unknown_accounts_are_one_clear_line() {
+    let dir = tempfile::tempdir().expect("dir");
+    let d = dir.path();
+    let anchor = |file: &str, patient: &str| {
+        medledger(
+            &[
+                "record",
+                "anchor",
+                "--suri",
+                "bob",
+                "--patient",
+                patient,
+                "--category",
+                "lab-results",
+                file,
+            ],
+            d,
+        )
+    };
+    assert_one_line_error(&anchor("lab.pdf", "dave"), "cannot read lab.pdf");
+    std::fs::write(d.join("lab.pdf"), "HbA1c 5.4 %").expect("write");
+    assert_one_line_error(
+        &anchor("lab.pdf", "mallory"),
+        "--patient \"mallory\" is neither an SS58 address nor a dev account",
+    );
+    let out = medledger(
+        &[
+            "record",
+            "amend",
+            "--suri",
+            "bob",
+            "0x12",
+            "lab.pdf",
+            "--previous",
+            "lab.pdf.medledger.json",
+        ],
+        d,
+    );
+    assert_one_line_error(
+        &out,
+        "RECORD_ID \"0x12\" is not a 0x-prefixed 32-byte hex hash",
+    );
+    let out = medledger(
+        &[
+            "claim",
+            "attest",
+            "--suri",
+            "eve",
+            "--claim-ref",
+            "C-1",
+            "--patient",
+            "dave",
+            "lab.pdf",
+        ],
+        d,
+    );
+    assert_one_line_error(&out, "cannot read the receipt lab.pdf.medledger.json");
+    let out = medledger(&["batch", "anchor", "--suri", "bob", "no-such-dir"], d);
+    assert_one_line_error(&out, "cannot read the folder no-such-dir");
+    std::fs::create_dir(d.join("empty")).expect("mkdir");
+    let out = medledger(&["batch", "anchor", "--suri", "bob", "empty"], d);
+    assert_one_line_error(&out, "empty holds no documents to anchor");
+    let out = medledger(
+        &[
+            "emergency",
+            "open",
+            "--suri",
+            "bob",
+            "--patient",
+            "dave",
+            "--reason",
+            "boredom",
+        ],
+        d,
+    );
+    assert_one_line_error(&out, "unknown emergency reason \"boredom\"");
+    // clap's own usage errors exit 2
+    let out = medledger(&["record", "anchor", "--suri", "bob"], d);
+    assert_eq!(out.status.code(), Some(2));
+}
+
+/// A receipt for `document` as `record anchor` writes it (not anchored anywhere).
+fn receipt_for(document: &[u8]) -> medledger_proofs::Receipt {
+    let salt = [7; 32];
+    medledger_proofs::Receipt {
+        format: medledger_proofs::RECEIPT_FORMAT.into(),
+        document: "lab.pdf".into(),
+        salt,
+        commitment: medledger_proofs::commitment(&salt, document),
+        category: "LabResults".into(),
+        category_index: 4,
+        category_salt: [8; 32],
+        record_id: [9; 32],
+        version: 1,
+        patient: "5DAAnrj7VHTznn2AWBemMuyBwZWs6FNFjdyVXUeYum3PTXFy".into(),
+        custodian: BOB.into(),
+        contract: BOB.into(),
+        chain: [1; 32],
+        anchored: None,
+    }
+}
+
+#[test]
+fn verify_says_no_match_for_a_changed_document_without_asking_anyone() {
+    let dir = tempfile::tempdir().expect("dir");
+    let d = dir.path();
+    std::fs::write(d.join("lab.pdf"), "HbA1c 5.5 %").expect("write");
+    let receipt = serde_json::to_string(&receipt_for(b"HbA1c 5.4 %")).expect("json");
+    std::fs::write(d.join("lab.pdf.medledger.json"), receipt).expect("write");
+    // No node and no API are reachable: the verdict comes from the file and receipt alone.
+    let out = medledger(
+        &["verify", "lab.pdf", "--api", "http://127.0.0.1:1/graphql"],
+        d,
+    );
+    assert_eq!(out.status.code(), Some(5), "{out:?}");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.starts_with("NO MATCH: lab.pdf is not the document its receipt was made for"),
+        "{stdout}"
+    );
+    let out = medledger(&["--json", "verify", "lab.pdf"], d);
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("one JSON object");
+    assert_eq!(json["verified"], false);
+    // The right document gets as far as the API, which is down: exit 4, one line.
+    std::fs::write(d.join("lab.pdf"), "HbA1c 5.4 %").expect("write");
+    let out = medledger(
+        &["verify", "lab.pdf", "--api", "http://127.0.0.1:1/graphql"],
+        d,
+    );
+    assert_one_line_error(&out, "cannot reach the API at http://127.0.0.1:1/graphql");
+    // No receipt, a malformed one.
+    std::fs::write(d.join("x.pdf"), "x").expect("write");
+    assert_one_line_error(
+        &medledger(&["verify", "x.pdf"], d),
+        "no receipt or proof for x.pdf",
+    );
+    std::fs::write(d.join("x.pdf.medledger.json"), "{}").expect("write");
+    assert_one_line_error(
+        &medledger(&["verify", "x.pdf"], d),
+        "x.pdf.medledger.json is not a medledger receipt",
     );
 }
 

@@ -503,7 +503,7 @@ impl Chain {
         let in_block = tokio::time::timeout(self.finality_timeout, progress.wait_for_finalized())
             .await
             .map_err(|_| CallError::NotFinalized {
-                seconds: self.finality_timeout.as_secs(),
+                waited: self.finality_timeout,
             })?
             .map_err(|e| CallError::node("finalize the transaction", e))?;
         let events = in_block.wait_for_success().await.map_err(|e| match e {

@@ -43,9 +43,9 @@ pub enum CallError {
     CannotPay { account: String },
     /// The transaction was sent but not finalized in time; it may still land.
     #[error(
-        "the transaction was sent but not finalized within {seconds} s; it may still land: check before sending it again"
+        "the transaction was sent but not finalized within {waited:?}; it may still land: check before sending it again"
     )]
-    NotFinalized { seconds: u64 },
+    NotFinalized { waited: std::time::Duration },
     #[error("the node failed to {action}: {reason}")]
     Node {
         action: &'static str,

@@ -92,3 +92,52 @@ impl ContractError for RecordsError {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every variant of `E`, by decoding each enum index until one does not decode.
+    fn every_variant<E: scale::Decode>() -> Vec<E> {
+        (0u8..=u8::MAX)
+            .map_while(|i| E::decode(&mut &[i][..]).ok())
+            .collect()
+    }
+
+    fn check<E: ContractError>(min: usize) {
+        let all = every_variant::<E>();
+        assert!(all.len() >= min, "only {} variants decoded", all.len());
+        let sentences: std::collections::HashSet<_> = all.iter().map(|e| e.sentence()).collect();
+        for e in &all {
+            let s = e.sentence();
+            assert!(
+                s.len() > 15 && !s.contains('\n') && !s.ends_with('.'),
+                "{e:?}: {s:?}"
+            );
+        }
+        // "UpgradeFailed", "NotUpgrading" etc. may share words across contracts, but within
+        // one contract every error says something different.
+        assert_eq!(sentences.len(), all.len(), "two errors share a sentence");
+    }
+
+    #[test]
+    fn every_consent_registry_error_has_its_own_sentence() {
+        check::<ConsentError>(29);
+    }
+
+    #[test]
+    fn every_record_registry_error_has_its_own_sentence() {
+        check::<RecordsError>(24);
+    }
+
+    #[test]
+    fn a_refusal_names_the_error_and_says_it_in_words() {
+        let e = crate::CallError::Rejected {
+            error: format!("{:?}", RecordsError::NotAuthorized),
+            sentence: RecordsError::NotAuthorized.sentence(),
+        };
+        let line = e.to_string();
+        assert!(line.starts_with("the contract refused: the patient's consent in force"));
+        assert!(line.ends_with("(NotAuthorized)"), "{line}");
+    }
+}

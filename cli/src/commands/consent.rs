@@ -140,6 +140,7 @@ pub async fn run(command: ConsentCommand) -> Result<Report> {
                     let (hash, receipt) = files::salted_sidecar(
                         file,
                         ".terms.json",
+                        "terms_hash",
                         medledger_proofs::terms_commitment,
                     )?;
                     (Some(hash), Some(receipt))

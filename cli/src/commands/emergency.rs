@@ -83,6 +83,7 @@ pub async fn run(command: EmergencyCommand) -> Result<Report> {
                     let (hash, sidecar) = files::salted_sidecar(
                         file,
                         ".justification.json",
+                        "justification_hash",
                         medledger_proofs::terms_commitment,
                     )?;
                     (hash, Some(sidecar))
