@@ -434,7 +434,20 @@ impl Chain {
         );
         let (estimate, exec) = self
             .dry_run::<_, ExecReturnDto>("call", args, "dry-run the call")
-            .await?;
+            .await
+            .map_err(|e| match e {
+                // With no deposit limit given, the limit is what the origin has: running
+                // out of it means the balance is too low.
+                CallError::Dispatch(d)
+                    if d.ends_with("StorageDepositLimitExhausted")
+                        || d.ends_with("StorageDepositNotEnoughFunds") =>
+                {
+                    CallError::CannotPay {
+                        account: origin.to_string(),
+                    }
+                }
+                other => other,
+            })?;
         Ok(DryRun {
             estimate,
             reverted: is_revert(&exec.flags),
