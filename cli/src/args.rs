@@ -18,11 +18,13 @@ Exit status:
   3  the contract or the chain refused the call, or the signer cannot pay: nothing changed
      (access record: the access was denied, and logged as denied)
   4  the node could not be reached, did not answer, or did not finalize in time
-  5  verify: the document does not match, or was never anchored
+  5  verify: the document does not match, was never anchored, or its receipt's category
+     does not open the anchored one
   6  verify: the document matches a version that was superseded by an amendment
 
-Signing: --key-file FILE (a wallet's JSON export; password from MEDLEDGER_KEY_PASSWORD or
-asked on the terminal), or MEDLEDGER_SURI, or --suri for dev accounts (alice, //Alice).
+Signing, the first given wins: --key-file FILE (a wallet's JSON export; password from
+MEDLEDGER_KEY_PASSWORD or asked on the terminal), --suri for dev accounts (alice, //Alice),
+MEDLEDGER_KEY_FILE, MEDLEDGER_SURI.
 Accounts are SS58 addresses, or dev account names (alice, bob, charlie, dave, eve, ferdie).";
 
 #[derive(Parser)]

@@ -78,13 +78,12 @@ pub fn event_of<E: ink::env::Event + scale::Decode>(outcome: &CallOutcome) -> Re
     })
 }
 
-/// Whether a failed call may still land: it was sent but not finalized in time. Whatever
-/// was written for it (salts) must then be kept.
+/// Whether a failed call may still land: it was sent but its outcome is unknown (not
+/// finalized in time, or the node failed while following it). Whatever was written for it
+/// (salts) must then be kept.
 pub fn may_have_landed(error: &anyhow::Error) -> bool {
     error.chain().any(|c| {
-        matches!(
-            c.downcast_ref(),
-            Some(medledger_client::CallError::NotFinalized { .. })
-        )
+        c.downcast_ref::<medledger_client::CallError>()
+            .is_some_and(medledger_client::CallError::may_have_landed)
     })
 }

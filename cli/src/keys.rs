@@ -3,7 +3,7 @@
 //! keypair is derived, and never printed: errors name the file or the flag, not the secret.
 
 use std::io::IsTerminal;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use anyhow::{Result, anyhow, bail};
 use medledger_client::{Keypair, signer_from_suri};
@@ -29,19 +29,25 @@ pub fn dev_account(name: &str) -> Option<Keypair> {
     })
 }
 
-/// The signer the flags name.
+/// The signer the flags name. A flag beats the environment: `--key-file`, then `--suri`,
+/// then `MEDLEDGER_KEY_FILE`, then `MEDLEDGER_SURI`.
 ///
 /// # Errors
 /// When none is given, the key file cannot be read or decrypted, or the secret URI is invalid.
-pub fn signer(args: &SignerArgs) -> Result<Keypair> {
-    if let Some(file) = &args.key_file {
+pub fn signer(args: SignerArgs) -> Result<Keypair> {
+    let key_file = match (args.key_file, &args.suri) {
+        (Some(file), _) => Some(file),
+        (None, None) => std::env::var_os("MEDLEDGER_KEY_FILE").map(PathBuf::from),
+        (None, Some(_)) => None,
+    };
+    if let Some(file) = &key_file {
         return from_key_file(file, password_for(file)?);
     }
-    if let Some(suri) = &args.suri {
-        if let Some(pair) = dev_account(suri) {
+    if let Some(suri) = args.suri {
+        if let Some(pair) = dev_account(&suri) {
             return Ok(pair);
         }
-        let suri = SecretString::from(suri.clone());
+        let suri = SecretString::from(suri);
         let pair = signer_from_suri(suri.expose_secret())?;
         eprintln!(
             "warning: a secret given with --suri is visible to other users (ps) and in shell \

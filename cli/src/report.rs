@@ -59,21 +59,95 @@ impl Report {
     }
 }
 
+/// A refusal decided here rather than by the contract (e.g. an access that would be denied
+/// and would publish a record's category): exit 3, nothing sent.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct Refused(pub String);
+
 /// The exit status for a failure: what kind of thing went wrong.
 pub fn exit_code(error: &anyhow::Error) -> u8 {
     for cause in error.chain() {
         if let Some(e) = cause.downcast_ref::<CallError>() {
             return match e {
-                CallError::Node { .. } | CallError::NotFinalized { .. } => exit::NODE,
+                CallError::Node { .. }
+                | CallError::NotFinalized { .. }
+                | CallError::Unconfirmed { .. } => exit::NODE,
                 CallError::Decode(_) => exit::FAILURE,
                 _ => exit::REFUSED,
             };
         }
-        if cause.downcast_ref::<ConnectError>().is_some()
-            || cause.downcast_ref::<crate::api::Unreachable>().is_some()
-        {
+        if let Some(e) = cause.downcast_ref::<ConnectError>() {
+            return match e {
+                ConnectError::InvalidUrl { .. } => exit::FAILURE,
+                _ => exit::NODE,
+            };
+        }
+        if cause.downcast_ref::<crate::api::Unreachable>().is_some() {
             return exit::NODE;
+        }
+        if cause.downcast_ref::<Refused>().is_some() {
+            return exit::REFUSED;
         }
     }
     exit::FAILURE
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use medledger_client::ContractError;
+    use medledger_consent::consent_registry::Error as ConsentError;
+    use medledger_records::record_registry::Error as RecordsError;
+
+    fn every_variant<E: scale::Decode>() -> Vec<E> {
+        (0u8..=u8::MAX)
+            .map_while(|i| E::decode(&mut &[i][..]).ok())
+            .collect()
+    }
+
+    /// The line `main` prints for a refusal, and the status it exits with.
+    fn line_and_status<E: ContractError>(e: &E) -> (String, u8) {
+        let error = anyhow::Error::new(CallError::Rejected {
+            error: format!("{e:?}"),
+            sentence: e.sentence(),
+        })
+        .context("doing what the command does");
+        (format!("error: {error:#}"), exit_code(&error))
+    }
+
+    fn check<E: ContractError>() -> usize {
+        let all = every_variant::<E>();
+        for e in &all {
+            let (line, status) = line_and_status(e);
+            assert_eq!(status, exit::REFUSED, "{line}");
+            assert!(!line.contains('\n'), "one line: {line}");
+            assert!(
+                line.contains(e.sentence()) && line.ends_with(&format!("({e:?})")),
+                "{line}"
+            );
+        }
+        all.len()
+    }
+
+    #[test]
+    fn each_contract_error_is_one_line_in_words_with_exit_status_3() {
+        assert!(check::<ConsentError>() >= 29);
+        assert!(check::<RecordsError>() >= 24);
+    }
+
+    #[test]
+    fn failures_are_told_apart_by_status() {
+        let node = anyhow::Error::new(CallError::NotFinalized {
+            waited: std::time::Duration::from_secs(1),
+        });
+        assert_eq!(exit_code(&node), exit::NODE);
+        let bad_url = anyhow::Error::new(ConnectError::InvalidUrl { url: "x".into() });
+        assert_eq!(exit_code(&bad_url), exit::FAILURE);
+        assert_eq!(exit_code(&anyhow::anyhow!("cannot read x")), exit::FAILURE);
+        assert_eq!(
+            exit_code(&anyhow::Error::new(Refused("no".into()))),
+            exit::REFUSED
+        );
+    }
 }

@@ -23,9 +23,16 @@ fn medledger(args: &[&str], dir: &Path) -> Output {
         .expect("run medledger")
 }
 
-/// The command failed with exactly one line on stderr containing `needle`, and no panic.
+/// The command failed with exit status 1 (bad input or a local failure) and exactly one line
+/// on stderr containing `needle`, and no panic.
 fn assert_one_line_error(out: &Output, needle: &str) {
+    assert_one_line_failure(out, 1, needle);
+}
+
+/// The command failed with `status` and exactly one line on stderr containing `needle`.
+fn assert_one_line_failure(out: &Output, status: i32, needle: &str) {
     let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(status), "exit status: {stderr}");
     assert!(
         !out.status.success(),
         "expected failure, got success: {stderr}"
@@ -75,11 +82,11 @@ fn a_node_that_is_down_is_one_clear_line() {
         ],
         dir.path(),
     );
-    assert_one_line_error(
+    assert_one_line_failure(
         &out,
+        4,
         &format!("cannot reach the node at ws://127.0.0.1:{port}"),
     );
-    assert_eq!(out.status.code(), Some(4), "the node's exit status");
 }
 
 #[test]
@@ -238,8 +245,9 @@ fn a_wallet_export_signs_with_its_password_and_a_wrong_one_is_one_clear_line() {
         dir.path(),
         &[("MEDLEDGER_KEY_PASSWORD", KEY_PASSWORD)],
     );
-    assert_one_line_error(
+    assert_one_line_failure(
         &out,
+        4,
         &format!("cannot reach the node at ws://127.0.0.1:{port}"),
     );
     // A wrong one: one line, naming the file, never the password.
@@ -310,7 +318,15 @@ fn a_secret_on_the_command_line_is_warned_about_and_never_echoed() {
         dir.path(),
         &[("MEDLEDGER_SURI", phrase)],
     );
-    assert_one_line_error(&out, "cannot reach the node");
+    assert_one_line_failure(&out, 4, "cannot reach the node");
+    // An invalid secret in the environment is not echoed either.
+    let out = medledger_env(
+        &["consent", "revoke", "--grantee", "bob"],
+        dir.path(),
+        &[("MEDLEDGER_SURI", "curtain smoke basket")],
+    );
+    assert_one_line_error(&out, "MEDLEDGER_SURI: invalid secret URI");
+    assert!(!String::from_utf8_lossy(&out.stderr).contains("curtain"));
 }
 
 #[test]
@@ -390,6 +406,33 @@ fn missing_files_malformed_hashes_and_unknown_accounts_are_one_clear_line() {
         d,
     );
     assert_one_line_error(&out, "unknown emergency reason \"boredom\"");
+    let out = medledger(
+        &[
+            "claim",
+            "attest",
+            "--suri",
+            "eve",
+            "--claim-ref",
+            "0x12",
+            "--patient",
+            "dave",
+            "lab.pdf",
+        ],
+        d,
+    );
+    assert_one_line_error(
+        &out,
+        "--claim-ref \"0x12\" is not a 0x-prefixed 32-byte hex hash",
+    );
+    // A proof that would be overwritten once the batch landed is refused before sending.
+    std::fs::create_dir(d.join("scans")).expect("mkdir");
+    std::fs::write(d.join("scans/a.txt"), "A").expect("write");
+    std::fs::write(d.join("scans/a.txt.medledger-proof.json"), "{}").expect("write");
+    let out = medledger(&["batch", "anchor", "--suri", "bob", "scans"], d);
+    assert_one_line_error(
+        &out,
+        "a.txt.medledger-proof.json exists already; move it away first",
+    );
     // clap's own usage errors exit 2
     let out = medledger(&["record", "anchor", "--suri", "bob"], d);
     assert_eq!(out.status.code(), Some(2));
@@ -443,7 +486,11 @@ fn verify_says_no_match_for_a_changed_document_without_asking_anyone() {
         &["verify", "lab.pdf", "--api", "http://127.0.0.1:1/graphql"],
         d,
     );
-    assert_one_line_error(&out, "cannot reach the API at http://127.0.0.1:1/graphql");
+    assert_one_line_failure(
+        &out,
+        4,
+        "cannot reach the API at http://127.0.0.1:1/graphql",
+    );
     // No receipt, a malformed one.
     std::fs::write(d.join("x.pdf"), "x").expect("write");
     assert_one_line_error(
@@ -454,6 +501,138 @@ fn verify_says_no_match_for_a_changed_document_without_asking_anyone() {
     assert_one_line_error(
         &medledger(&["verify", "x.pdf"], d),
         "x.pdf.medledger.json is not a medledger receipt",
+    );
+}
+
+/// A one-shot GraphQL "API" on a free port: answers `answer` to the first request and hands
+/// back what was sent to it.
+fn fake_api(answer: serde_json::Value) -> (String, std::thread::JoinHandle<String>) {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let url = format!("http://{}/graphql", listener.local_addr().expect("addr"));
+    let handle = std::thread::spawn(move || {
+        let (mut conn, _) = listener.accept().expect("accept");
+        conn.set_read_timeout(Some(Duration::from_secs(10)))
+            .expect("timeout");
+        let mut request = Vec::new();
+        let mut buf = [0u8; 4096];
+        // read headers, then the body by Content-Length
+        loop {
+            let n = conn.read(&mut buf).expect("read");
+            request.extend_from_slice(&buf[..n]);
+            let text = String::from_utf8_lossy(&request).to_string();
+            if let Some(end) = text.find("\r\n\r\n") {
+                let length = text
+                    .lines()
+                    .find_map(|l| {
+                        l.to_ascii_lowercase()
+                            .strip_prefix("content-length:")
+                            .map(|v| v.trim().parse::<usize>().unwrap_or(0))
+                    })
+                    .unwrap_or(0);
+                if request.len() >= end + 4 + length || n == 0 {
+                    break;
+                }
+            }
+        }
+        let body = answer.to_string();
+        let _ = write!(
+            conn,
+            "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+            body.len()
+        );
+        String::from_utf8_lossy(&request).to_string()
+    });
+    (url, handle)
+}
+
+#[test]
+fn verify_through_the_api_sends_commitments_never_the_document_or_its_salt() {
+    let dir = tempfile::tempdir().expect("dir");
+    let d = dir.path();
+    let document = b"HbA1c 5.4 %";
+    std::fs::write(d.join("lab.pdf"), document).expect("write");
+    let receipt = receipt_for(document);
+    std::fs::write(
+        d.join("lab.pdf.medledger.json"),
+        serde_json::to_string(&receipt).expect("json"),
+    )
+    .expect("write");
+    // An API mirroring another chain: the receipt is refused, after one question.
+    let (url, sent) = fake_api(serde_json::json!({"data": {
+        "indexerStatus": {"genesisHash": format!("0x{}", "ee".repeat(32)), "contracts": []},
+        "verifyCommitment": []
+    }}));
+    let out = medledger(&["verify", "lab.pdf", "--api", &url], d);
+    assert_one_line_error(&out, &format!("the API at {url} mirrors none yet"));
+    let sent = sent.join().expect("the request");
+    assert!(
+        sent.contains(&format!("0x{}", hex::encode(receipt.commitment))),
+        "{sent}"
+    );
+    assert!(
+        !sent.contains(&hex::encode(receipt.salt)),
+        "the salt was sent: {sent}"
+    );
+    assert!(!sent.contains("HbA1c"), "the document was sent: {sent}");
+
+    // A document of a batch: the bundle goes, its salt does not.
+    let salt = [5u8; 32];
+    let leaf = medledger_proofs::commitment(&salt, document);
+    let tree = medledger_proofs::MerkleTree::new(&[leaf, [1; 32]]).expect("tree");
+    let proof = medledger_proofs::DocumentProof {
+        format: medledger_proofs::PROOF_FORMAT.into(),
+        document: "lab.pdf".into(),
+        salt,
+        org: BOB.into(),
+        contract: BOB.into(),
+        chain: [1; 32],
+        bundle: medledger_proofs::ProofBundle {
+            proof: tree.proof(0).expect("proof"),
+            root: tree.root(),
+            block_number: 3,
+            block_hash: [2; 32],
+        },
+    };
+    std::fs::write(
+        d.join("lab.proof.json"),
+        serde_json::to_string(&proof).expect("json"),
+    )
+    .expect("write");
+    let (url, sent) = fake_api(serde_json::json!({"data": {
+        "indexerStatus": {"genesisHash": format!("0x{}", "01".repeat(32)),
+                          "contracts": [{"name": "RecordRegistry", "address": BOB}]},
+        "verifyInclusion": {"valid": true, "explanation": "valid", "batch": {
+            "org": BOB, "leafCount": 2, "block": 3, "anchoredAt": "2026-12-02T00:00:00Z"}}
+    }}));
+    let out = medledger(
+        &[
+            "verify",
+            "lab.pdf",
+            "--bundle",
+            "lab.proof.json",
+            "--api",
+            &url,
+        ],
+        d,
+    );
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    assert!(
+        String::from_utf8_lossy(&out.stdout)
+            .starts_with("MATCH: lab.pdf is one of the 2 documents")
+    );
+    let sent = sent.join().expect("the request");
+    assert!(
+        sent.contains(&format!("0x{}", hex::encode(tree.root()))),
+        "{sent}"
+    );
+    assert!(
+        !sent.contains(&hex::encode(salt)),
+        "the salt was sent: {sent}"
+    );
+    assert!(
+        !sent.contains("HbA1c") && !sent.contains("lab.pdf"),
+        "{sent}"
     );
 }
 

@@ -627,6 +627,20 @@ async fn refusals_on_a_live_chain_are_one_clear_line_and_leave_nothing_behind() 
         "the receipt is for the RecordRegistry",
     )
     .await?;
+    sh.fails(
+        &[
+            "verify",
+            "lab.txt",
+            "--receipt",
+            "other.json",
+            "--api",
+            &system.graphql_url,
+        ],
+        &[],
+        1,
+        "the receipt is for the RecordRegistry",
+    )
+    .await?;
     system.shutdown().await;
     Ok(())
 }

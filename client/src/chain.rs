@@ -518,27 +518,27 @@ impl Chain {
             .map_err(|_| CallError::NotFinalized {
                 waited: self.finality_timeout,
             })?
-            .map_err(|e| CallError::node("finalize the transaction", e))?;
+            .map_err(|e| unconfirmed("finalize the transaction", e))?;
         let events = in_block.wait_for_success().await.map_err(|e| match e {
             subxt::error::TransactionEventsError::ExtrinsicFailed(d) => {
                 CallError::Dispatch(d.to_string())
             }
-            other => CallError::node("report the transaction's events", other),
+            other => unconfirmed("report the transaction's events", other),
         })?;
         let block_hash = in_block.block_hash();
         let block_number = self
             .api
             .at_block(block_hash)
             .await
-            .map_err(|e| CallError::node("read the transaction's block", e))?
+            .map_err(|e| unconfirmed("read the transaction's block", e))?
             .block_number();
         let mut emitted = Vec::new();
         for event in events.iter() {
-            let event = event.map_err(|e| CallError::Decode(e.to_string()))?;
+            let event = event.map_err(|e| unconfirmed("decode the transaction's events", e))?;
             if event.pallet_name() == "Contracts" && event.event_name() == "ContractEmitted" {
                 let (contract, data) =
                     <(AccountId32, Vec<u8>)>::decode(&mut event.field_bytes())
-                        .map_err(|e| CallError::Decode(format!("ContractEmitted: {e}")))?;
+                        .map_err(|e| unconfirmed("decode a ContractEmitted event", e))?;
                 emitted.push(EmittedEvent {
                     contract,
                     topics: event.topics().iter().map(|t| t.0).collect(),
@@ -551,6 +551,13 @@ impl Chain {
             block_number,
             events: emitted,
         })
+    }
+}
+
+fn unconfirmed(action: &'static str, reason: impl std::fmt::Display) -> CallError {
+    CallError::Unconfirmed {
+        action,
+        reason: reason.to_string(),
     }
 }
 

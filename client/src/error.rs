@@ -46,6 +46,14 @@ pub enum CallError {
         "the transaction was sent but not finalized within {waited:?}; it may still land: check before sending it again"
     )]
     NotFinalized { waited: std::time::Duration },
+    /// The transaction was sent, and then following it failed: it may have landed.
+    #[error(
+        "the transaction was sent, but the node failed to {action} ({reason}); it may have landed: check before sending it again"
+    )]
+    Unconfirmed {
+        action: &'static str,
+        reason: String,
+    },
     #[error("the node failed to {action}: {reason}")]
     Node {
         action: &'static str,
@@ -54,6 +62,15 @@ pub enum CallError {
 }
 
 impl CallError {
+    /// Whether the call may have changed the chain although it failed: it was sent, and
+    /// its outcome is not known.
+    pub fn may_have_landed(&self) -> bool {
+        matches!(
+            self,
+            CallError::NotFinalized { .. } | CallError::Unconfirmed { .. }
+        )
+    }
+
     pub(crate) fn node(action: &'static str, reason: impl std::fmt::Display) -> Self {
         CallError::Node {
             action,

@@ -4,7 +4,7 @@
 
 use std::path::PathBuf;
 
-use anyhow::{Result, bail};
+use anyhow::Result;
 use clap::Subcommand;
 use medledger_client::records::{self, NamedRecord};
 use medledger_proofs::Receipt;
@@ -12,7 +12,7 @@ use serde_json::json;
 
 use crate::args::{ChainArgs, SignerArgs};
 use crate::chain::Ctx;
-use crate::report::{Report, exit};
+use crate::report::{Refused, Report, exit};
 use crate::{files, keys, names};
 
 #[derive(Subcommand)]
@@ -59,7 +59,7 @@ pub async fn run(command: AccessCommand) -> Result<Report> {
         }
         None => None,
     };
-    let signer = keys::signer(&signer)?;
+    let signer = keys::signer(signer)?;
     let me = medledger_client::account_of(&signer);
     let ctx = Ctx::connect(&chain).await?;
     let message = records::record_access(&ctx.records, &patient, set, purpose, named.as_ref());
@@ -67,10 +67,12 @@ pub async fn run(command: AccessCommand) -> Result<Report> {
         // A sent access publishes the named record's category even when denied: ask first.
         let answer = ctx.chain.query(&me, &ctx.records, &message).await?;
         if matches!(answer, Ok(false)) {
-            bail!(
+            return Err(Refused(
                 "not sent: the patient's consents do not allow this access, and sending it would \
                  publish the record's category"
-            );
+                    .into(),
+            )
+            .into());
         }
     }
     let outcome = ctx

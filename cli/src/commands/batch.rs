@@ -59,7 +59,7 @@ struct Entry {
 pub async fn run(command: BatchCommand) -> Result<Report> {
     let BatchCommand::Anchor { chain, signer, dir } = command;
     let documents = documents_in(&dir)?;
-    let signer = keys::signer(&signer)?;
+    let signer = keys::signer(signer)?;
     let org = medledger_client::account_of(&signer);
     let ctx = Ctx::connect(&chain).await?;
 
@@ -186,6 +186,14 @@ fn documents_in(dir: &Path) -> Result<Vec<PathBuf>> {
     }
     if documents.is_empty() {
         bail!("{} holds no documents to anchor", dir.display());
+    }
+    // Proofs are written after the transaction lands: none may be in the way then.
+    if let Some(taken) = documents
+        .iter()
+        .map(|d| files::beside(d, PROOF_SUFFIX))
+        .find(|p| p.exists())
+    {
+        bail!("{} exists already; move it away first", taken.display());
     }
     documents.sort();
     Ok(documents)

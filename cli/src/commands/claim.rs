@@ -25,7 +25,8 @@ pub enum ClaimCommand {
         chain: ChainArgs,
         #[command(flatten)]
         signer: SignerArgs,
-        /// Your claim number (only its hash goes on chain), or a 0x-hex claim reference.
+        /// Your claim number (only its hash goes on chain, see docs/proofs.md), or a 0x-hex
+        /// 32-byte claim reference.
         #[arg(long)]
         claim_ref: String,
         /// Whose claim.
@@ -46,8 +47,12 @@ pub async fn run(command: ClaimCommand) -> Result<Report> {
         files: documents,
     } = command;
     let patient = names::account(&patient, "--patient")?;
-    let reference = names::hash32(&claim_ref, "--claim-ref")
-        .unwrap_or_else(|_| medledger_proofs::claim_reference(&claim_ref));
+    // A 0x value is a reference as such and must be one; anything else is a claim number.
+    let reference = if claim_ref.trim().starts_with("0x") {
+        names::hash32(&claim_ref, "--claim-ref")?
+    } else {
+        medledger_proofs::claim_reference(&claim_ref)
+    };
     let mut named = Vec::with_capacity(documents.len());
     for file in &documents {
         let receipt_path = files::beside(file, super::record::RECEIPT_SUFFIX);
@@ -69,7 +74,7 @@ pub async fn run(command: ClaimCommand) -> Result<Report> {
         let custodian = names::account(&receipt.custodian, "the receipt's custodian")?;
         named.push((custodian, receipt.commitment));
     }
-    let signer = keys::signer(&signer)?;
+    let signer = keys::signer(signer)?;
     let ctx = Ctx::connect(&chain).await?;
     let message = records::attest_claim(&ctx.records, reference, &patient, &named);
     let outcome = ctx

@@ -131,7 +131,7 @@ pub async fn run(command: ConsentCommand) -> Result<Report> {
             if let Some(file) = &terms {
                 files::read_document(file).context("--terms")?;
             }
-            let signer = keys::signer(&signer)?;
+            let signer = keys::signer(signer)?;
             let ctx = Ctx::connect(&chain).await?;
             // The salt is written before the grant is sent, so that it can never be lost,
             // and removed again when the grant fails.
@@ -202,7 +202,7 @@ pub async fn run(command: ConsentCommand) -> Result<Report> {
             let patient = for_patient
                 .map(|p| names::account(&p, "--for"))
                 .transpose()?;
-            let signer = keys::signer(&signer)?;
+            let signer = keys::signer(signer)?;
             let ctx = Ctx::connect(&chain).await?;
             let outcome = match &patient {
                 None => {

@@ -47,7 +47,7 @@ pub async fn run(command: DelegateCommand) -> Result<Report> {
         } => {
             let delegate = names::account(&delegate, "--delegate")?;
             let expires = names::millis(&expires_at, "--expires-at")?;
-            let signer = keys::signer(&signer)?;
+            let signer = keys::signer(signer)?;
             let ctx = Ctx::connect(&chain).await?;
             let message = consent::set_delegate(&ctx.consent, &delegate, expires);
             let outcome = ctx
@@ -68,7 +68,7 @@ pub async fn run(command: DelegateCommand) -> Result<Report> {
             delegate,
         } => {
             let delegate = names::account(&delegate, "--delegate")?;
-            let signer = keys::signer(&signer)?;
+            let signer = keys::signer(signer)?;
             let ctx = Ctx::connect(&chain).await?;
             let message = consent::remove_delegate(&ctx.consent, &delegate);
             let outcome = ctx

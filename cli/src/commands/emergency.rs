@@ -76,7 +76,7 @@ pub async fn run(command: EmergencyCommand) -> Result<Report> {
             if let Some(file) = &justification {
                 files::read_document(file)?;
             }
-            let signer = keys::signer(&signer)?;
+            let signer = keys::signer(signer)?;
             let ctx = Ctx::connect(&chain).await?;
             let (hash, sidecar) = match &justification {
                 Some(file) => {
@@ -126,7 +126,7 @@ pub async fn run(command: EmergencyCommand) -> Result<Report> {
             let patient = for_patient
                 .map(|p| names::account(&p, "--for"))
                 .transpose()?;
-            let signer = keys::signer(&signer)?;
+            let signer = keys::signer(signer)?;
             let ctx = Ctx::connect(&chain).await?;
             let message = match &patient {
                 None => consent::end_emergency(&ctx.consent, &provider),
@@ -152,7 +152,7 @@ pub async fn run(command: EmergencyCommand) -> Result<Report> {
             let patient = for_patient
                 .map(|p| names::account(&p, "--for"))
                 .transpose()?;
-            let signer = keys::signer(&signer)?;
+            let signer = keys::signer(signer)?;
             let ctx = Ctx::connect(&chain).await?;
             let blocked = !unblock;
             let message = match &patient {

@@ -81,7 +81,7 @@ pub async fn run(command: OrgCommand) -> Result<Report> {
         } => {
             let role = names::role(&role)?;
             let account = names::account(&account, "--account")?;
-            let signer = keys::signer(&signer)?;
+            let signer = keys::signer(signer)?;
             let ctx = Ctx::connect(&chain).await?;
             let flags = if emergency { FLAG_EMERGENCY } else { 0 };
             let message = consent::register_org(&ctx.consent, &account, role, flags);
@@ -103,7 +103,7 @@ pub async fn run(command: OrgCommand) -> Result<Report> {
             account,
         } => {
             let account = names::account(&account, "--account")?;
-            let signer = keys::signer(&signer)?;
+            let signer = keys::signer(signer)?;
             let ctx = Ctx::connect(&chain).await?;
             let message = consent::suspend_org(&ctx.consent, &account);
             let outcome = ctx
@@ -121,7 +121,7 @@ pub async fn run(command: OrgCommand) -> Result<Report> {
             account,
         } => {
             let account = names::account(&account, "--account")?;
-            let signer = keys::signer(&signer)?;
+            let signer = keys::signer(signer)?;
             let ctx = Ctx::connect(&chain).await?;
             let message = consent::reinstate_org(&ctx.consent, &account);
             let outcome = ctx
@@ -144,7 +144,7 @@ pub async fn run_registrar(command: RegistrarCommand) -> Result<Report> {
             account,
         } => {
             let account = names::account(&account, "--account")?;
-            let signer = keys::signer(&signer)?;
+            let signer = keys::signer(signer)?;
             let ctx = Ctx::connect(&chain).await?;
             let message = consent::propose_registrar(&ctx.consent, &account);
             let outcome = ctx
@@ -157,7 +157,7 @@ pub async fn run_registrar(command: RegistrarCommand) -> Result<Report> {
             ))
         }
         RegistrarCommand::Accept { chain, signer } => {
-            let signer = keys::signer(&signer)?;
+            let signer = keys::signer(signer)?;
             let me = medledger_client::account_of(&signer);
             let ctx = Ctx::connect(&chain).await?;
             let message = consent::accept_registrar(&ctx.consent);

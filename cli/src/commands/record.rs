@@ -76,7 +76,7 @@ pub async fn run(command: RecordCommand) -> Result<Report> {
                 None => medledger_proofs::random_salt(),
             };
             let document = files::read_document(&file)?;
-            let signer = keys::signer(&signer)?;
+            let signer = keys::signer(signer)?;
             let custodian = medledger_client::account_of(&signer);
             let ctx = Ctx::connect(&chain).await?;
             let salt = medledger_proofs::random_salt();
@@ -145,7 +145,7 @@ pub async fn run(command: RecordCommand) -> Result<Report> {
                 );
             }
             let document = files::read_document(&file)?;
-            let signer = keys::signer(&signer)?;
+            let signer = keys::signer(signer)?;
             let custodian = medledger_client::account_of(&signer);
             let ctx = Ctx::connect(&chain).await?;
             let record = ctx
@@ -180,7 +180,7 @@ pub async fn run(command: RecordCommand) -> Result<Report> {
                 ..before
             };
             let message = records::amend(&ctx.records, record_id, receipt.commitment, reason);
-            let (receipt, path, outcome) = send_with_receipt(
+            let (mut receipt, path, outcome) = send_with_receipt(
                 &ctx,
                 &signer,
                 &file,
@@ -190,6 +190,11 @@ pub async fn run(command: RecordCommand) -> Result<Report> {
             )
             .await?;
             let amended: RecordAmended = event_of(&outcome)?;
+            // Another amendment may have landed in between: the chain's number is the one.
+            if amended.version != receipt.version {
+                receipt.version = amended.version;
+                files::replace(&path, &receipt)?;
+            }
             Ok(Report::landed(
                 format!(
                     "anchored {} as version {} of record {} ({reason:?}); version {} is superseded; receipt: {}",

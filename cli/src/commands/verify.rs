@@ -158,7 +158,7 @@ impl Found {
         }
         human.push_str(&format!("\n(from {})", self.source));
         let json = json!({
-            "verified": true,
+            "verified": category_opens,
             "current": current,
             "record_id": self.record_id,
             "version": self.version,
@@ -172,7 +172,10 @@ impl Found {
             "source": self.source,
         });
         let report = Report::new(human, json);
-        if current {
+        if !category_opens {
+            // The document is anchored, but the receipt was altered: do not pass it.
+            report.with_code(exit::MISMATCH)
+        } else if current {
             report
         } else {
             report.with_code(exit::SUPERSEDED)
@@ -241,45 +244,94 @@ async fn anchor_from_chain(chain: &ChainArgs, receipt: &Receipt) -> Result<Optio
     }))
 }
 
-const VERIFY_COMMITMENT: &str = "query($c: Hash!, $k: AccountId) { verifyCommitment(commitment: $c, custodian: $k) { \
-    recordId version patient custodian categoryCommitment blockNumber anchoredAt supersededBy \
-    claims { insurer claimRef block at } } }";
+/// What the API mirrors, asked with every verification: a receipt or proof of another chain
+/// or contract is refused, as on the chain.
+const MIRRORED: &str = "indexerStatus { genesisHash contracts { name address } }";
+
+fn check_mirror(data: &Value, url: &str, contract: &str, genesis: &[u8; 32]) -> Result<()> {
+    let status = &data["indexerStatus"];
+    let mirrored_genesis = status["genesisHash"].as_str().unwrap_or("none yet");
+    let mirrored_contract = status["contracts"]
+        .as_array()
+        .and_then(|cs| cs.iter().find(|c| c["name"] == "RecordRegistry"))
+        .and_then(|c| c["address"].as_str())
+        .unwrap_or("none yet");
+    if mirrored_contract != contract || mirrored_genesis != hex32(genesis) {
+        bail!(
+            "the receipt is for the RecordRegistry {contract} on chain {}; the API at {url} mirrors {mirrored_contract} on {mirrored_genesis}",
+            hex32(genesis)
+        );
+    }
+    Ok(())
+}
+
+/// A field the API must have answered.
+fn field<'a>(v: &'a Value, name: &str, url: &str) -> Result<&'a Value> {
+    match v.get(name) {
+        Some(x) if !x.is_null() => Ok(x),
+        _ => bail!("the API at {url} answered without {name}"),
+    }
+}
+
+fn text(v: &Value, name: &str, url: &str) -> Result<String> {
+    field(v, name, url)?
+        .as_str()
+        .map(str::to_owned)
+        .ok_or_else(|| anyhow::anyhow!("the API at {url} answered a {name} that is not text"))
+}
+
+fn number(v: &Value, name: &str, url: &str) -> Result<u64> {
+    field(v, name, url)?
+        .as_u64()
+        .ok_or_else(|| anyhow::anyhow!("the API at {url} answered a {name} that is not a number"))
+}
+
+fn verify_commitment_query() -> String {
+    format!(
+        "query($c: Hash!, $k: AccountId) {{ {MIRRORED} verifyCommitment(commitment: $c, custodian: $k) {{ \
+         recordId version patient custodian categoryCommitment blockNumber anchoredAt supersededBy \
+         claims {{ insurer claimRef block at }} }} }}"
+    )
+}
 
 async fn anchor_from_api(url: &str, receipt: &Receipt) -> Result<Option<Found>> {
+    // Only the commitment and the custodian leave this machine.
     let data = api::query(
         url,
-        VERIFY_COMMITMENT,
+        &verify_commitment_query(),
         json!({"c": hex32(&receipt.commitment), "k": receipt.custodian}),
     )
     .await?;
+    check_mirror(&data, url, &receipt.contract, &receipt.chain)?;
     let Some(a) = data["verifyCommitment"].as_array().and_then(|l| l.first()) else {
         return Ok(None);
     };
-    let s = |v: &Value| v.as_str().map(str::to_owned).unwrap_or_default();
+    let superseded_by = match &a["supersededBy"] {
+        Value::Null => None,
+        _ => Some(text(a, "supersededBy", url)?),
+    };
+    let mut claims = Vec::new();
+    for c in a["claims"].as_array().into_iter().flatten() {
+        claims.push((
+            text(c, "claimRef", url)?,
+            text(c, "insurer", url)?,
+            format!(
+                "block #{} at {}",
+                number(c, "block", url)?,
+                text(c, "at", url)?
+            ),
+        ));
+    }
     Ok(Some(Found {
-        record_id: s(&a["recordId"]),
-        version: a["version"].as_u64().unwrap_or(0),
-        patient: s(&a["patient"]),
-        custodian: s(&a["custodian"]),
-        category_commitment: s(&a["categoryCommitment"]),
-        block: a["blockNumber"].as_u64().unwrap_or(0),
-        at: s(&a["anchoredAt"]),
-        superseded_by: a["supersededBy"].as_str().map(str::to_owned),
-        claims: a["claims"]
-            .as_array()
-            .map(|claims| {
-                claims
-                    .iter()
-                    .map(|c| {
-                        (
-                            s(&c["claimRef"]),
-                            s(&c["insurer"]),
-                            format!("block #{} at {}", c["block"], s(&c["at"])),
-                        )
-                    })
-                    .collect()
-            })
-            .unwrap_or_default(),
+        record_id: text(a, "recordId", url)?,
+        version: number(a, "version", url)?,
+        patient: text(a, "patient", url)?,
+        custodian: text(a, "custodian", url)?,
+        category_commitment: text(a, "categoryCommitment", url)?,
+        block: number(a, "blockNumber", url)?,
+        at: text(a, "anchoredAt", url)?,
+        superseded_by,
+        claims,
         source: format!("the API at {url}"),
     }))
 }
@@ -321,11 +373,18 @@ async fn inclusion_from_chain(
     })
 }
 
-const VERIFY_INCLUSION: &str = "query($b: JSON!) { verifyInclusion(bundle: $b) { valid explanation \
-    batch { org leafCount block anchoredAt } } }";
+fn verify_inclusion_query() -> String {
+    format!(
+        "query($b: JSON!) {{ {MIRRORED} verifyInclusion(bundle: $b) {{ valid explanation \
+         batch {{ org leafCount block anchoredAt }} }} }}"
+    )
+}
 
 async fn inclusion_from_api(url: &str, proof: &DocumentProof, shown: &str) -> Result<Report> {
-    let data = api::query(url, VERIFY_INCLUSION, json!({"b": proof})).await?;
+    // Only the bundle (commitment, path, root, block) leaves this machine: never the salt,
+    // which would let the API's operator test guesses of a short document.
+    let data = api::query(url, &verify_inclusion_query(), json!({"b": proof.bundle})).await?;
+    check_mirror(&data, url, &proof.contract, &proof.chain)?;
     let answer = &data["verifyInclusion"];
     let batch = &answer["batch"];
     if answer["valid"].as_bool() != Some(true) || batch.is_null() {
@@ -334,13 +393,19 @@ async fn inclusion_from_api(url: &str, proof: &DocumentProof, shown: &str) -> Re
             .unwrap_or("the API found no such anchoring");
         return Ok(mismatch(format!("NO MATCH: {why}")));
     }
-    let s = |v: &Value| v.as_str().map(str::to_owned).unwrap_or_default();
+    let org = text(batch, "org", url)?;
+    if org != proof.org {
+        return Ok(mismatch(format!(
+            "NO MATCH: the root was anchored by {org}, not by {} as the proof says",
+            proof.org
+        )));
+    }
     Ok(included(
         shown,
-        &s(&batch["org"]),
-        u32::try_from(batch["leafCount"].as_u64().unwrap_or(0)).unwrap_or(u32::MAX),
-        batch["block"].as_u64().unwrap_or(0),
-        &s(&batch["anchoredAt"]),
+        &org,
+        u32::try_from(number(batch, "leafCount", url)?).unwrap_or(u32::MAX),
+        number(batch, "block", url)?,
+        &text(batch, "anchoredAt", url)?,
         &hex32(&proof.bundle.root),
         &format!("the API at {url}"),
     ))
