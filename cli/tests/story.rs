@@ -644,3 +644,195 @@ async fn refusals_on_a_live_chain_are_one_clear_line_and_leave_nothing_behind() 
     system.shutdown().await;
     Ok(())
 }
+
+/// The commands the story does not need: delegates, emergency blocks, suspension and the
+/// registrar handover, each checked by what the chain does next.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_other_command_changes_the_chain_as_it_says() -> Result<()> {
+    let system = spawn_system().await?;
+    let dir = tempfile::tempdir()?;
+    let sh = Shell::new(&system, dir.path())?;
+    let in_hours = |h: i64| {
+        (chrono::Utc::now() + chrono::Duration::hours(h))
+            .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+    };
+    let check = [
+        "consent",
+        "check",
+        "--patient",
+        "dave",
+        "--grantee",
+        "bob",
+        "--category",
+        "imaging",
+    ];
+
+    // A delegate grants for the patient; removing the delegate ends that grant.
+    sh.ok(&[
+        "delegate",
+        "set",
+        "--suri",
+        "dave",
+        "--delegate",
+        "eve",
+        "--expires-at",
+        &in_hours(24),
+    ])
+    .await?;
+    let out = sh
+        .ok(&[
+            "consent",
+            "grant",
+            "--suri",
+            "eve",
+            "--for",
+            "dave",
+            "--grantee",
+            "bob",
+            "--categories",
+            "imaging",
+            "--expires-at",
+            &in_hours(12),
+        ])
+        .await?;
+    has(
+        &out,
+        "granted consent v1 to 5FHneW46xGXgs5mUiveU4sbTyGBzmstUspZC92UhjJM694ty",
+    )?;
+    assert_eq!(sh.ok(&check).await?.trim(), "authorized");
+    sh.ok(&["delegate", "remove", "--suri", "dave", "--delegate", "eve"])
+        .await?;
+    assert_eq!(sh.ok(&check).await?.trim(), "not authorized");
+
+    // A blocked provider cannot break glass; unblocked, it can.
+    sh.ok(&[
+        "org",
+        "register",
+        "--suri",
+        "alice",
+        "--account",
+        "charlie",
+        "--role",
+        "provider",
+        "--emergency",
+    ])
+    .await?;
+    sh.ok(&[
+        "emergency",
+        "block",
+        "--suri",
+        "dave",
+        "--provider",
+        "charlie",
+    ])
+    .await?;
+    let open = [
+        "emergency",
+        "open",
+        "--suri",
+        "charlie",
+        "--patient",
+        "dave",
+        "--reason",
+        "patient-incapacitated",
+    ];
+    sh.fails(&open, &[], 3, "(EmergencyBlocked)").await?;
+    sh.ok(&[
+        "emergency",
+        "block",
+        "--suri",
+        "dave",
+        "--provider",
+        "charlie",
+        "--unblock",
+    ])
+    .await?;
+    has(
+        &sh.ok(&open).await?,
+        "emergency access to 5DAAnrj7VHTznn2AWBemMuyBwZWs6FNFjdyVXUeYum3PTXFy open until",
+    )?;
+
+    // Suspended, a provider cannot anchor; reinstated, it can again.
+    sh.ok(&[
+        "consent",
+        "grant",
+        "--suri",
+        "dave",
+        "--grantee",
+        "charlie",
+        "--categories",
+        "lab-results",
+        "--access",
+        "write",
+    ])
+    .await?;
+    sh.ok(&["org", "suspend", "--suri", "alice", "--account", "charlie"])
+        .await?;
+    sh.write("a.txt", "A")?;
+    let anchor = [
+        "record",
+        "anchor",
+        "--suri",
+        "charlie",
+        "--patient",
+        "dave",
+        "--category",
+        "lab-results",
+        "a.txt",
+    ];
+    sh.fails(&anchor, &[], 3, "(OrgSuspended)").await?;
+    sh.ok(&[
+        "org",
+        "reinstate",
+        "--suri",
+        "alice",
+        "--account",
+        "charlie",
+    ])
+    .await?;
+    has(&sh.ok(&anchor).await?, "as version 1 of record")?;
+
+    // The registrar role handed over in two steps: the old registrar can no longer register.
+    sh.ok(&[
+        "registrar",
+        "propose",
+        "--suri",
+        "alice",
+        "--account",
+        "eve",
+    ])
+    .await?;
+    has(
+        &sh.ok(&["registrar", "accept", "--suri", "eve"]).await?,
+        &format!("{EVE} is the registrar now"),
+    )?;
+    sh.fails(
+        &[
+            "org",
+            "register",
+            "--suri",
+            "alice",
+            "--account",
+            "ferdie",
+            "--role",
+            "app",
+        ],
+        &[],
+        3,
+        "(NotRegistrar)",
+    )
+    .await?;
+    sh.ok(&[
+        "org",
+        "register",
+        "--suri",
+        "eve",
+        "--account",
+        "ferdie",
+        "--role",
+        "app",
+    ])
+    .await?;
+    system.shutdown().await;
+    Ok(())
+}
