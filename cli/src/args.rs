@@ -241,4 +241,18 @@ pub struct ServeArgs {
     /// Seconds a request may take before it is answered 408.
     #[arg(long, env = "MEDLEDGER_REQUEST_TIMEOUT_SECS", default_value_t = 10)]
     pub request_timeout_secs: u64,
+    /// The deployment the patient's page at / signs against (its node URL and contracts);
+    /// without it the page says what is missing.
+    #[arg(long, env = "MEDLEDGER_DEPLOYMENT")]
+    pub deployment: Option<PathBuf>,
+    /// Folder holding the .contract bundles (their metadata goes to the page).
+    #[arg(
+        long,
+        env = "MEDLEDGER_CONTRACTS_DIR",
+        default_value = "artifacts/contracts"
+    )]
+    pub contracts: PathBuf,
+    /// The node URL the page's browser uses (default: the deployment's).
+    #[arg(long)]
+    pub public_node_url: Option<String>,
 }

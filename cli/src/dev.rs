@@ -92,15 +92,18 @@ pub async fn run(args: DevArgs) -> Result<()> {
         let rx = stop_rx.clone();
         async move { indexer.run(stopped(rx)).await }
     });
-    let serving = tokio::spawn(medledger_graphql::serve(
-        listener,
-        schema,
-        medledger_graphql::HttpOptions::default(),
-        stopped(stop_rx),
-    ));
+    let page = crate::run::page_config(&deployment, &args.contracts, None)?;
+    let app = medledger_graphql::router(schema, &medledger_graphql::HttpOptions::default())
+        .merge(medledger_web::router(Some(page)));
+    let serving = tokio::spawn(
+        axum::serve(listener, app)
+            .with_graceful_shutdown(stopped(stop_rx))
+            .into_future(),
+    );
 
     println!();
     println!("GraphQL API: http://{addr}/graphql");
+    println!("patient's page: http://{addr}/");
     println!("Try, as patient //Dave:");
     println!(
         "  medledger consent grant --suri //Dave --grantee {} --categories lab-results --purposes treatment",

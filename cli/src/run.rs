@@ -1,4 +1,5 @@
 use std::net::SocketAddr;
+use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -7,6 +8,7 @@ use medledger_deploy::Deployment;
 use medledger_graphql::{Cors, HttpOptions};
 use medledger_indexer::{Indexer, IndexerConfig, SubxtSource, Watched};
 use medledger_store::Store;
+use medledger_web::{ContractConfig, PageConfig};
 use tokio::net::TcpListener;
 
 use crate::args::{ChainArgs, Cli, Command, IndexTuning, LogFormat};
@@ -65,10 +67,25 @@ pub async fn run(cli: Cli) -> Result<u8> {
                 timeout: Duration::from_secs(args.request_timeout_secs),
                 cors: Cors::parse(&args.cors_origins).map_err(anyhow::Error::msg)?,
             };
+            let page = match &args.deployment {
+                Some(file) => {
+                    let deployment = Deployment::load(file).map_err(|e| {
+                        anyhow!("{e} (pass the deployment of the chain the page signs on)")
+                    })?;
+                    Some(page_config(
+                        &deployment,
+                        &args.contracts,
+                        args.public_node_url.clone(),
+                    )?)
+                }
+                None => None,
+            };
             let store = medledger_store::open(&args.db).await?;
             let listener = bind(args.listen, "--listen").await?;
-            println!("GraphQL API: http://{}/graphql", listener.local_addr()?);
-            serve(listener, store, options, stop).await
+            let addr = listener.local_addr()?;
+            println!("GraphQL API: http://{addr}/graphql");
+            println!("patient's page: http://{addr}/");
+            serve(listener, store, options, page, stop).await
         }
         other => {
             let report = crate::commands::run(other).await?;
@@ -124,16 +141,56 @@ pub async fn bind(addr: SocketAddr, flag: &str) -> Result<TcpListener> {
     })
 }
 
+/// Serves the API, and the patient's page at `/` (told where the chain is by `page`).
 pub async fn serve(
     listener: TcpListener,
     store: Arc<dyn Store>,
     options: HttpOptions,
+    page: Option<PageConfig>,
     stop: impl Future<Output = ()> + Send + 'static,
 ) -> Result<()> {
     let schema = medledger_graphql::build_schema(store);
-    medledger_graphql::serve(listener, schema, options, stop)
+    let app = medledger_graphql::router(schema, &options).merge(medledger_web::router(page));
+    axum::serve(listener, app)
+        .with_graceful_shutdown(stop)
         .await
         .context("serving the API")
+}
+
+/// What the page needs to sign: the node URL and both contracts with their metadata (the
+/// bundles in `contracts` without their code).
+pub fn page_config(
+    deployment: &Deployment,
+    contracts: &Path,
+    public_node_url: Option<String>,
+) -> Result<PageConfig> {
+    let metadata = |bundle: &str| -> Result<serde_json::Value> {
+        let path = contracts.join(bundle);
+        let text = std::fs::read_to_string(&path).map_err(|e| {
+            anyhow!(
+                "cannot read {}: {e} (build it with `cargo xtask contracts`, or pass --contracts)",
+                path.display()
+            )
+        })?;
+        let mut json: serde_json::Value = serde_json::from_str(&text)
+            .map_err(|e| anyhow!("{} is not a contract bundle: {e}", path.display()))?;
+        if let Some(source) = json.get_mut("source").and_then(|s| s.as_object_mut()) {
+            source.remove("wasm");
+        }
+        Ok(json)
+    };
+    Ok(PageConfig {
+        node_url: public_node_url.unwrap_or_else(|| deployment.node_url.clone()),
+        graphql: "/graphql".into(),
+        consent_registry: ContractConfig {
+            address: deployment.consent_registry.address.clone(),
+            metadata: metadata(medledger_deploy::CONSENT_BUNDLE)?,
+        },
+        record_registry: ContractConfig {
+            address: deployment.record_registry.address.clone(),
+            metadata: metadata(medledger_deploy::RECORDS_BUNDLE)?,
+        },
+    })
 }
 
 /// Completes on Ctrl-C (SIGINT) or SIGTERM, the signals a terminal and a service manager send

@@ -926,3 +926,84 @@ fn sigterm_stops_the_server_cleanly_within_a_second() {
     };
     assert!(exit.success(), "{exit:?}");
 }
+
+/// `medledger serve` gives the page what it needs to sign from the deployment it is given:
+/// the node URL and both contracts with their metadata (without their code); without a
+/// deployment, /config.json says how to start it.
+#[test]
+fn serve_tells_the_page_where_the_chain_is() {
+    let dir = tempfile::tempdir().expect("dir");
+    let dep = deployment_file(dir.path(), "ws://127.0.0.1:9944");
+    let contracts = concat!(env!("CARGO_MANIFEST_DIR"), "/../artifacts/contracts");
+    let start = |extra: &[&str]| {
+        let db = format!("sqlite:{}", dir.path().join("x.db").display());
+        let mut args = vec![
+            "serve",
+            "--db",
+            &db,
+            "--listen",
+            "127.0.0.1:0",
+            "--contracts",
+            contracts,
+        ];
+        args.extend(extra);
+        let mut child = Command::new(BIN)
+            .args(&args)
+            .current_dir(dir.path())
+            .env_remove("MEDLEDGER_DEPLOYMENT")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("start medledger serve");
+        let stdout = child.stdout.take().expect("stdout");
+        let first = BufReader::new(stdout)
+            .lines()
+            .next()
+            .expect("a line")
+            .expect("read");
+        let base = first
+            .strip_prefix("GraphQL API: ")
+            .and_then(|u| u.strip_suffix("/graphql"))
+            .expect("the API's URL")
+            .to_string();
+        (Running(child), base)
+    };
+    let get = |url: &str| {
+        let out = Command::new("curl")
+            .args(["-sS", "-w", "\n%{http_code}", url])
+            .output()
+            .expect("curl");
+        let text = String::from_utf8_lossy(&out.stdout).to_string();
+        let (body, code) = text.rsplit_once('\n').expect("a status code");
+        (code.to_string(), body.to_string())
+    };
+
+    let (_server, base) = start(&["--deployment", dep.to_str().expect("utf8")]);
+    let (code, body) = get(&format!("{base}/config.json"));
+    assert_eq!(code, "200", "{body}");
+    let config: serde_json::Value = serde_json::from_str(&body).expect("JSON");
+    assert_eq!(config["nodeUrl"], "ws://127.0.0.1:9944");
+    assert_eq!(config["graphql"], "/graphql");
+    for contract in ["consentRegistry", "recordRegistry"] {
+        assert_eq!(
+            config[contract]["address"],
+            "5GrwvaEF5zXb26Fz9rcQpDWS57CtERHpNehXCPcNoHGKutQY"
+        );
+        assert!(
+            config[contract]["metadata"]["spec"]["messages"].is_array(),
+            "{contract} metadata"
+        );
+        assert!(
+            config[contract]["metadata"]["source"]["wasm"].is_null(),
+            "no code sent to browsers"
+        );
+    }
+    let (code, page) = get(&format!("{base}/"));
+    assert_eq!(code, "200");
+    assert!(page.contains("<title>medledger"), "{page}");
+
+    let (_bare, base) = start(&[]);
+    let (code, body) = get(&format!("{base}/config.json"));
+    assert_eq!(code, "404");
+    assert!(body.contains("medledger serve --deployment FILE"), "{body}");
+}

