@@ -955,18 +955,18 @@ fn serve_tells_the_page_where_the_chain_is() {
             .stderr(Stdio::inherit())
             .spawn()
             .expect("start medledger serve");
-        let stdout = child.stdout.take().expect("stdout");
-        let first = BufReader::new(stdout)
-            .lines()
-            .next()
-            .expect("a line")
-            .expect("read");
+        // Both lines it prints are read, and the pipe kept open: a server whose stdout is
+        // closed under it cannot print.
+        let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
+        let first = lines.next().expect("a line").expect("read");
+        let second = lines.next().expect("a second line").expect("read");
+        assert!(second.starts_with("patient's page: "), "{second}");
         let base = first
             .strip_prefix("GraphQL API: ")
             .and_then(|u| u.strip_suffix("/graphql"))
             .expect("the API's URL")
             .to_string();
-        (Running(child), base)
+        (Running(child), base, lines)
     };
     let get = |url: &str| {
         let out = Command::new("curl")
@@ -978,7 +978,7 @@ fn serve_tells_the_page_where_the_chain_is() {
         (code.to_string(), body.to_string())
     };
 
-    let (_server, base) = start(&["--deployment", dep.to_str().expect("utf8")]);
+    let (_server, base, _out) = start(&["--deployment", dep.to_str().expect("utf8")]);
     let (code, body) = get(&format!("{base}/config.json"));
     assert_eq!(code, "200", "{body}");
     let config: serde_json::Value = serde_json::from_str(&body).expect("JSON");
@@ -1002,7 +1002,7 @@ fn serve_tells_the_page_where_the_chain_is() {
     assert_eq!(code, "200");
     assert!(page.contains("<title>medledger"), "{page}");
 
-    let (_bare, base) = start(&[]);
+    let (_bare, base, _out2) = start(&[]);
     let (code, body) = get(&format!("{base}/config.json"));
     assert_eq!(code, "404");
     assert!(body.contains("medledger serve --deployment FILE"), "{body}");
