@@ -231,12 +231,27 @@ async fn story(c: &Client, page: &str, dir: &Path) -> Result<()> {
     ] {
         click(c, input).await?;
     }
-    // sensitive categories are marked and never preselected
-    let mental = c.find(Locator::Css("input[value='MENTAL_HEALTH']")).await?;
-    if mental.prop("checked").await?.as_deref() == Some("true") {
-        bail!("a sensitive category was preselected");
+    // The four sensitive categories (the contracts' `is_sensitive`) are marked and never
+    // preselected; the others are not marked.
+    for (value, label) in [
+        ("GENOMICS", "Genomics"),
+        ("MENTAL_HEALTH", "Mental health"),
+        ("SUBSTANCE_USE", "Substance use"),
+        ("SEXUAL_HEALTH", "Sexual health"),
+    ] {
+        let input = c
+            .find(Locator::Css(&format!("input[value='{value}']")))
+            .await?;
+        if input.prop("checked").await?.as_deref() == Some("true") {
+            bail!("the sensitive category {label} was preselected");
+        }
+        wait_text(c, "#categories", &format!("{label} (sensitive)")).await?;
     }
-    wait_text(c, "#categories", "Mental health (sensitive)").await?;
+    let categories = c.find(Locator::Id("categories")).await?.text().await?;
+    if categories.contains("Billing (sensitive)") || categories.contains("Lab results (sensitive)")
+    {
+        bail!("a category that is not sensitive is marked: {categories}");
+    }
     click(c, "#grant button[type=submit]").await?;
     confirm(
         c,
@@ -246,6 +261,24 @@ async fn story(c: &Client, page: &str, dir: &Path) -> Result<()> {
     wait_text(c, "#status", "Done:").await?;
     wait_text(c, "#consents tbody", "ACTIVE").await?;
     wait_text(c, "#consents tbody", BOB).await?;
+    let check = cli(
+        dir,
+        &[
+            "consent",
+            "check",
+            "--patient",
+            DAVE,
+            "--grantee",
+            BOB,
+            "--category",
+            "lab-results",
+            "--access",
+            "write",
+        ],
+    )?;
+    if check.trim() != "authorized" {
+        bail!("the chain does not authorize what the page granted: {check}");
+    }
 
     // The clinic reads the lab results: the page shows it live.
     cli(
@@ -322,7 +355,15 @@ async fn story(c: &Client, page: &str, dir: &Path) -> Result<()> {
         bail!("the wallet signed {signed} payloads, not 2");
     }
 
-    // Verify the anchored document in the browser.
+    // Verify the anchored document in the browser, recording everything the page sends.
+    c.execute(
+        "window.sent = []; const f = window.fetch; \
+         window.fetch = (u, o) => { window.sent.push(String(o && o.body)); return f(u, o); }; \
+         const s = WebSocket.prototype.send; \
+         WebSocket.prototype.send = function (d) { window.sent.push(String(d)); return s.call(this, d); };",
+        vec![],
+    )
+    .await?;
     click(c, "#tab-verify").await?;
     let file = |name: &str| dir.join(name).display().to_string();
     c.find(Locator::Id("verify-document"))
@@ -344,6 +385,24 @@ async fn story(c: &Client, page: &str, dir: &Path) -> Result<()> {
         .await?;
     click(c, "#verify-form button[type=submit]").await?;
     wait_text(c, "#verdict", "NO MATCH").await?;
+    // Neither the documents nor the salt left the browser.
+    let receipt: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.join("lab.txt.medledger.json"))?)?;
+    let salt = receipt["salt"]
+        .as_str()
+        .context("a salt")?
+        .trim_start_matches("0x")
+        .to_string();
+    let sent = c.execute("return window.sent.join('\\n')", vec![]).await?;
+    let sent = sent.as_str().unwrap_or_default();
+    if !sent.contains("verifyCommitment") {
+        bail!("the page asked the API nothing: {sent}");
+    }
+    for secret in [salt.as_str(), "HbA1c"] {
+        if sent.contains(secret) {
+            bail!("the page sent {secret:?}: {sent}");
+        }
+    }
     Ok(())
 }
 

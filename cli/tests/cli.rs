@@ -1000,7 +1000,10 @@ fn serve_tells_the_page_where_the_chain_is() {
     }
     let (code, page) = get(&format!("{base}/"));
     assert_eq!(code, "200");
-    assert!(page.contains("<title>medledger"), "{page}");
+    assert!(
+        page.contains("id=\"connect\""),
+        "the built page, not the how-to-build one: {page}"
+    );
 
     let (_bare, base, _out2) = start(&[]);
     let (code, body) = get(&format!("{base}/config.json"));

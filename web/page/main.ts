@@ -14,6 +14,8 @@ let chain: Chain | null = null;
 let account: Account | null = null;
 let accounts: Account[] = [];
 let stopLive: (() => void) | null = null;
+/** Stands for "the chain's time when signing" in a call's arguments. */
+const NOW = Symbol('now');
 
 function status(text: string) {
   $('status').textContent = text;
@@ -66,10 +68,14 @@ async function sign(what: string, contract: 'consent' | 'records', method: strin
   try {
     if (!chain) chain = await connectChain(config);
     status('Checking the call with the chain…');
-    const prepared = await prepare(chain, chain[contract], account, method, args);
+    const chainNow = BigInt(await chain.client.query.timestamp.now());
+    const prepared = await prepare(chain, chain[contract], account, method, args.map((a) => (a === NOW ? chainNow : a)));
     $('confirm-what').textContent = what;
     $('confirm-fee').textContent = `Fee: about ${prepared.fee}. Signed by ${account.name ?? account.address}.`;
     const dialog = $<HTMLDialogElement>('confirm');
+    if (dialog.open) return;
+    // Escape closes the dialog without a value: never take an earlier "sign" for this one.
+    dialog.returnValue = '';
     const answer = await new Promise<string>((resolve) => {
       dialog.addEventListener('close', () => resolve(dialog.returnValue), { once: true });
       dialog.showModal();
@@ -87,7 +93,25 @@ async function sign(what: string, contract: 'consent' | 'records', method: strin
   }
 }
 
-const BEFORE_UNIX_MS = (date: string) => BigInt(new Date(`${date}T23:59:59Z`).getTime());
+/** The end of `date` (YYYY-MM-DD) in the patient's own time zone, in milliseconds. */
+const END_OF_DAY_MS = (date: string) => BigInt(new Date(`${date}T23:59:59`).getTime());
+
+/** Every node of a connection, newest last: pages through `after` (a patient's lists are short). */
+async function everything(field: string, args: string, selection: string, patient: string): Promise<any[]> {
+  const nodes: any[] = [];
+  let after: string | null = null;
+  for (let page = 0; page < 50; page += 1) {
+    const data: any = await gql(
+      config.graphql,
+      `query($p: AccountId!, $a: String) { ${field}(${args}, first: 100, after: $a) { nodes { ${selection} } pageInfo { hasNextPage endCursor } } }`,
+      { p: patient, a: after },
+    );
+    nodes.push(...data[field].nodes);
+    if (!data[field].pageInfo.hasNextPage) break;
+    after = data[field].pageInfo.endCursor;
+  }
+  return nodes;
+}
 
 async function refresh() {
   if (!account) return;
@@ -95,14 +119,17 @@ async function refresh() {
   const data = await gql(
     config.graphql,
     `query($p: AccountId!) {
-      consents(patient: $p, first: 100) { asOf { block } nodes { grantee categories purposes access expiresAt status } }
+      consents(patient: $p, first: 100) { asOf { block time } nodes { grantee categories purposes access expiresAt status } }
       organizations(first: 100) { nodes { account role flags active } }
       delegations(patient: $p, first: 100) { nodes { delegate expiresAt removedAt } }
-      emergencyWindows(patient: $p, first: 100) { nodes { provider reason openedAt endsAt endedAt } }
-      accessLog(patient: $p, first: 100) { nodes { accessor outcome categories purpose emergency at } }
     }`,
     { p: me },
   );
+  const [windowsNow, accesses] = await Promise.all([
+    everything('emergencyWindows', 'patient: $p', 'provider reason openedAt endsAt endedAt', me),
+    everything('accessLog', 'patient: $p', 'accessor outcome categories purpose emergency at', me),
+  ]);
+  if (account?.address !== me) return; // another account was chosen meanwhile
   const body = $('consents').querySelector('tbody')!;
   body.replaceChildren();
   for (const c of data.consents.nodes) {
@@ -116,7 +143,7 @@ async function refresh() {
       el('td', c.status),
     );
     const cell = el('td');
-    if (c.status === 'ACTIVE' || c.status === 'PENDING') {
+    if (c.status !== 'REVOKED' && c.status !== 'EXPIRED') {
       const revoke = el('button', 'Revoke', { type: 'button', 'aria-label': `Revoke the consent of ${c.grantee}` });
       revoke.addEventListener('click', () => sign(`Revoke the consent of ${c.grantee}, at once`, 'consent', 'revoke', [c.grantee]));
       cell.append(revoke);
@@ -146,8 +173,9 @@ async function refresh() {
 
   const windows = $('windows');
   windows.replaceChildren();
-  const now = Date.now();
-  for (const w of data.emergencyWindows.nodes) {
+  // Open or not by the chain's time, as the mirror has it, not this computer's clock.
+  const now = Date.parse(data.consents.asOf.time ?? '') || Date.now();
+  for (const w of windowsNow) {
     const open = !w.endedAt && new Date(w.endsAt).getTime() > now;
     const item = el('li', `${w.provider} broke glass (${w.reason}) at ${w.openedAt}: ${open ? `open until ${w.endsAt}` : 'ended'} `);
     if (open) {
@@ -160,11 +188,11 @@ async function refresh() {
 
   // Accesses, denied attempts and emergency windows, newest first.
   const items: [string, HTMLElement][] = [
-    ...data.accessLog.nodes.map((a: any): [string, HTMLElement] => [
+    ...accesses.map((a: any): [string, HTMLElement] => [
       a.at,
       accessItem(a.outcome === 'DENIED', a.accessor, a.categories, a.purpose, a.at, a.emergency),
     ]),
-    ...data.emergencyWindows.nodes.map((w: any): [string, HTMLElement] => {
+    ...windowsNow.map((w: any): [string, HTMLElement] => {
       const item = el('li');
       item.append(el('span', 'EMERGENCY ', { class: 'denied' }), `${w.provider} broke glass (${w.reason}) at ${w.openedAt}`);
       return [w.openedAt, item];
@@ -210,10 +238,13 @@ function live() {
 
 async function connect() {
   problem(null);
-  const found = await walletAccounts().catch((e) => {
+  let found: Account[] | null;
+  try {
+    found = await walletAccounts();
+  } catch (e) {
     problem(`The wallet refused to connect: ${e instanceof Error ? e.message : e}`);
-    return [] as Account[];
-  });
+    return;
+  }
   $('no-wallet').hidden = found !== null;
   if (found === null) return;
   if (found.length === 0) {
@@ -258,15 +289,16 @@ function buildForms() {
     const purposeBits = purposes.reduce((bits, p) => bits | (1 << p), 0);
     const accessBits = (acc.includes('read') ? 1 : 0) | (acc.includes('write') ? 2 : 0);
     const what = `Let ${grantee} ${acc.join(' and ')} your ${cats.map((c) => CATEGORIES.find(([v]) => v === c)?.[1]).join(', ')} for ${purposes.map((p) => PURPOSES[p]).join(', ')}${until ? ` until ${until}` : ', with no end date'}`;
-    const expires = until ? BEFORE_UNIX_MS(until) : undefined;
-    sign(what, 'consent', 'grant', [grantee, catBits, purposeBits, accessBits, BigInt(Date.now()), expires, `0x${'00'.repeat(32)}`]);
+    const expires = until ? END_OF_DAY_MS(until) : undefined;
+    // Valid from the chain's time now: this computer's clock may run ahead of it.
+    sign(what, 'consent', 'grant', [grantee, catBits, purposeBits, accessBits, NOW, expires, `0x${'00'.repeat(32)}`]);
   });
 
   $('delegate').addEventListener('submit', (event) => {
     event.preventDefault();
     const delegate = $<HTMLInputElement>('delegate-address').value.trim();
     const until = $<HTMLInputElement>('delegate-until').value;
-    sign(`Let ${delegate} manage your consents until ${until}`, 'consent', 'setDelegate', [delegate, BEFORE_UNIX_MS(until)]);
+    sign(`Let ${delegate} manage your consents until ${until}`, 'consent', 'setDelegate', [delegate, END_OF_DAY_MS(until)]);
   });
 
   $('block').addEventListener('submit', (event) => {
@@ -284,7 +316,13 @@ function buildForms() {
       const ev = $<HTMLInputElement>('verify-evidence').files?.[0];
       if (!doc || !ev) throw new Error('choose the document and its receipt or proof');
       const evidence = JSON.parse(await ev.text());
-      if (!chain) chain = await connectChain(config).catch(() => null);
+      if (!chain) {
+        try {
+          chain = await connectChain(config);
+        } catch {
+          chain = null;
+        }
+      }
       const result = await verifyDocument(new Uint8Array(await doc.arrayBuffer()), evidence, config.graphql, chain);
       verdict.replaceChildren(...result.lines.map((line, i) => el('p', line, i === 0 ? { class: result.ok ? 'match' : 'nomatch' } : {})));
     } catch (e) {

@@ -60,12 +60,13 @@ async function verifyReceipt(document: Uint8Array, receipt: any, graphql: string
     `MATCH: version ${anchor.version} of record ${anchor.recordId}, anchored by ${anchor.custodian} in block #${anchor.blockNumber} at ${anchor.anchoredAt}: ${anchor.current ? 'CURRENT' : 'SUPERSEDED (a later version exists)'}.`,
     anchor.claims.length ? `Used by ${anchor.claims.length} claim(s).` : 'No claim used it.',
   ];
-  if (chain) {
-    const onChain = await (chain.records.query as any).verify(receipt.custodian, c, { caller: receipt.custodian });
-    lines.push(onChain.data ? 'The chain agrees.' : 'The chain does NOT know this anchor.');
-    if (!onChain.data) return { ok: false, lines };
+  if (anchor.patient !== receipt.patient || anchor.recordId !== receipt.record_id) {
+    return { ok: false, lines: [`NO MATCH: the anchor is of record ${anchor.recordId} of ${anchor.patient}, not what the receipt says.`] };
   }
-  return { ok: true, lines };
+  if (!chain) return { ok: false, lines: [...lines, 'NOT CHECKED on the chain: the node could not be reached.'] };
+  const onChain = await (chain.records.query as any).verify(receipt.custodian, c, { caller: receipt.custodian });
+  lines.push(onChain.data ? 'The chain agrees.' : 'The chain does NOT know this anchor.');
+  return { ok: Boolean(onChain.data), lines };
 }
 
 async function verifyProof(document: Uint8Array, proof: any, graphql: string, chain: Chain | null): Promise<Verdict> {
@@ -79,10 +80,10 @@ async function verifyProof(document: Uint8Array, proof: any, graphql: string, ch
   const bundle = { leaf: proof.leaf, path: proof.path, root: proof.root, block_number: proof.block_number, block_hash: proof.block_hash };
   const data = await gql(graphql, 'query($b: JSON!) { verifyInclusion(bundle: $b) { valid explanation } }', { b: bundle });
   const lines = [data.verifyInclusion.valid ? `MATCH: ${data.verifyInclusion.explanation}` : `NO MATCH: ${data.verifyInclusion.explanation}`];
-  if (chain && data.verifyInclusion.valid) {
-    const onChain = await (chain.records.query as any).verifyBatch(proof.org, proof.root, { caller: proof.org });
-    lines.push(onChain.data ? 'The chain agrees.' : 'The chain does NOT know this batch.');
-    return { ok: Boolean(onChain.data), lines };
-  }
-  return { ok: Boolean(data.verifyInclusion.valid), lines };
+  if (!data.verifyInclusion.valid) return { ok: false, lines };
+  if (!chain) return { ok: false, lines: [...lines, 'NOT CHECKED on the chain: the node could not be reached.'] };
+  const onChain = await (chain.records.query as any).verifyBatch(proof.org, proof.root, { caller: proof.org });
+  const agrees = Boolean(onChain.data) && Number(onChain.data.blockNumber) === Number(proof.block_number);
+  lines.push(agrees ? 'The chain agrees.' : `The chain does NOT know this batch of ${proof.org} in block #${proof.block_number}.`);
+  return { ok: agrees, lines };
 }

@@ -1,4 +1,5 @@
-// Names people read: categories, purposes, and the contracts' errors as sentences.
+// Names people read: categories (with the contracts' `is_sensitive`: Genomics, MentalHealth,
+// SubstanceUse, SexualHealth), purposes, and the contracts' errors as sentences.
 
 export const CATEGORIES = [
   ['DEMOGRAPHICS', 'Demographics', false],
@@ -10,11 +11,11 @@ export const CATEGORIES = [
   ['CLINICAL_NOTES', 'Clinical notes', false],
   ['IMMUNIZATIONS', 'Immunizations', false],
   ['PROCEDURES', 'Procedures', false],
-  ['GENOMICS', 'Genomics', false],
+  ['GENOMICS', 'Genomics', true],
   ['MENTAL_HEALTH', 'Mental health', true],
   ['SUBSTANCE_USE', 'Substance use', true],
   ['SEXUAL_HEALTH', 'Sexual health', true],
-  ['BILLING', 'Billing', true],
+  ['BILLING', 'Billing', false],
 ] as const;
 
 export const PURPOSES = ['Treatment', 'Payment', 'Operations', 'Research', 'Public health', 'Patient request'];

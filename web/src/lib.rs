@@ -2,8 +2,9 @@
 //!
 //! The page itself is TypeScript in `web/page`, built into `web/dist` by `cargo xtask web`
 //! (npm and esbuild; `cargo xtask dev` and `cargo xtask test` run it). The build is embedded
-//! when this crate compiles; without one the crate still compiles and `/` says how to build
-//! the page. `/config.json` tells the page where the chain and the contracts are, from the
+//! when this crate compiles, in debug builds too (`debug-embed`), and a new build of the page
+//! compiles it again (build.rs); without one the crate still compiles and `/` says how to
+//! build the page. `/config.json` tells the page where the chain and the contracts are, from the
 //! deployment the server was started with: nothing about a chain is hard-coded in the page.
 //!
 //! This crate serves files and that one document; it must not talk to the chain or the
