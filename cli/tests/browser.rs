@@ -1,4 +1,5 @@
-//! The patient's page in a real browser: `medledger dev` (node, contracts, indexer, API and
+//! The patient's page in a real browser (grant, live use, revoke, emergency window ended and
+//! provider blocked, a delegate, verify): `medledger dev` (node, contracts, indexer, API and
 //! page), Debian's headless Chromium driven through chromedriver, and a test wallet injected
 //! into `window.injectedWeb3` that signs with dev keys as an extension does. The page is
 //! built by `cargo xtask web`; a failing run saves a screenshot and says where.
@@ -15,6 +16,7 @@ use serde_json::json;
 const BIN: &str = env!("CARGO_BIN_EXE_medledger");
 const BOB: &str = "5FHneW46xGXgs5mUiveU4sbTyGBzmstUspZC92UhjJM694ty";
 const DAVE: &str = "5DAAnrj7VHTznn2AWBemMuyBwZWs6FNFjdyVXUeYum3PTXFy";
+const EVE: &str = "5HGjWAeFDfFCWPsjFQdVV2Msvz2XtMktvgocEZcCj68kUMaw";
 const SETUP: &str =
     "run `cargo xtask setup` (Debian's chromium and chromium-driver) and `cargo xtask web`";
 
@@ -347,12 +349,81 @@ async fn story(c: &Client, page: &str, dir: &Path) -> Result<()> {
     if check.trim() != "not authorized" {
         bail!("the chain still authorizes Bob: {check}");
     }
-    // What the wallet signed is what the page showed: two transactions.
+
+    // Bob breaks glass: the page alerts the patient, who ends the window at once.
+    cli(
+        dir,
+        &[
+            "emergency",
+            "open",
+            "--suri",
+            "bob",
+            "--patient",
+            DAVE,
+            "--reason",
+            "life-threatening",
+        ],
+    )?;
+    wait_text(c, "#problem", "Emergency access to your data was opened").await?;
+    wait_text(c, "#activity", &format!("EMERGENCY {BOB} broke glass")).await?;
+    click(
+        c,
+        &format!("button[aria-label='End the emergency window of {BOB}']"),
+    )
+    .await?;
+    confirm(c, &format!("End the emergency window of {BOB} now")).await?;
+    wait_text(c, "#windows", "ended").await?;
+
+    // Blocked from the page, Bob cannot break glass again: the chain refuses him.
+    c.find(Locator::Id("block-address"))
+        .await?
+        .send_keys(BOB)
+        .await?;
+    click(c, "#block button[type=submit]").await?;
+    confirm(c, &format!("Forbid {BOB} to break glass on your data")).await?;
+    wait_text(c, "#status", "Done: Forbid").await?;
+    let again = Command::new(BIN)
+        .args([
+            "emergency",
+            "open",
+            "--suri",
+            "bob",
+            "--patient",
+            DAVE,
+            "--reason",
+            "other",
+        ])
+        .current_dir(dir)
+        .env("RUST_LOG", "off")
+        .output()?;
+    let refusal = String::from_utf8_lossy(&again.stderr);
+    if again.status.success() || !refusal.contains("(EmergencyBlocked)") {
+        bail!("Bob broke glass again after the block: {refusal}");
+    }
+
+    // A delegate, until a date the patient picks.
+    let until = (chrono::Utc::now() + chrono::Duration::days(90))
+        .format("%Y-%m-%d")
+        .to_string();
+    c.find(Locator::Id("delegate-address"))
+        .await?
+        .send_keys(EVE)
+        .await?;
+    c.execute(
+        &format!("document.getElementById('delegate-until').value = '{until}'"),
+        vec![],
+    )
+    .await?;
+    click(c, "#delegate button[type=submit]").await?;
+    confirm(c, &format!("Let {EVE} manage your consents until {until}")).await?;
+    wait_text(c, "#delegates", EVE).await?;
+
+    // What the wallet signed is what the page showed: five transactions.
     let signed = c
         .execute("return window.medledgerTestWallet.signed.length", vec![])
         .await?;
-    if signed != json!(2) {
-        bail!("the wallet signed {signed} payloads, not 2");
+    if signed != json!(5) {
+        bail!("the wallet signed {signed} payloads, not 5");
     }
 
     // Verify the anchored document in the browser, recording everything the page sends.
