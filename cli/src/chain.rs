@@ -78,10 +78,20 @@ pub fn event_of<E: ink::env::Event + scale::Decode>(outcome: &CallOutcome) -> Re
     })
 }
 
-/// Whether a failed call may still land: it was sent but its outcome is unknown (not
-/// finalized in time, or the node failed while following it). Whatever was written for it
-/// (salts) must then be kept.
-pub fn may_have_landed(error: &anyhow::Error) -> bool {
+/// The outcome of a call for which `written` (a file holding its salts) was written before
+/// sending: the file is removed when the call failed and cannot land, and kept otherwise —
+/// when it landed, and when it was sent but its outcome is unknown (not finalized in time,
+/// or the node failed while following it), since it may still land.
+pub fn settle<T>(outcome: Result<T>, written: Option<&std::path::Path>) -> Result<T> {
+    if let (Err(e), Some(path)) = (&outcome, written)
+        && !may_have_landed(e)
+    {
+        let _ = std::fs::remove_file(path);
+    }
+    outcome
+}
+
+fn may_have_landed(error: &anyhow::Error) -> bool {
     error.chain().any(|c| {
         c.downcast_ref::<medledger_client::CallError>()
             .is_some_and(medledger_client::CallError::may_have_landed)

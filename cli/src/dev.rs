@@ -80,7 +80,6 @@ pub async fn run(args: DevArgs) -> Result<()> {
     let store = medledger_store::open(&format!("sqlite:{}", args.db.display())).await?;
     let indexer = indexer_for(&deployment, &url, store.clone(), &IndexTuning::default())?;
 
-    let schema = medledger_graphql::build_schema(store);
     let addr = listener.local_addr()?;
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let stopped = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
@@ -93,13 +92,13 @@ pub async fn run(args: DevArgs) -> Result<()> {
         async move { indexer.run(stopped(rx)).await }
     });
     let page = crate::run::page_config(&deployment, &args.contracts, None)?;
-    let app = medledger_graphql::router(schema, &medledger_graphql::HttpOptions::default())
-        .merge(medledger_web::router(Some(page)));
-    let serving = tokio::spawn(
-        axum::serve(listener, app)
-            .with_graceful_shutdown(stopped(stop_rx))
-            .into_future(),
-    );
+    let serving = tokio::spawn(crate::run::serve(
+        listener,
+        store,
+        medledger_graphql::HttpOptions::default(),
+        Some(page),
+        stopped(stop_rx),
+    ));
 
     println!();
     println!("GraphQL API: http://{addr}/graphql");

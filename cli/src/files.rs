@@ -58,11 +58,6 @@ fn pretty<T: Serialize>(value: &T) -> Result<String> {
     Ok(format!("{}\n", serde_json::to_string_pretty(value)?))
 }
 
-/// `0x`-hex of a hash.
-pub fn hex32(h: &[u8; 32]) -> String {
-    format!("0x{}", hex::encode(h))
-}
-
 /// A salted commitment of the document at `file` (by `commit`, e.g. terms or a
 /// justification), its salt kept in `FILE` + `suffix` (which must not exist yet) with the
 /// commitment under `field`. The caller removes that file again when the transaction fails.
@@ -78,9 +73,9 @@ pub fn salted_sidecar(
     let sidecar = beside(file, suffix);
     let mut json = serde_json::json!({
         "document": file.file_name().map(|n| n.to_string_lossy().to_string()),
-        "salt": hex32(&salt),
+        "salt": hex_of(salt),
     });
-    json[field] = serde_json::json!(hex32(&commitment));
+    json[field] = serde_json::json!(hex_of(commitment));
     write_new(&sidecar, &json)?;
     Ok((commitment, sidecar))
 }

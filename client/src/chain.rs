@@ -376,7 +376,12 @@ impl Chain {
             salt.clone(),
         );
         let (estimate, ok) = self
-            .dry_run::<_, InstantiateReturnDto>("instantiate", args, "dry-run the instantiation")
+            .dry_run::<_, InstantiateReturnDto>(
+                &origin,
+                "instantiate",
+                args,
+                "dry-run the instantiation",
+            )
             .await?;
         if is_revert(&ok.result.flags) {
             return Err(CallError::Reverted(hex::encode(&ok.result.data)));
@@ -433,21 +438,8 @@ impl Chain {
             data.to_vec(),
         );
         let (estimate, exec) = self
-            .dry_run::<_, ExecReturnDto>("call", args, "dry-run the call")
-            .await
-            .map_err(|e| match e {
-                // With no deposit limit given, the limit is what the origin has: running
-                // out of it means the balance is too low.
-                CallError::Dispatch(d)
-                    if d.ends_with("StorageDepositLimitExhausted")
-                        || d.ends_with("StorageDepositNotEnoughFunds") =>
-                {
-                    CallError::CannotPay {
-                        account: origin.to_string(),
-                    }
-                }
-                other => other,
-            })?;
+            .dry_run::<_, ExecReturnDto>(origin, "call", args, "dry-run the call")
+            .await?;
         Ok(DryRun {
             estimate,
             reverted: is_revert(&exec.flags),
@@ -455,10 +447,12 @@ impl Chain {
         })
     }
 
-    /// Calls `ContractsApi_<method>` at the finalized block: the gas it needs and what it
-    /// returned, or the dispatch error by name.
+    /// Calls `ContractsApi_<method>` as `origin` at the finalized block: the gas it needs and
+    /// what it returned, or the dispatch error by name ([`CallError::CannotPay`] when the
+    /// origin's balance cannot cover the storage deposit).
     async fn dry_run<Args, Ok>(
         &self,
+        origin: &AccountId32,
         method: &str,
         args: Args,
         action: &'static str,
@@ -480,9 +474,20 @@ impl Chain {
             .call(payload)
             .await
             .map_err(|e| CallError::node(action, e))?;
-        let ok = answer
-            .result
-            .map_err(|e| CallError::Dispatch(describe_dispatch_error(&e, &at.metadata())))?;
+        let ok = answer.result.map_err(|e| {
+            let name = describe_dispatch_error(&e, &at.metadata());
+            // With no deposit limit given, the limit is what the origin has: running out of
+            // it means the balance is too low.
+            if name.ends_with("StorageDepositLimitExhausted")
+                || name.ends_with("StorageDepositNotEnoughFunds")
+            {
+                CallError::CannotPay {
+                    account: origin.to_string(),
+                }
+            } else {
+                CallError::Dispatch(name)
+            }
+        })?;
         let estimate = Estimate {
             gas_required: answer.gas_required,
             storage_deposit: answer.storage_deposit.signed(),

@@ -41,6 +41,20 @@ fn init_logs() {
     }
 }
 
+/// A number from the environment variable `name`, or `default` when it is unset: the
+/// benchmarks' tunables (e.g. `BENCH_SECONDS`).
+///
+/// # Errors
+/// When it is set but not a number.
+pub fn env_or(name: &str, default: usize) -> Result<usize> {
+    match std::env::var(name) {
+        Ok(v) => v
+            .parse()
+            .with_context(|| format!("{name}={v:?} is not a number")),
+        Err(_) => Ok(default),
+    }
+}
+
 /// Everything running, for one test.
 pub struct TestSystem {
     pub chain: Chain,

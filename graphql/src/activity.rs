@@ -13,7 +13,7 @@ use tokio::sync::broadcast;
 use crate::live::{Hub, LazyHub};
 use crate::objects::{Consent, time};
 use crate::scalars::AccountIdScalar;
-use crate::schema::{DEFAULT_PAGE, MAX_PAGE, consent_of, internal, store};
+use crate::schema::{consent_of, internal, page_size, store};
 
 /// A contract event that touched a patient, as the chain recorded it.
 #[derive(SimpleObject, Clone)]
@@ -93,12 +93,7 @@ pub async fn audit_trail(
         first,
         None,
         |after: Option<TrailCursor>, _, first, _| async move {
-            let first = first.unwrap_or(DEFAULT_PAGE);
-            if first > MAX_PAGE {
-                return Err(Error::new(format!(
-                    "first may be at most {MAX_PAGE}, not {first}"
-                )));
-            }
+            let first = page_size(first)?;
             let total_count = store
                 .patient_event_count(&patient)
                 .await

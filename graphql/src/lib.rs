@@ -20,5 +20,5 @@ mod schema;
 mod server;
 
 pub use scalars::{AccountIdScalar, HashScalar};
-pub use schema::{MAX_PAGE, MedledgerSchema, QueryRoot, build_schema};
+pub use schema::{MedledgerSchema, QueryRoot, build_schema};
 pub use server::{Cors, HttpOptions, router, serve};

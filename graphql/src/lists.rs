@@ -14,7 +14,7 @@ use medledger_store::{
 use crate::fhir;
 use crate::objects::{Grant, names, time};
 use crate::scalars::{AccountIdScalar, HashScalar};
-use crate::schema::{DEFAULT_PAGE, MAX_PAGE, internal};
+use crate::schema::{internal, page_size};
 
 /// What a page of a list says beside its nodes.
 #[derive(SimpleObject)]
@@ -52,12 +52,7 @@ where
         first,
         None,
         |after: Option<String>, _, first, _| async move {
-            let first = first.unwrap_or(DEFAULT_PAGE);
-            if first > MAX_PAGE {
-                return Err(Error::new(format!(
-                    "first may be at most {MAX_PAGE}, not {first}"
-                )));
-            }
+            let first = page_size(first)?;
             let has_previous = after.is_some();
             let page = fetch(after, first).await.map_err(list_error)?;
             let mut connection = Connection::with_additional_fields(

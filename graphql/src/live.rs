@@ -54,8 +54,8 @@ impl Drop for Interest {
 async fn cursor(store: &Arc<dyn Store>) -> u64 {
     let mut logged = false;
     loop {
-        match store.status().await {
-            Ok(status) => return status.cursor.map_or(0, |c| c.number),
+        match store.cursor().await {
+            Ok(cursor) => return cursor.map_or(0, |c| c.number),
             Err(error) => {
                 if !logged {
                     tracing::error!(%error, "cannot read where the mirror stands; retrying");

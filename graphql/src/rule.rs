@@ -49,10 +49,11 @@ pub enum Judgement<'h> {
     Denied(Missing, Option<&'h ConsentChange>),
 }
 
-/// Where a consent stands at an instant, apart from what it covers.
+/// Where a consent stands at an instant, apart from what it covers: in force with the grant
+/// that makes it so (the pair's last change), or not, and why.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Standing {
-    InForce,
+pub enum Standing<'h> {
+    InForce(&'h ConsentChange, Grant),
     Not(Missing),
 }
 
@@ -88,20 +89,12 @@ fn delegation(history: &PatientHistory, delegate: &AccountId) -> Option<(u64, u6
     current
 }
 
-/// The pair's last change, and its last grant (the one a revocation revoked).
-fn last_changes<'h>(
-    history: &'h PatientHistory,
-    grantee: &AccountId,
-) -> (
-    Option<&'h ConsentChange>,
-    Option<(&'h ConsentChange, Grant)>,
-) {
-    let mut pair = history.consents.iter().filter(|c| c.grantee == *grantee);
-    let last = pair.clone().next_back();
-    let grant = pair
-        .rfind(|c| c.grant.is_some())
-        .and_then(|c| c.grant.map(|g| (c, g)));
-    (last, grant)
+/// The pair's last grant: the one a revocation revoked.
+fn last_grant<'h>(history: &'h PatientHistory, grantee: &AccountId) -> Option<&'h ConsentChange> {
+    history
+        .consents
+        .iter()
+        .rfind(|c| c.grantee == *grantee && c.grant.is_some())
 }
 
 /// `patient`'s consents as they stood at the end of `history`, one per grantee (revoked ones
@@ -141,13 +134,13 @@ pub fn consents_at(history: &PatientHistory, patient: &AccountId) -> Vec<Consent
 }
 
 /// Where `patient`'s consent to `grantee` stands at `now`, apart from its scope.
-pub fn standing(
-    history: &PatientHistory,
+pub fn standing<'h>(
+    history: &'h PatientHistory,
     patient: &AccountId,
     grantee: &AccountId,
     now: u64,
-) -> Standing {
-    let (last, _) = last_changes(history, grantee);
+) -> Standing<'h> {
+    let last = history.consents.iter().rfind(|c| c.grantee == *grantee);
     let Some(last) = last else {
         return Standing::Not(Missing::NoConsent);
     };
@@ -168,7 +161,7 @@ pub fn standing(
     if let Err(missing) = organization(history, grantee) {
         return Standing::Not(missing);
     }
-    Standing::InForce
+    Standing::InForce(last, grant)
 }
 
 /// The window `provider` has open on the patient at `now`, if any.
@@ -197,28 +190,21 @@ pub fn judge<'h>(
     q: &Question,
     now: u64,
 ) -> Judgement<'h> {
-    let (last, grant) = last_changes(history, grantee);
-    let last_grant = grant.map(|(c, _)| c);
+    let last_grant = last_grant(history, grantee);
     if let Err(missing) = organization(history, grantee) {
         return Judgement::Denied(missing, last_grant);
     }
     let missing = match standing(history, patient, grantee, now) {
         Standing::Not(missing) => missing,
-        Standing::InForce => {
-            // In force means the last change is a grant.
-            match (last, last.and_then(|c| c.grant)) {
-                (Some(consent), Some(g)) => {
-                    if g.categories & q.category.bit() == 0 {
-                        Missing::Category
-                    } else if g.purposes & q.purpose.bit() == 0 {
-                        Missing::Purpose
-                    } else if g.access & q.access.bit() == 0 {
-                        Missing::Access
-                    } else {
-                        return Judgement::ByConsent(consent);
-                    }
-                }
-                _ => Missing::NoConsent,
+        Standing::InForce(consent, g) => {
+            if g.categories & q.category.bit() == 0 {
+                Missing::Category
+            } else if g.purposes & q.purpose.bit() == 0 {
+                Missing::Purpose
+            } else if g.access & q.access.bit() == 0 {
+                Missing::Access
+            } else {
+                return Judgement::ByConsent(consent);
             }
         }
     };

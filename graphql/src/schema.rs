@@ -27,6 +27,18 @@ pub type MedledgerSchema = Schema<QueryRoot, EmptyMutation, SubscriptionRoot>;
 pub const MAX_PAGE: usize = 100;
 pub(crate) const DEFAULT_PAGE: usize = 50;
 
+/// The page size a list was asked for: `first`, or [`DEFAULT_PAGE`]; more than [`MAX_PAGE`]
+/// is refused.
+pub(crate) fn page_size(first: Option<usize>) -> Result<usize> {
+    let first = first.unwrap_or(DEFAULT_PAGE);
+    if first > MAX_PAGE {
+        return Err(Error::new(format!(
+            "first may be at most {MAX_PAGE}, not {first}"
+        )));
+    }
+    Ok(first)
+}
+
 /// The deepest query answered: the introspection query of graphql-js (what GraphiQL, codegen
 /// and client libraries send) nests 15 levels, so tools work; the schema's own types nest
 /// far less, so deeper queries are abuse.
@@ -74,7 +86,7 @@ fn millis(t: DateTime<Utc>) -> u64 {
 
 fn status_of(standing: Standing) -> ConsentStatus {
     match standing {
-        Standing::InForce => ConsentStatus::Active,
+        Standing::InForce(..) => ConsentStatus::Active,
         Standing::Not(Missing::Revoked) => ConsentStatus::Revoked,
         Standing::Not(Missing::NotYetValid) => ConsentStatus::Pending,
         Standing::Not(Missing::Expired) => ConsentStatus::Expired,
@@ -139,12 +151,7 @@ impl QueryRoot {
     ) -> Result<Connection<usize, Consent, ConsentPage>> {
         let store = store(ctx).clone();
         query(after, None, first, None, |after, _, first, _| async move {
-            let first = first.unwrap_or(DEFAULT_PAGE);
-            if first > MAX_PAGE {
-                return Err(Error::new(format!(
-                    "first may be at most {MAX_PAGE}, not {first}"
-                )));
-            }
+            let first = page_size(first)?;
             // The rows, their statuses and where the mirror stands come from one read, so
             // that they agree.
             let history = store

@@ -5,7 +5,7 @@ use sqlx::AnyPool;
 use sqlx::any::AnyRow;
 
 use crate::error::StoreError;
-use crate::sql::{col, int, num, text};
+use crate::sql::{col, int, num, parsed, text};
 use crate::types::AccountId;
 
 /// Where an event stands in the chain: (block number, index in the block).
@@ -39,12 +39,7 @@ fn stored(row: &AnyRow) -> Result<StoredEvent, StoreError> {
         at: num(row, "timestamp_ms")?,
         contract: text(row, "contract")?,
         kind: col(row, "kind")?,
-        patient: patient
-            .map(|p| {
-                p.parse()
-                    .map_err(|_| StoreError::Corrupt(format!("events.patient {p:?}")))
-            })
-            .transpose()?,
+        patient: patient.map(|p| parsed(p, "events.patient")).transpose()?,
         payload: col(row, "payload")?,
     })
 }

@@ -7,7 +7,7 @@ use sqlx::AnyPool;
 use sqlx::any::AnyRow;
 
 use crate::error::StoreError;
-use crate::sql::{col, int, num, num_or_null, text};
+use crate::sql::{col, int, num, num_or_null, parsed, text};
 use crate::types::{AccountId, Hash32};
 
 /// How far back a question about the past reaches.
@@ -186,10 +186,14 @@ pub(crate) async fn patient_history(
     for row in &rows {
         let src: String = col(row, "src")?;
         match src.as_str() {
-            "consent" => history.consents.push(consent_change(row)?),
+            "consent" => history
+                .consents
+                .push(consent_change(row, &HISTORY_CONSENT)?),
             "org" => history.organizations.push(org_change(row)?),
             "delegation" => history.delegations.push(delegation_change(row)?),
-            "window" => history.windows.push(window_of(row, patient)?),
+            "window" => history
+                .windows
+                .push(window_of(row, &HISTORY_WINDOW, *patient)?),
             "cursor" => {
                 history.position = Some(Position {
                     block: num(row, "b")?,
@@ -203,28 +207,78 @@ pub(crate) async fn patient_history(
     Ok(history)
 }
 
-fn consent_change(row: &AnyRow) -> Result<ConsentChange, StoreError> {
-    let action: String = col(row, "t1")?;
+/// Where a [`ConsentChange`]'s fields are in a row: the history statement's generic columns,
+/// or `consent_history`'s own names.
+struct ConsentColumns {
+    block: &'static str,
+    index: &'static str,
+    grantee: &'static str,
+    action: &'static str,
+    categories: &'static str,
+    purposes: &'static str,
+    access: &'static str,
+    valid_from: &'static str,
+    expires_at: &'static str,
+    terms_hash: &'static str,
+    version: &'static str,
+    by: &'static str,
+    at: &'static str,
+}
+
+const HISTORY_CONSENT: ConsentColumns = ConsentColumns {
+    block: "b",
+    index: "i",
+    grantee: "a1",
+    action: "t1",
+    categories: "n1",
+    purposes: "n2",
+    access: "n3",
+    valid_from: "n4",
+    expires_at: "n5",
+    terms_hash: "t2",
+    version: "n6",
+    by: "a2",
+    at: "n7",
+};
+
+const CONSENT_HISTORY_TABLE: ConsentColumns = ConsentColumns {
+    block: "block_number",
+    index: "event_index",
+    grantee: "grantee",
+    action: "action",
+    categories: "categories",
+    purposes: "purposes",
+    access: "access",
+    valid_from: "valid_from",
+    expires_at: "expires_at",
+    terms_hash: "terms_hash",
+    version: "version",
+    by: "by_account",
+    at: "at",
+};
+
+fn consent_change(row: &AnyRow, c: &ConsentColumns) -> Result<ConsentChange, StoreError> {
+    let action: String = col(row, c.action)?;
     let grant = match action.as_str() {
         "granted" => Some(Grant {
-            categories: num(row, "n1")?,
-            purposes: num(row, "n2")?,
-            access: num(row, "n3")?,
-            valid_from: num(row, "n4")?,
-            expires_at: num_or_null(row, "n5")?,
-            terms_hash: text(row, "t2")?,
+            categories: num(row, c.categories)?,
+            purposes: num(row, c.purposes)?,
+            access: num(row, c.access)?,
+            valid_from: num(row, c.valid_from)?,
+            expires_at: num_or_null(row, c.expires_at)?,
+            terms_hash: text(row, c.terms_hash)?,
         }),
         "revoked" => None,
         other => return Err(StoreError::Corrupt(format!("consent action {other:?}"))),
     };
     Ok(ConsentChange {
-        block_number: num(row, "b")?,
-        event_index: num(row, "i")?,
-        grantee: text(row, "a1")?,
+        block_number: num(row, c.block)?,
+        event_index: num(row, c.index)?,
+        grantee: text(row, c.grantee)?,
         grant,
-        version: num(row, "n6")?,
-        by: text(row, "a2")?,
-        at: num(row, "n7")?,
+        version: num(row, c.version)?,
+        by: text(row, c.by)?,
+        at: num(row, c.at)?,
     })
 }
 
@@ -258,71 +312,69 @@ fn delegation_change(row: &AnyRow) -> Result<DelegationChange, StoreError> {
     })
 }
 
-fn window_of(row: &AnyRow, patient: &AccountId) -> Result<EmergencyWindow, StoreError> {
-    let ended_by: Option<String> = col(row, "a2")?;
+/// Where an [`EmergencyWindow`]'s fields are in a row (its patient is given).
+struct WindowColumns {
+    block: &'static str,
+    index: &'static str,
+    provider: &'static str,
+    reason: &'static str,
+    justification_hash: &'static str,
+    opened_at: &'static str,
+    ends_at: &'static str,
+    ended_at: &'static str,
+    ended_by: &'static str,
+}
+
+const HISTORY_WINDOW: WindowColumns = WindowColumns {
+    block: "b",
+    index: "i",
+    provider: "a1",
+    reason: "t1",
+    justification_hash: "t2",
+    opened_at: "n7",
+    ends_at: "n4",
+    ended_at: "n5",
+    ended_by: "a2",
+};
+
+const WINDOWS_TABLE: WindowColumns = WindowColumns {
+    block: "opened_block",
+    index: "opened_index",
+    provider: "provider",
+    reason: "reason",
+    justification_hash: "justification_hash",
+    opened_at: "opened_at",
+    ends_at: "ends_at",
+    ended_at: "ended_at",
+    ended_by: "ended_by",
+};
+
+fn window_of(
+    row: &AnyRow,
+    c: &WindowColumns,
+    patient: AccountId,
+) -> Result<EmergencyWindow, StoreError> {
+    let ended_by: Option<String> = col(row, c.ended_by)?;
     Ok(EmergencyWindow {
-        opened_block: num(row, "b")?,
-        opened_index: num(row, "i")?,
-        patient: *patient,
-        provider: text(row, "a1")?,
-        reason: col(row, "t1")?,
-        justification_hash: text(row, "t2")?,
-        opened_at: num(row, "n7")?,
-        ends_at: num(row, "n4")?,
-        ended_at: num_or_null(row, "n5")?,
-        ended_by: ended_by
-            .map(|s| {
-                s.parse()
-                    .map_err(|_| StoreError::Corrupt(format!("ended_by {s:?} does not parse")))
-            })
-            .transpose()?,
+        opened_block: num(row, c.block)?,
+        opened_index: num(row, c.index)?,
+        patient,
+        provider: text(row, c.provider)?,
+        reason: col(row, c.reason)?,
+        justification_hash: text(row, c.justification_hash)?,
+        opened_at: num(row, c.opened_at)?,
+        ends_at: num(row, c.ends_at)?,
+        ended_at: num_or_null(row, c.ended_at)?,
+        ended_by: ended_by.map(|s| parsed(s, c.ended_by)).transpose()?,
     })
 }
 
 /// One row of `consent_history`, as the consent history list reads it.
 pub(crate) fn consent_history_row(row: &AnyRow) -> Result<ConsentChange, StoreError> {
-    let action: String = col(row, "action")?;
-    let grant = match action.as_str() {
-        "granted" => Some(Grant {
-            categories: num(row, "categories")?,
-            purposes: num(row, "purposes")?,
-            access: num(row, "access")?,
-            valid_from: num(row, "valid_from")?,
-            expires_at: num_or_null(row, "expires_at")?,
-            terms_hash: text(row, "terms_hash")?,
-        }),
-        "revoked" => None,
-        other => return Err(StoreError::Corrupt(format!("consent action {other:?}"))),
-    };
-    Ok(ConsentChange {
-        block_number: num(row, "block_number")?,
-        event_index: num(row, "event_index")?,
-        grantee: text(row, "grantee")?,
-        grant,
-        version: num(row, "version")?,
-        by: text(row, "by_account")?,
-        at: num(row, "at")?,
-    })
+    consent_change(row, &CONSENT_HISTORY_TABLE)
 }
 
 /// One row of `emergency_windows`, as the windows list reads it.
 pub(crate) fn window(row: &AnyRow) -> Result<EmergencyWindow, StoreError> {
-    let ended_by: Option<String> = col(row, "ended_by")?;
-    Ok(EmergencyWindow {
-        opened_block: num(row, "opened_block")?,
-        opened_index: num(row, "opened_index")?,
-        patient: text(row, "patient")?,
-        provider: text(row, "provider")?,
-        reason: col(row, "reason")?,
-        justification_hash: text(row, "justification_hash")?,
-        opened_at: num(row, "opened_at")?,
-        ends_at: num(row, "ends_at")?,
-        ended_at: num_or_null(row, "ended_at")?,
-        ended_by: ended_by
-            .map(|s| {
-                s.parse()
-                    .map_err(|_| StoreError::Corrupt(format!("ended_by {s:?} does not parse")))
-            })
-            .transpose()?,
-    })
+    window_of(row, &WINDOWS_TABLE, text(row, "patient")?)
 }

@@ -6,7 +6,7 @@ use sqlx::AnyPool;
 use sqlx::any::AnyRow;
 
 use crate::error::StoreError;
-use crate::sql::{col, num, num_or_null, text};
+use crate::sql::{col, num, num_or_null, parsed, text};
 use crate::types::{AccountId, AnchorRef, Hash32, OrganizationRow};
 
 /// One page of a list.
@@ -225,12 +225,7 @@ pub(crate) fn access(r: &AnyRow) -> Result<AccessRow, StoreError> {
     let custodian: Option<String> = col(r, "record_custodian")?;
     let record_id: Option<String> = col(r, "record_id")?;
     let record = match (custodian, record_id) {
-        (Some(c), Some(id)) => Some((
-            c.parse()
-                .map_err(|_| StoreError::Corrupt(format!("record_custodian {c:?}")))?,
-            id.parse()
-                .map_err(|_| StoreError::Corrupt(format!("record_id {id:?}")))?,
-        )),
+        (Some(c), Some(id)) => Some((parsed(c, "record_custodian")?, parsed(id, "record_id")?)),
         _ => None,
     };
     Ok(AccessRow {

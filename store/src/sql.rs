@@ -655,17 +655,7 @@ impl Store for SqlStore {
             .fetch_optional(&self.pool)
             .await
             .map_err(StoreError::db("read an organization"))?;
-        row.map(|r| {
-            Ok(OrganizationRow {
-                account: text(&r, "account")?,
-                role: col(&r, "role")?,
-                flags: num(&r, "flags")?,
-                active: col::<i64>(&r, "active")? != 0,
-                registered_block: num(&r, "registered_block")?,
-                registered_at: num(&r, "registered_at")?,
-            })
-        })
-        .transpose()
+        row.as_ref().map(lists::organization).transpose()
     }
 
     async fn contracts(&self) -> Result<Vec<ContractRow>, StoreError> {

@@ -81,7 +81,7 @@ fn block(number: u64, events: Vec<ChainEvent>) -> BlockChanges {
     BlockChanges {
         number,
         hash: Hash32([number as u8; 32]),
-        timestamp_ms: 1_700_000_000_000 + number * 1_000,
+        timestamp_ms: time_of(number),
         events: events
             .into_iter()
             .enumerate()

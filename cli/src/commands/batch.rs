@@ -13,8 +13,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use crate::args::{ChainArgs, SignerArgs};
-use crate::chain::{Ctx, may_have_landed};
-use crate::files::{self, hex32};
+use crate::chain::{Ctx, settle};
+use crate::files::{self, hex_of};
 use crate::keys;
 use crate::report::Report;
 
@@ -85,34 +85,27 @@ pub async fn run(command: BatchCommand) -> Result<Report> {
         format: "medledger-batch/v1".into(),
         org: org.to_string(),
         contract: ctx.records.to_string(),
-        chain: hex32(&ctx.genesis()),
-        root: hex32(&tree.root()),
+        chain: hex_of(ctx.genesis()),
+        root: hex_of(tree.root()),
         documents: documents
             .iter()
             .zip(&salts)
             .zip(&leaves)
             .map(|((path, salt), leaf)| Entry {
                 document: name(path),
-                salt: hex32(salt),
-                commitment: hex32(leaf),
+                salt: hex_of(salt),
+                commitment: hex_of(leaf),
             })
             .collect(),
         anchored: None,
     };
     files::write_new(&manifest_path, &manifest)?;
     let message = records::anchor_batch(&ctx.records, tree.root(), count);
-    let outcome = match ctx
-        .records_call(&signer, &message, "anchoring the batch")
-        .await
-    {
-        Ok(outcome) => outcome,
-        Err(e) => {
-            if !may_have_landed(&e) {
-                let _ = std::fs::remove_file(&manifest_path);
-            }
-            return Err(e);
-        }
-    };
+    let outcome = settle(
+        ctx.records_call(&signer, &message, "anchoring the batch")
+            .await,
+        Some(&manifest_path),
+    )?;
     let anchored = medledger_proofs::Anchored {
         block_number: outcome.block_number,
         block_hash: outcome.block_hash.0,
@@ -142,11 +135,11 @@ pub async fn run(command: BatchCommand) -> Result<Report> {
         format!(
             "anchored {count} documents of {} under root {} in one transaction; a proof beside each (*{PROOF_SUFFIX})",
             dir.display(),
-            hex32(&tree.root())
+            hex_of(tree.root())
         ),
         json!({
             "documents": count,
-            "root": hex32(&tree.root()),
+            "root": hex_of(tree.root()),
             "manifest": manifest_path.display().to_string(),
         }),
         &outcome,

@@ -13,7 +13,7 @@ use serde_json::json;
 
 use crate::args::{ChainArgs, SignerArgs};
 use crate::chain::{Ctx, event_of, events_of};
-use crate::files::{self, hex32};
+use crate::files::{self, hex_of};
 use crate::report::Report;
 use crate::{keys, names};
 
@@ -84,7 +84,7 @@ pub async fn run(command: ClaimCommand) -> Result<Report> {
     let duplicates: Vec<DuplicateClaimUse> = events_of(&outcome);
     let mut human = format!(
         "attested claim {claim_ref} ({}) of {patient} on {} document(s), {}",
-        hex32(&reference),
+        hex_of(reference),
         named.len(),
         if attested.all_current {
             "all current"
@@ -103,7 +103,7 @@ pub async fn run(command: ClaimCommand) -> Result<Report> {
     Ok(Report::landed(
         human,
         json!({
-            "claim_ref": hex32(&reference),
+            "claim_ref": hex_of(reference),
             "patient": patient.to_string(),
             "documents": named.len(),
             "all_current": attested.all_current,

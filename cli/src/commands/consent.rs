@@ -168,13 +168,7 @@ pub async fn run(command: ConsentCommand) -> Result<Report> {
                         .await
                 }
             };
-            if let Err(e) = &outcome
-                && !crate::chain::may_have_landed(e)
-                && let Some(r) = &receipt
-            {
-                let _ = std::fs::remove_file(r);
-            }
-            let outcome = outcome?;
+            let outcome = crate::chain::settle(outcome, receipt.as_deref())?;
             let granted: ConsentGranted = event_of(&outcome)?;
             let mut human = format!("granted consent v{} to {grantee}", granted.version);
             if let Some(r) = &receipt {
@@ -186,7 +180,7 @@ pub async fn run(command: ConsentCommand) -> Result<Report> {
                     "granted": grantee.to_string(),
                     "version": granted.version,
                     "categories": names::category_names(categories),
-                    "terms_hash": files::hex32(&args.terms_hash),
+                    "terms_hash": files::hex_of(args.terms_hash),
                     "terms_receipt": receipt.map(|r| r.display().to_string()),
                 }),
                 &outcome,

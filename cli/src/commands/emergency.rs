@@ -94,13 +94,7 @@ pub async fn run(command: EmergencyCommand) -> Result<Report> {
             let outcome = ctx
                 .consent_call(&signer, &message, "opening emergency access")
                 .await;
-            if let Err(e) = &outcome
-                && !crate::chain::may_have_landed(e)
-                && let Some(s) = &sidecar
-            {
-                let _ = std::fs::remove_file(s);
-            }
-            let outcome = outcome?;
+            let outcome = crate::chain::settle(outcome, sidecar.as_deref())?;
             let opened: EmergencyAccessOpened = event_of(&outcome)?;
             Ok(Report::landed(
                 format!(
@@ -111,7 +105,7 @@ pub async fn run(command: EmergencyCommand) -> Result<Report> {
                     "patient": patient.to_string(),
                     "reason": format!("{reason:?}"),
                     "ends_at": names::time(opened.ends_at),
-                    "justification_hash": files::hex32(&hash),
+                    "justification_hash": files::hex_of(hash),
                 }),
                 &outcome,
             ))

@@ -71,6 +71,7 @@ pub enum RegistrarCommand {
 }
 
 pub async fn run(command: OrgCommand) -> Result<Report> {
+    let suspend = matches!(command, OrgCommand::Suspend { .. });
     match command {
         OrgCommand::Register {
             chain,
@@ -101,21 +102,8 @@ pub async fn run(command: OrgCommand) -> Result<Report> {
             chain,
             signer,
             account,
-        } => {
-            let account = names::account(&account, "--account")?;
-            let signer = keys::signer(signer)?;
-            let ctx = Ctx::connect(&chain).await?;
-            let message = consent::suspend_org(&ctx.consent, &account);
-            let outcome = ctx
-                .consent_call(&signer, &message, "suspending the organization")
-                .await?;
-            Ok(Report::landed(
-                format!("suspended {account}"),
-                json!({"suspended": account.to_string()}),
-                &outcome,
-            ))
         }
-        OrgCommand::Reinstate {
+        | OrgCommand::Reinstate {
             chain,
             signer,
             account,
@@ -123,13 +111,17 @@ pub async fn run(command: OrgCommand) -> Result<Report> {
             let account = names::account(&account, "--account")?;
             let signer = keys::signer(signer)?;
             let ctx = Ctx::connect(&chain).await?;
-            let message = consent::reinstate_org(&ctx.consent, &account);
-            let outcome = ctx
-                .consent_call(&signer, &message, "reinstating the organization")
-                .await?;
+            let (message, doing, done) = if suspend {
+                let message = consent::suspend_org(&ctx.consent, &account);
+                (message, "suspending the organization", "suspended")
+            } else {
+                let message = consent::reinstate_org(&ctx.consent, &account);
+                (message, "reinstating the organization", "reinstated")
+            };
+            let outcome = ctx.consent_call(&signer, &message, doing).await?;
             Ok(Report::landed(
-                format!("reinstated {account}"),
-                json!({"reinstated": account.to_string()}),
+                format!("{done} {account}"),
+                json!({ done: account.to_string() }),
                 &outcome,
             ))
         }

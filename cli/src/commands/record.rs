@@ -118,7 +118,7 @@ pub async fn run(command: RecordCommand) -> Result<Report> {
                     "anchored {} as version {} of record {} of {patient}; receipt: {}",
                     file.display(),
                     anchored.version,
-                    files::hex32(&record_id),
+                    files::hex_of(record_id),
                     path.display()
                 ),
                 receipt_json(&receipt, &path),
@@ -140,8 +140,8 @@ pub async fn run(command: RecordCommand) -> Result<Report> {
                 bail!(
                     "{} is the receipt of record {}, not {}",
                     previous.display(),
-                    files::hex32(&before.record_id),
-                    files::hex32(&record_id)
+                    files::hex_of(before.record_id),
+                    files::hex_of(record_id)
                 );
             }
             let document = files::read_document(&file)?;
@@ -155,14 +155,14 @@ pub async fn run(command: RecordCommand) -> Result<Report> {
                 .ok_or_else(|| {
                     anyhow!(
                         "the signer {custodian} anchored no record {}: only a record's custodian may amend it",
-                        files::hex32(&record_id)
+                        files::hex_of(record_id)
                     )
                 })?;
             if record.category_commitment.as_ref() != &before.category_commitment()[..] {
                 bail!(
                     "{} does not open the category of record {}",
                     previous.display(),
-                    files::hex32(&record_id)
+                    files::hex_of(record_id)
                 );
             }
             let salt = medledger_proofs::random_salt();
@@ -200,7 +200,7 @@ pub async fn run(command: RecordCommand) -> Result<Report> {
                     "anchored {} as version {} of record {} ({reason:?}); version {} is superseded; receipt: {}",
                     file.display(),
                     amended.version,
-                    files::hex32(&record_id),
+                    files::hex_of(record_id),
                     amended.version.saturating_sub(1),
                     path.display()
                 ),
@@ -212,7 +212,7 @@ pub async fn run(command: RecordCommand) -> Result<Report> {
 }
 
 /// Writes `receipt` (pending) beside `file`, sends `message`, and completes the receipt with
-/// where it landed, or removes it when the call failed.
+/// where it landed, or removes it when the call failed and cannot land (`chain::settle`).
 async fn send_with_receipt<E: medledger_client::ContractError>(
     ctx: &Ctx,
     signer: &medledger_client::Keypair,
@@ -223,16 +223,8 @@ async fn send_with_receipt<E: medledger_client::ContractError>(
 ) -> Result<(Receipt, PathBuf, medledger_client::CallOutcome)> {
     let path = files::beside(file, RECEIPT_SUFFIX);
     files::write_new(&path, &receipt)?;
-    let outcome = match ctx.records_call(signer, message, doing).await {
-        Ok(outcome) => outcome,
-        Err(e) => {
-            // Sent but not finalized: it may still land, so the salt must stay.
-            if !crate::chain::may_have_landed(&e) {
-                let _ = std::fs::remove_file(&path);
-            }
-            return Err(e);
-        }
-    };
+    let outcome =
+        crate::chain::settle(ctx.records_call(signer, message, doing).await, Some(&path))?;
     receipt.anchored = Some(Anchored {
         block_number: outcome.block_number,
         block_hash: outcome.block_hash.0,
@@ -244,9 +236,9 @@ async fn send_with_receipt<E: medledger_client::ContractError>(
 fn receipt_json(receipt: &Receipt, path: &Path) -> serde_json::Value {
     json!({
         "receipt": path.display().to_string(),
-        "record_id": files::hex32(&receipt.record_id),
+        "record_id": files::hex_of(receipt.record_id),
         "version": receipt.version,
-        "commitment": files::hex32(&receipt.commitment),
+        "commitment": files::hex_of(receipt.commitment),
         "patient": receipt.patient,
         "custodian": receipt.custodian,
     })

@@ -14,7 +14,7 @@ use serde_json::{Value, json};
 
 use crate::args::{ApiArgs, ChainArgs};
 use crate::chain::Ctx;
-use crate::files::{self, hex_of, hex32};
+use crate::files::{self, hex_of};
 use crate::report::{Report, exit};
 use crate::{api, names};
 
@@ -125,7 +125,7 @@ struct Found {
 impl Found {
     fn report(&self, shown: &str, receipt: &Receipt) -> Report {
         let current = self.superseded_by.is_none();
-        let category_opens = self.category_commitment == hex32(&receipt.category_commitment());
+        let category_opens = self.category_commitment == hex_of(receipt.category_commitment());
         let mut human = format!(
             "MATCH: {shown} is version {} of record {} of patient {}, anchored by {} in block #{} at {}: {}",
             self.version,
@@ -189,9 +189,9 @@ async fn connect_for(chain: &ChainArgs, contract: &str, genesis: &[u8; 32]) -> R
     if contract != ctx.records.to_string() || *genesis != ctx.genesis() {
         bail!(
             "the receipt is for the RecordRegistry {contract} on chain {}; the deployment's is {} on {} (pass its --deployment)",
-            hex32(genesis),
+            hex_of(genesis),
             ctx.records,
-            hex32(&ctx.genesis())
+            hex_of(ctx.genesis())
         );
     }
     Ok(ctx)
@@ -256,10 +256,10 @@ fn check_mirror(data: &Value, url: &str, contract: &str, genesis: &[u8; 32]) -> 
         .and_then(|cs| cs.iter().find(|c| c["name"] == "RecordRegistry"))
         .and_then(|c| c["address"].as_str())
         .unwrap_or("none yet");
-    if mirrored_contract != contract || mirrored_genesis != hex32(genesis) {
+    if mirrored_contract != contract || mirrored_genesis != hex_of(genesis) {
         bail!(
             "the receipt is for the RecordRegistry {contract} on chain {}; the API at {url} mirrors {mirrored_contract} on {mirrored_genesis}",
-            hex32(genesis)
+            hex_of(genesis)
         );
     }
     Ok(())
@@ -299,7 +299,7 @@ async fn anchor_from_api(url: &str, receipt: &Receipt) -> Result<Option<Found>> 
     let data = api::query(
         url,
         &verify_commitment_query(),
-        json!({"c": hex32(&receipt.commitment), "k": receipt.custodian}),
+        json!({"c": hex_of(receipt.commitment), "k": receipt.custodian}),
     )
     .await?;
     check_mirror(&data, url, &receipt.contract, &receipt.chain)?;
@@ -355,7 +355,7 @@ async fn inclusion_from_chain(
     Ok(match batch {
         None => mismatch(format!(
             "NOT ANCHORED: {org} never anchored the root {} of {shown}'s proof",
-            hex32(&root)
+            hex_of(root)
         )),
         Some(b) if u64::from(b.block_number) != proof.bundle.block_number => mismatch(format!(
             "NO MATCH: the root was anchored in block #{}, not in the proof's block #{}",
@@ -367,7 +367,7 @@ async fn inclusion_from_chain(
             b.leaf_count,
             u64::from(b.block_number),
             &names::time(b.anchored_at),
-            &hex32(&root),
+            &hex_of(root),
             &format!("the chain at {}", ctx.chain.url()),
         ),
     })
@@ -406,7 +406,7 @@ async fn inclusion_from_api(url: &str, proof: &DocumentProof, shown: &str) -> Re
         u32::try_from(number(batch, "leafCount", url)?).unwrap_or(u32::MAX),
         number(batch, "block", url)?,
         &text(batch, "anchoredAt", url)?,
-        &hex32(&proof.bundle.root),
+        &hex_of(proof.bundle.root),
         &format!("the API at {url}"),
     ))
 }

@@ -28,15 +28,6 @@ const EVENTS_PER_PATIENT: usize = 100;
 const PATIENTS_PER_BLOCK: usize = 200;
 const BODIES: usize = 10_000;
 
-fn env_or(name: &str, default: usize) -> Result<usize> {
-    match std::env::var(name) {
-        Ok(v) => v
-            .parse()
-            .with_context(|| format!("{name}={v:?} is not a number")),
-        Err(_) => Ok(default),
-    }
-}
-
 fn patient(i: usize) -> AccountId {
     let mut a = [0u8; 32];
     a[..8].copy_from_slice(&(i as u64 + 1).to_be_bytes());
@@ -376,9 +367,9 @@ async fn measure(
 
 #[tokio::main]
 async fn main() -> Result<()> {
-    let patients = env_or("BENCH_PATIENTS", 100_000)?;
-    let seconds = env_or("BENCH_SECONDS", 10)?;
-    let connections = env_or("BENCH_CONNECTIONS", 16)?;
+    let patients = medledger_e2e::env_or("BENCH_PATIENTS", 100_000)?;
+    let seconds = medledger_e2e::env_or("BENCH_SECONDS", 10)?;
+    let connections = medledger_e2e::env_or("BENCH_CONNECTIONS", 16)?;
     ensure!(patients > 0, "BENCH_PATIENTS must be at least 1");
     let dir = tempfile::tempdir()?;
     let sqlite = format!("sqlite:{}", dir.path().join("bench-api.db").display());

@@ -18,21 +18,12 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use futures::{StreamExt, stream};
 use medledger_e2e::seed::{DeployedChain, deployed_chain, seed_empty_blocks, seed_grants};
 use medledger_indexer::{BlockSource, Indexer, IndexerConfig, SubxtSource, Watched};
 use medledger_pg_runner::Postgres;
 use medledger_store::{SqlStore, Store};
-
-fn env_or(name: &str, default: usize) -> Result<usize> {
-    match std::env::var(name) {
-        Ok(v) => v
-            .parse()
-            .with_context(|| format!("{name}={v:?} is not a number")),
-        Err(_) => Ok(default),
-    }
-}
 
 /// What one pass over the blocks did.
 struct Pass {
@@ -157,9 +148,9 @@ async fn measure(label: &str, d: &DeployedChain, head: u64, pg: &Postgres) -> Re
 
 #[tokio::main]
 async fn main() -> Result<()> {
-    let dense_txs = env_or("BENCH_DENSE_TXS", 500)?;
-    let per_tx = env_or("BENCH_GRANTS_PER_TX", 200)?;
-    let sparse_blocks = env_or("BENCH_SPARSE_BLOCKS", 2_000)?;
+    let dense_txs = medledger_e2e::env_or("BENCH_DENSE_TXS", 500)?;
+    let per_tx = medledger_e2e::env_or("BENCH_GRANTS_PER_TX", 200)?;
+    let sparse_blocks = medledger_e2e::env_or("BENCH_SPARSE_BLOCKS", 2_000)?;
     let pg = Postgres::start()?;
 
     println!("seeding the dense chain: {dense_txs} transactions of {per_tx} grants ...");
