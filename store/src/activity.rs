@@ -1,7 +1,7 @@
 //! What happened to each patient, in chain order: the raw events that name a patient, for
 //! the audit trail and for pushing to subscribers after each commit.
 
-use sqlx::AnyPool;
+use sqlx::AnyConnection;
 use sqlx::any::AnyRow;
 
 use crate::error::StoreError;
@@ -46,7 +46,7 @@ fn stored(row: &AnyRow) -> Result<StoredEvent, StoreError> {
 
 /// `patient`'s events after `after`, in chain order, at most `limit`.
 pub(crate) async fn of_patient(
-    pool: &AnyPool,
+    conn: &mut AnyConnection,
     patient: &AccountId,
     after: Option<EventKey>,
     limit: usize,
@@ -64,7 +64,7 @@ pub(crate) async fn of_patient(
     .bind(block)
     .bind(index)
     .bind(int(limit as u64, "limit")?)
-    .fetch_all(pool)
+    .fetch_all(&mut *conn)
     .await
     .map_err(StoreError::db("read a patient's events"))?;
     rows.iter().map(stored).collect()
@@ -72,12 +72,12 @@ pub(crate) async fn of_patient(
 
 /// How many events touched `patient`.
 pub(crate) async fn count_of_patient(
-    pool: &AnyPool,
+    conn: &mut AnyConnection,
     patient: &AccountId,
 ) -> Result<u64, StoreError> {
     let row = sqlx::query("SELECT COUNT(*) AS n FROM events WHERE patient = $1")
         .bind(patient.to_string())
-        .fetch_one(pool)
+        .fetch_one(&mut *conn)
         .await
         .map_err(StoreError::db("count a patient's events"))?;
     num(&row, "n")
@@ -85,7 +85,7 @@ pub(crate) async fn count_of_patient(
 
 /// The events that touched any patient in blocks `after + 1 ..= upto`, in chain order.
 pub(crate) async fn between(
-    pool: &AnyPool,
+    conn: &mut AnyConnection,
     after: u64,
     upto: u64,
 ) -> Result<Vec<StoredEvent>, StoreError> {
@@ -95,7 +95,7 @@ pub(crate) async fn between(
     ))
     .bind(int(after, "block")?)
     .bind(int(upto, "block")?)
-    .fetch_all(pool)
+    .fetch_all(&mut *conn)
     .await
     .map_err(StoreError::db("read the latest events"))?;
     rows.iter().map(stored).collect()

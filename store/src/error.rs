@@ -42,7 +42,11 @@ pub enum StoreError {
 
 impl StoreError {
     pub(crate) fn db(action: &'static str) -> impl FnOnce(sqlx::Error) -> StoreError {
-        move |source| StoreError::Database { action, source }
+        move |source| {
+            let error = StoreError::Database { action, source };
+            crate::readers::note_failure(&error);
+            error
+        }
     }
 
     /// Whether retrying later may succeed: the database is unreachable, restarting or busy,

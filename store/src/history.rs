@@ -3,7 +3,7 @@
 //! instant. The API judges an authorization from these exactly as the contract would have at
 //! that moment; the store only reads them.
 
-use sqlx::AnyPool;
+use sqlx::AnyConnection;
 use sqlx::any::AnyRow;
 
 use crate::error::StoreError;
@@ -120,7 +120,7 @@ pub struct PatientHistory {
 /// stands, in one statement: one round trip, one snapshot. Each table's rows come as one
 /// branch of a `UNION ALL` onto shared columns, told apart by `src`.
 pub(crate) async fn patient_history(
-    pool: &AnyPool,
+    conn: &mut AnyConnection,
     patient: &AccountId,
     grantee: Option<&AccountId>,
     upto: Upto,
@@ -179,7 +179,7 @@ pub(crate) async fn patient_history(
         .bind(patient.to_string())
         .bind(grantee.map(AccountId::to_string).unwrap_or_default())
         .bind(limit)
-        .fetch_all(pool)
+        .fetch_all(&mut *conn)
         .await
         .map_err(StoreError::db("read a patient's history"))?;
     let mut history = PatientHistory::default();

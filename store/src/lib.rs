@@ -15,6 +15,7 @@ mod error;
 mod history;
 mod lists;
 mod projections;
+mod readers;
 mod sql;
 mod types;
 mod writer;

@@ -2,7 +2,7 @@
 //! key to order and page by. A page's rows come with opaque cursors (the row's key, as text),
 //! and `after` takes one of them back; the total counts every row the filters keep.
 
-use sqlx::AnyPool;
+use sqlx::AnyConnection;
 use sqlx::any::AnyRow;
 
 use crate::error::StoreError;
@@ -102,7 +102,7 @@ fn parse_cursor(cursor: &str, key: &[(&str, Kind)]) -> Result<Vec<Value>, StoreE
 }
 
 pub(crate) async fn page<T>(
-    pool: &AnyPool,
+    conn: &mut AnyConnection,
     list: List<'_>,
     map: impl Fn(&AnyRow) -> Result<T, StoreError>,
 ) -> Result<Page<T>, StoreError> {
@@ -128,7 +128,7 @@ pub(crate) async fn page<T>(
     }
     let total = num(
         &count
-            .fetch_one(pool)
+            .fetch_one(&mut *conn)
             .await
             .map_err(StoreError::db("count a list"))?,
         "n",
@@ -166,7 +166,7 @@ pub(crate) async fn page<T>(
         q = bind(q, v);
     }
     let mut rows = q
-        .fetch_all(pool)
+        .fetch_all(&mut *conn)
         .await
         .map_err(StoreError::db("read a list"))?;
     let more = rows.len() > list.limit;
@@ -291,7 +291,7 @@ pub(crate) fn claim(r: &AnyRow) -> Result<ClaimRow, StoreError> {
 
 /// Fills in the documents of `claims`, with one read for all of them.
 pub(crate) async fn with_documents(
-    pool: &AnyPool,
+    conn: &mut AnyConnection,
     claims: &mut [&mut ClaimRow],
 ) -> Result<(), StoreError> {
     if claims.is_empty() {
@@ -310,7 +310,7 @@ pub(crate) async fn with_documents(
         q = q.bind(c.insurer.to_string()).bind(c.claim_ref.to_string());
     }
     let rows = q
-        .fetch_all(pool)
+        .fetch_all(&mut *conn)
         .await
         .map_err(StoreError::db("read claims' documents"))?;
     for r in &rows {

@@ -25,6 +25,7 @@ use crate::lists::{
     RecordRow, Value,
 };
 use crate::projections::{self, At};
+use crate::readers::Readers;
 use crate::types::{
     AccountId, BlockChanges, ConsentRow, ContractRow, Cursor, Hash32, IndexerStatus, Mirror,
     OrganizationRow, RecordVersionRow,
@@ -69,6 +70,8 @@ pub enum Backend {
 #[derive(Clone)]
 pub struct SqlStore {
     pool: AnyPool,
+    /// The connections the API's reads use.
+    readers: Readers,
     backend: Backend,
     /// Commits of this process and, on PostgreSQL, of every process on the database.
     commits: broadcast::Sender<u64>,
@@ -204,7 +207,7 @@ impl SqlStore {
                     Ok(())
                 })
             })
-            .connect_with(options)
+            .connect_with(options.clone())
             .await
             .map_err(open_err)?;
         let migrator = match backend {
@@ -232,6 +235,8 @@ impl SqlStore {
             }
         }
         Ok(SqlStore {
+            readers: Readers::new(options, backend, &pool, in_memory)
+                .map_err(|e| open_err(sqlx::Error::Configuration(e.into())))?,
             pool,
             backend,
             commits: broadcast::channel(64).0,
@@ -314,6 +319,20 @@ impl SqlStore {
                 ],
             );
         }
+        Ok(())
+    }
+
+    /// Refreshes the query planner's statistics of every table (`ANALYZE`). PostgreSQL's
+    /// autovacuum does so by itself a while after a bulk load; until then it may plan reads
+    /// of a big table as if it were as small as it was.
+    ///
+    /// # Errors
+    /// [`StoreError::Database`] when the database refuses.
+    pub async fn analyze(&self) -> Result<(), StoreError> {
+        sqlx::query("ANALYZE")
+            .execute(&self.pool)
+            .await
+            .map_err(StoreError::db("refresh the planner's statistics"))?;
         Ok(())
     }
 
@@ -620,12 +639,13 @@ impl Store for SqlStore {
         &self,
         patient: &AccountId,
     ) -> Result<Vec<ConsentRow>, StoreError> {
+        let mut conn = self.readers.get().await?;
         let rows = sqlx::query(
             "SELECT * FROM consents WHERE patient = $1
              ORDER BY updated_block DESC, grantee",
         )
         .bind(patient.to_string())
-        .fetch_all(&self.pool)
+        .fetch_all(&mut *conn)
         .await
         .map_err(StoreError::db("read consents"))?;
         rows.iter().map(consent_of).collect()
@@ -635,12 +655,13 @@ impl Store for SqlStore {
         &self,
         commitment: &Hash32,
     ) -> Result<Vec<RecordVersionRow>, StoreError> {
+        let mut conn = self.readers.get().await?;
         let rows = sqlx::query(
             "SELECT * FROM record_versions WHERE commitment = $1
              ORDER BY block_number, custodian",
         )
         .bind(commitment.to_string())
-        .fetch_all(&self.pool)
+        .fetch_all(&mut *conn)
         .await
         .map_err(StoreError::db("read record versions"))?;
         rows.iter().map(record_version_of).collect()
@@ -650,17 +671,19 @@ impl Store for SqlStore {
         &self,
         account: &AccountId,
     ) -> Result<Option<OrganizationRow>, StoreError> {
+        let mut conn = self.readers.get().await?;
         let row = sqlx::query("SELECT * FROM organizations WHERE account = $1")
             .bind(account.to_string())
-            .fetch_optional(&self.pool)
+            .fetch_optional(&mut *conn)
             .await
             .map_err(StoreError::db("read an organization"))?;
         row.as_ref().map(lists::organization).transpose()
     }
 
     async fn contracts(&self) -> Result<Vec<ContractRow>, StoreError> {
+        let mut conn = self.readers.get().await?;
         let rows = sqlx::query("SELECT * FROM contracts ORDER BY name")
-            .fetch_all(&self.pool)
+            .fetch_all(&mut *conn)
             .await
             .map_err(StoreError::db("read the watched contracts"))?;
         rows.iter()
@@ -682,17 +705,19 @@ impl Store for SqlStore {
         grantee: Option<&AccountId>,
         upto: Upto,
     ) -> Result<PatientHistory, StoreError> {
-        history::patient_history(&self.pool, patient, grantee, upto).await
+        let mut conn = self.readers.get().await?;
+        history::patient_history(&mut conn, patient, grantee, upto).await
     }
 
     async fn block_time(&self, number: u64) -> Result<Option<u64>, StoreError> {
+        let mut conn = self.readers.get().await?;
         let number = int(number, "block number")?;
         let row = sqlx::query(
             "SELECT timestamp_ms AS t FROM blocks WHERE number = $1
              UNION SELECT block_time AS t FROM cursor WHERE id = 1 AND block_number = $1",
         )
         .bind(number)
-        .fetch_optional(&self.pool)
+        .fetch_optional(&mut *conn)
         .await
         .map_err(StoreError::db("read a block's time"))?;
         row.map(|r| num(&r, "t")).transpose()
@@ -704,11 +729,13 @@ impl Store for SqlStore {
         after: Option<EventKey>,
         limit: usize,
     ) -> Result<Vec<StoredEvent>, StoreError> {
-        activity::of_patient(&self.pool, patient, after, limit).await
+        let mut conn = self.readers.get().await?;
+        activity::of_patient(&mut conn, patient, after, limit).await
     }
 
     async fn patient_event_count(&self, patient: &AccountId) -> Result<u64, StoreError> {
-        activity::count_of_patient(&self.pool, patient).await
+        let mut conn = self.readers.get().await?;
+        activity::count_of_patient(&mut conn, patient).await
     }
 
     async fn patient_events_between(
@@ -716,7 +743,8 @@ impl Store for SqlStore {
         after: u64,
         upto: u64,
     ) -> Result<Vec<StoredEvent>, StoreError> {
-        activity::between(&self.pool, after, upto).await
+        let mut conn = self.readers.get().await?;
+        activity::between(&mut conn, after, upto).await
     }
 
     fn commits(&self) -> broadcast::Receiver<u64> {
@@ -737,6 +765,7 @@ impl Store for SqlStore {
         after: Option<&str>,
         limit: usize,
     ) -> Result<Page<OrganizationRow>, StoreError> {
+        let mut conn = self.readers.get().await?;
         let list = List {
             table: "organizations",
             filters: vec![("role", role.map(Value::from))],
@@ -744,7 +773,7 @@ impl Store for SqlStore {
             after,
             limit,
         };
-        lists::page(&self.pool, list, lists::organization).await
+        lists::page(&mut conn, list, lists::organization).await
     }
 
     async fn consent_changes(
@@ -754,6 +783,7 @@ impl Store for SqlStore {
         after: Option<&str>,
         limit: usize,
     ) -> Result<Page<ConsentChange>, StoreError> {
+        let mut conn = self.readers.get().await?;
         let list = List {
             table: "consent_history",
             filters: vec![
@@ -764,7 +794,7 @@ impl Store for SqlStore {
             after,
             limit,
         };
-        lists::page(&self.pool, list, history::consent_history_row).await
+        lists::page(&mut conn, list, history::consent_history_row).await
     }
 
     async fn delegations(
@@ -774,6 +804,7 @@ impl Store for SqlStore {
         after: Option<&str>,
         limit: usize,
     ) -> Result<Page<DelegationRow>, StoreError> {
+        let mut conn = self.readers.get().await?;
         let list = List {
             table: "delegations",
             filters: vec![
@@ -784,7 +815,7 @@ impl Store for SqlStore {
             after,
             limit,
         };
-        lists::page(&self.pool, list, lists::delegation).await
+        lists::page(&mut conn, list, lists::delegation).await
     }
 
     async fn emergency_windows(
@@ -794,6 +825,7 @@ impl Store for SqlStore {
         after: Option<&str>,
         limit: usize,
     ) -> Result<Page<EmergencyWindow>, StoreError> {
+        let mut conn = self.readers.get().await?;
         let list = List {
             table: "emergency_windows",
             filters: vec![
@@ -804,7 +836,7 @@ impl Store for SqlStore {
             after,
             limit,
         };
-        lists::page(&self.pool, list, history::window).await
+        lists::page(&mut conn, list, history::window).await
     }
 
     async fn access_log(
@@ -815,6 +847,7 @@ impl Store for SqlStore {
         after: Option<&str>,
         limit: usize,
     ) -> Result<Page<AccessRow>, StoreError> {
+        let mut conn = self.readers.get().await?;
         let list = List {
             table: "access_log",
             filters: vec![
@@ -826,7 +859,7 @@ impl Store for SqlStore {
             after,
             limit,
         };
-        lists::page(&self.pool, list, lists::access).await
+        lists::page(&mut conn, list, lists::access).await
     }
 
     async fn records(
@@ -836,6 +869,7 @@ impl Store for SqlStore {
         after: Option<&str>,
         limit: usize,
     ) -> Result<Page<RecordRow>, StoreError> {
+        let mut conn = self.readers.get().await?;
         let list = List {
             table: "records",
             filters: vec![
@@ -846,7 +880,7 @@ impl Store for SqlStore {
             after,
             limit,
         };
-        lists::page(&self.pool, list, lists::record).await
+        lists::page(&mut conn, list, lists::record).await
     }
 
     async fn record(
@@ -854,10 +888,11 @@ impl Store for SqlStore {
         custodian: &AccountId,
         record_id: &Hash32,
     ) -> Result<Option<(RecordRow, Vec<RecordVersionRow>)>, StoreError> {
+        let mut conn = self.readers.get().await?;
         let row = sqlx::query("SELECT * FROM records WHERE custodian = $1 AND record_id = $2")
             .bind(custodian.to_string())
             .bind(record_id.to_string())
-            .fetch_optional(&self.pool)
+            .fetch_optional(&mut *conn)
             .await
             .map_err(StoreError::db("read a record"))?;
         let Some(row) = row else {
@@ -869,7 +904,7 @@ impl Store for SqlStore {
         )
         .bind(custodian.to_string())
         .bind(record_id.to_string())
-        .fetch_all(&self.pool)
+        .fetch_all(&mut *conn)
         .await
         .map_err(StoreError::db("read a record's versions"))?;
         Ok(Some((
@@ -888,6 +923,7 @@ impl Store for SqlStore {
         after: Option<&str>,
         limit: usize,
     ) -> Result<Page<ClaimRow>, StoreError> {
+        let mut conn = self.readers.get().await?;
         let list = List {
             table: "claims",
             filters: vec![
@@ -898,20 +934,21 @@ impl Store for SqlStore {
             after,
             limit,
         };
-        let mut page = lists::page(&self.pool, list, lists::claim).await?;
+        let mut page = lists::page(&mut conn, list, lists::claim).await?;
         let mut claims: Vec<&mut ClaimRow> = page.rows.iter_mut().map(|(_, c)| c).collect();
-        lists::with_documents(&self.pool, &mut claims).await?;
+        lists::with_documents(&mut conn, &mut claims).await?;
         Ok(page)
     }
 
     async fn claims_using(&self, commitment: &Hash32) -> Result<Vec<ClaimRow>, StoreError> {
+        let mut conn = self.readers.get().await?;
         let rows = sqlx::query(
             "SELECT * FROM claims WHERE (insurer, claim_ref) IN
                (SELECT insurer, claim_ref FROM claim_documents WHERE commitment = $1)
              ORDER BY block_number, event_index",
         )
         .bind(commitment.to_string())
-        .fetch_all(&self.pool)
+        .fetch_all(&mut *conn)
         .await
         .map_err(StoreError::db("read the claims that used a document"))?;
         let mut claims = rows
@@ -919,7 +956,7 @@ impl Store for SqlStore {
             .map(lists::claim)
             .collect::<Result<Vec<_>, _>>()?;
         let mut refs: Vec<&mut ClaimRow> = claims.iter_mut().collect();
-        lists::with_documents(&self.pool, &mut refs).await?;
+        lists::with_documents(&mut conn, &mut refs).await?;
         Ok(claims)
     }
 
@@ -930,6 +967,7 @@ impl Store for SqlStore {
         after: Option<&str>,
         limit: usize,
     ) -> Result<Page<DuplicateUseRow>, StoreError> {
+        let mut conn = self.readers.get().await?;
         let list = List {
             table: "duplicate_claim_uses",
             filters: vec![
@@ -940,22 +978,24 @@ impl Store for SqlStore {
             after,
             limit,
         };
-        lists::page(&self.pool, list, lists::duplicate_use).await
+        lists::page(&mut conn, list, lists::duplicate_use).await
     }
 
     async fn batches_with_root(&self, root: &Hash32) -> Result<Vec<BatchRow>, StoreError> {
+        let mut conn = self.readers.get().await?;
         let rows = sqlx::query(
             "SELECT b.*, k.hash FROM batches b JOIN blocks k ON k.number = b.block_number
              WHERE b.root = $1 ORDER BY b.block_number, b.org",
         )
         .bind(root.to_string())
-        .fetch_all(&self.pool)
+        .fetch_all(&mut *conn)
         .await
         .map_err(StoreError::db("read a batch root's anchors"))?;
         rows.iter().map(lists::batch).collect()
     }
 
     async fn status(&self) -> Result<IndexerStatus, StoreError> {
+        let mut conn = self.readers.get().await?;
         let row = sqlx::query(
             "SELECT c.block_number, c.block_hash, c.block_time, c.finalized_head, m.genesis_hash,
                (SELECT COUNT(*) FROM undecoded_events) AS undecoded
@@ -963,7 +1003,7 @@ impl Store for SqlStore {
              LEFT JOIN cursor c ON c.id = 1
              LEFT JOIN mirror m ON m.id = 1",
         )
-        .fetch_one(&self.pool)
+        .fetch_one(&mut *conn)
         .await
         .map_err(StoreError::db("read the indexer status"))?;
         let number: Option<i64> = col(&row, "block_number")?;

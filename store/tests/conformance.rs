@@ -1549,3 +1549,50 @@ async fn every_list_pages_in_key_order_with_its_filters_and_total(store: &SqlSto
         );
     }
 }
+
+#[tokio::test]
+async fn reads_answer_again_once_a_restarted_postgres_is_back() {
+    // given: an API's store that has read on several connections at once
+    let mut pg = Postgres::start().unwrap_or_else(|e| panic!("{e}"));
+    let store = SqlStore::open(&pg.fresh_database().expect("database"))
+        .await
+        .expect("open");
+    store
+        .apply_block(&block(1, vec![granted(1, 1)]))
+        .await
+        .expect("apply");
+    let read_at_once = |store: &SqlStore| {
+        let reads: Vec<_> = (0..6)
+            .map(|_| {
+                let store = store.clone();
+                tokio::spawn(async move { store.history(&PATIENT, None, Upto::Latest).await })
+            })
+            .collect();
+        async move {
+            for read in reads {
+                let history = read.await.expect("join").expect("read");
+                assert_eq!(history.consents.len(), 1);
+            }
+        }
+    };
+    read_at_once(&store).await;
+
+    // when: PostgreSQL goes away, a read meanwhile fails as a transient error
+    pg.stop().expect("stop postgres");
+    let err = store
+        .history(&PATIENT, None, Upto::Latest)
+        .await
+        .expect_err("no database, no answer");
+    assert!(err.is_transient(), "{err}");
+    pg.restart().expect("restart postgres");
+    // then: once it is back, every read answers, none on a dead connection
+    read_at_once(&store).await;
+    read_at_once(&store).await;
+
+    // when: it restarts while nobody reads (an idle API)
+    pg.stop().expect("stop postgres");
+    pg.restart().expect("restart postgres");
+    tokio::time::sleep(std::time::Duration::from_millis(1_500)).await;
+    // then: the first read after it answers too
+    read_at_once(&store).await;
+}
