@@ -1,13 +1,18 @@
 use std::future::Future;
+use std::num::NonZeroUsize;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use async_graphql::http::GraphiQLSource;
+use async_graphql::parser::parse_query;
+use async_graphql::parser::types::ExecutableDocument;
 use async_graphql_axum::{GraphQLRequest, GraphQLResponse, GraphQLSubscription};
 use axum::Router;
 use axum::extract::State;
 use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::response::{Html, IntoResponse};
 use axum::routing::get;
+use lru::LruCache;
 use tokio::net::TcpListener;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::limit::RequestBodyLimitLayer;
@@ -87,8 +92,47 @@ async fn graphiql() -> impl IntoResponse {
     )
 }
 
-async fn graphql(State(schema): State<MedledgerSchema>, req: GraphQLRequest) -> GraphQLResponse {
-    schema.execute(req.into_inner()).await.into()
+/// How many parsed documents a server keeps.
+const DOCUMENTS: NonZeroUsize = NonZeroUsize::new(256).expect("not zero");
+
+/// Parsed documents by their text. Apps send a few documents over and over with different
+/// variables; each is parsed once (validation still runs for every request, against its
+/// variables). A document that does not parse is not kept.
+#[derive(Clone)]
+struct Documents(Arc<Mutex<LruCache<String, Arc<ExecutableDocument>>>>);
+
+impl Documents {
+    fn new() -> Self {
+        Documents(Arc::new(Mutex::new(LruCache::new(DOCUMENTS))))
+    }
+
+    fn get(&self, query: &str) -> Option<Arc<ExecutableDocument>> {
+        self.0.lock().ok()?.get(query).cloned()
+    }
+
+    fn keep(&self, query: &str, document: Arc<ExecutableDocument>) {
+        if let Ok(mut cache) = self.0.lock() {
+            cache.put(query.to_string(), document);
+        }
+    }
+}
+
+async fn graphql(
+    State(api): State<(MedledgerSchema, Documents)>,
+    req: GraphQLRequest,
+) -> GraphQLResponse {
+    let (schema, documents) = api;
+    let mut request = req.into_inner();
+    // A document that does not parse is left to `execute`, which answers with the error.
+    let parsed = documents.get(&request.query).or_else(|| {
+        let document = Arc::new(parse_query(&request.query).ok()?);
+        documents.keep(&request.query, document.clone());
+        Some(document)
+    });
+    if let Some(document) = parsed {
+        request.set_parsed_query(ExecutableDocument::clone(&document));
+    }
+    schema.execute(request).await.into()
 }
 
 async fn healthz() -> &'static str {
@@ -115,7 +159,7 @@ pub fn router(schema: MedledgerSchema, options: &HttpOptions) -> Router {
         .route("/graphql", get(graphiql).post(graphql))
         .route_service("/graphql/ws", GraphQLSubscription::new(schema.clone()))
         .route("/healthz", get(healthz))
-        .with_state(schema)
+        .with_state((schema, Documents::new()))
         .layer(RequestBodyLimitLayer::new(options.max_body_bytes))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,

@@ -52,6 +52,69 @@ async fn http_serves_queries_graphiql_and_health() {
 }
 
 #[tokio::test]
+async fn one_document_sent_again_answers_each_request_by_its_own_variables() {
+    // Apps send one document over and over with other variables; the server parses it once.
+    let s = seeded().await;
+    let app = spawn_app(s.store.clone(), HttpOptions::default()).await;
+    let http = reqwest::Client::new();
+    let document = "query Consents($patient: AccountId!) { consents(patient: $patient) { nodes { version } } }";
+    let ask = |variables: Value| {
+        let http = http.clone();
+        let url = format!("{}/graphql", app.base);
+        async move {
+            http.post(url)
+                .json(&json!({ "query": document, "variables": variables }))
+                .send()
+                .await
+                .expect("post")
+                .json::<Value>()
+                .await
+                .expect("json")
+        }
+    };
+    let versions = |answer: &Value| answer["data"]["consents"]["nodes"].clone();
+    assert_eq!(
+        versions(&ask(json!({"patient": PATIENT.to_string()})).await),
+        json!([{"version": 1}])
+    );
+    assert_eq!(
+        versions(&ask(json!({"patient": LAB.to_string()})).await),
+        json!([])
+    );
+    let bad = ask(json!({"patient": "not an account"})).await;
+    assert!(bad["data"].is_null(), "{bad}");
+    assert!(
+        bad["errors"][0]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("\"not an account\" is not an SS58 address")),
+        "{bad}"
+    );
+    assert_eq!(
+        versions(&ask(json!({"patient": PATIENT.to_string()})).await),
+        json!([{"version": 1}])
+    );
+    // and a document that does not parse is refused every time
+    for _ in 0..2 {
+        let answer: Value = http
+            .post(format!("{}/graphql", app.base))
+            .json(&json!({ "query": "{ consents(patient: " }))
+            .send()
+            .await
+            .expect("post")
+            .json()
+            .await
+            .expect("json");
+        assert!(
+            answer["errors"][0]["message"]
+                .as_str()
+                .is_some_and(|m| m.contains("expected")),
+            "{answer}"
+        );
+    }
+    app.stop().await;
+}
+
+#[tokio::test]
 async fn a_body_over_the_limit_is_refused_unread_and_the_server_goes_on() {
     let s = seeded().await;
     let app = spawn_app(s.store.clone(), HttpOptions::default()).await;
