@@ -25,6 +25,12 @@ mod run;
 
 use clap::Parser;
 
+/// mimalloc rather than glibc's allocator: the API allocates and frees small objects per
+/// request on every worker thread, where glibc's arenas spent a tenth of its time
+/// (`cargo xtask bench api`).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
     let cli = args::Cli::parse();

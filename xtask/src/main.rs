@@ -728,7 +728,7 @@ fn bench(what: Option<&str>) -> Result<()> {
         Some("api") => (
             "bench-api",
             "GraphQL latency and throughput over 1,000,000 consents and 10,000,000 events \
-             (release build; ~20 min)",
+             (release build; ~10 min)",
             Some("--release"),
         ),
         Some(other) => bail!("unknown benchmark {other:?}; known: contracts, indexer, api"),

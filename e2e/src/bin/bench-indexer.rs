@@ -25,6 +25,10 @@ use medledger_indexer::{BlockSource, Indexer, IndexerConfig, SubxtSource, Watche
 use medledger_pg_runner::Postgres;
 use medledger_store::{SqlStore, Store};
 
+/// The allocator of the `medledger` binary, whose indexer this process runs.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// What one pass over the blocks did.
 struct Pass {
     blocks: u64,
