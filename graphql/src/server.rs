@@ -95,9 +95,14 @@ async fn graphiql() -> impl IntoResponse {
 /// How many parsed documents a server keeps.
 const DOCUMENTS: NonZeroUsize = NonZeroUsize::new(256).expect("not zero");
 
+/// The longest document kept: longer than any app's (graphql-js's introspection query is
+/// under 2 KiB), far shorter than the body limit.
+const DOCUMENT_BYTES: usize = 16 * 1024;
+
 /// Parsed documents by their text. Apps send a few documents over and over with different
 /// variables; each is parsed once (validation still runs for every request, against its
-/// variables). A document that does not parse is not kept.
+/// variables). Only a document answered without errors is kept: it passed the depth and
+/// complexity limits, which bound what keeping it costs.
 #[derive(Clone)]
 struct Documents(Arc<Mutex<LruCache<String, Arc<ExecutableDocument>>>>);
 
@@ -110,29 +115,37 @@ impl Documents {
         self.0.lock().ok()?.get(query).cloned()
     }
 
-    fn keep(&self, query: &str, document: Arc<ExecutableDocument>) {
+    fn keep(&self, query: String, document: Arc<ExecutableDocument>) {
         if let Ok(mut cache) = self.0.lock() {
-            cache.put(query.to_string(), document);
+            cache.put(query, document);
         }
     }
 }
 
 async fn graphql(
-    State(api): State<(MedledgerSchema, Documents)>,
+    State((schema, documents)): State<(MedledgerSchema, Documents)>,
     req: GraphQLRequest,
 ) -> GraphQLResponse {
-    let (schema, documents) = api;
     let mut request = req.into_inner();
-    // A document that does not parse is left to `execute`, which answers with the error.
-    let parsed = documents.get(&request.query).or_else(|| {
-        let document = Arc::new(parse_query(&request.query).ok()?);
-        documents.keep(&request.query, document.clone());
-        Some(document)
-    });
-    if let Some(document) = parsed {
+    if let Some(document) = documents.get(&request.query) {
         request.set_parsed_query(ExecutableDocument::clone(&document));
+        return schema.execute(request).await.into();
     }
-    schema.execute(request).await.into()
+    // Parsed here when it may be kept; a document that does not parse is left to `execute`,
+    // which answers with the error.
+    let candidate = (request.query.len() <= DOCUMENT_BYTES)
+        .then(|| request.query.clone())
+        .and_then(|query| Some((Arc::new(parse_query(&query).ok()?), query)));
+    if let Some((document, _)) = &candidate {
+        request.set_parsed_query(ExecutableDocument::clone(document));
+    }
+    let response = schema.execute(request).await;
+    if let Some((document, query)) = candidate
+        && response.is_ok()
+    {
+        documents.keep(query, document);
+    }
+    response.into()
 }
 
 async fn healthz() -> &'static str {

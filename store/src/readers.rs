@@ -3,8 +3,11 @@
 //! sqlx's own pool pings a connection when it is acquired and again when it is released: two
 //! round trips around every read (to SQLite's worker thread, or to PostgreSQL), which cost
 //! more than an `authorization` read itself. The reads therefore use a deadpool pool that
-//! checks a connection only when it sat idle for a second or after some read failed as if
-//! its connection broke; writes, migrations and the indexer keep sqlx's pool.
+//! checks a connection only when it was last handed out over a second ago or after some read
+//! failed as if its connection broke; writes, migrations and the indexer keep sqlx's pool.
+//! (sqlx's release ping also guards against a read dropped midway; its drivers recover from
+//! that themselves: PostgreSQL's drains the unfinished answer before the next query, SQLite's
+//! worker resets the statement.)
 
 use std::ops::{Deref, DerefMut};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -22,8 +25,8 @@ use crate::sql::Backend;
 /// threads (each SQLite connection is a thread) contending for them.
 const READERS: usize = 4;
 
-/// A connection idle for this long is pinged before a read gets it, so that a database
-/// restarted while the API was quiet costs no request an error. Under load connections are
+/// A connection last handed out this long ago is pinged before a read gets it, so that a
+/// database restarted while the API was quiet costs no request an error. Under load connections are
 /// reused within milliseconds and never pinged.
 const IDLE_CHECK: Duration = Duration::from_secs(1);
 
