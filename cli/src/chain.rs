@@ -4,7 +4,7 @@
 use anyhow::{Context, Result, anyhow};
 use medledger_client::{AccountId32, CallOutcome, Chain, ContractError, Keypair, Message};
 
-use crate::args::ChainArgs;
+use crate::args::{ChainArgs, SignerArgs};
 
 pub struct Ctx {
     pub chain: Chain,
@@ -13,6 +13,13 @@ pub struct Ctx {
 }
 
 impl Ctx {
+    /// The signer, then the connection: a key that cannot be read fails before the network
+    /// is touched.
+    pub async fn signed(chain: &ChainArgs, signer: SignerArgs) -> Result<(Keypair, Ctx)> {
+        let signer = crate::keys::signer(signer)?;
+        Ok((signer, Ctx::connect(chain).await?))
+    }
+
     /// Connects to the deployment's node (or `--node-url`).
     pub async fn connect(args: &ChainArgs) -> Result<Ctx> {
         let (deployment, url) = crate::run::load(args)?;
@@ -32,28 +39,17 @@ impl Ctx {
         self.chain.api().genesis_hash().0
     }
 
-    /// Sends `message` to the ConsentRegistry; `doing` says what, for the error line.
-    pub async fn consent_call<T: scale::Decode, E: ContractError>(
+    /// Sends `message` to `contract` (`self.consent` or `self.records`); `doing` says what,
+    /// for the error line.
+    pub async fn call<T: scale::Decode, E: ContractError>(
         &self,
         signer: &Keypair,
+        contract: &AccountId32,
         message: &Message<Result<T, E>>,
         doing: &str,
     ) -> Result<CallOutcome> {
         self.chain
-            .submit(signer, &self.consent, message)
-            .await
-            .with_context(|| doing.to_string())
-    }
-
-    /// Sends `message` to the RecordRegistry.
-    pub async fn records_call<T: scale::Decode, E: ContractError>(
-        &self,
-        signer: &Keypair,
-        message: &Message<Result<T, E>>,
-        doing: &str,
-    ) -> Result<CallOutcome> {
-        self.chain
-            .submit(signer, &self.records, message)
+            .submit(signer, contract, message)
             .await
             .with_context(|| doing.to_string())
     }

@@ -58,26 +58,33 @@ fn pretty<T: Serialize>(value: &T) -> Result<String> {
     Ok(format!("{}\n", serde_json::to_string_pretty(value)?))
 }
 
-/// A salted commitment of the document at `file` (by `commit`, e.g. terms or a
+/// A salted commitment of `document`, read from `file` (by `commit`, e.g. terms or a
 /// justification), its salt kept in `FILE` + `suffix` (which must not exist yet) with the
 /// commitment under `field`. The caller removes that file again when the transaction fails.
 pub fn salted_sidecar(
     file: &Path,
+    document: &[u8],
     suffix: &str,
     field: &str,
     commit: fn(&[u8; 32], &[u8]) -> [u8; 32],
 ) -> Result<([u8; 32], PathBuf)> {
-    let document = read_document(file)?;
     let salt = medledger_proofs::random_salt();
-    let commitment = commit(&salt, &document);
+    let commitment = commit(&salt, document);
     let sidecar = beside(file, suffix);
     let mut json = serde_json::json!({
-        "document": file.file_name().map(|n| n.to_string_lossy().to_string()),
+        "document": file_name(file),
         "salt": hex_of(salt),
     });
     json[field] = serde_json::json!(hex_of(commitment));
     write_new(&sidecar, &json)?;
     Ok((commitment, sidecar))
+}
+
+/// The last part of `file`'s path, as the receipts name a document.
+pub fn file_name(file: &Path) -> String {
+    file.file_name()
+        .map(|n| n.to_string_lossy().to_string())
+        .unwrap_or_default()
 }
 
 /// `0x`-hex of any bytes (an ink! hash, say).

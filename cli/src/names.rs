@@ -21,6 +21,11 @@ pub fn account(s: &str, flag: &str) -> Result<AccountId32> {
         })
 }
 
+/// An account given with `flag`, if it was given.
+pub fn optional_account(s: Option<&str>, flag: &str) -> Result<Option<AccountId32>> {
+    s.map(|s| account(s, flag)).transpose()
+}
+
 /// A 32-byte hash given with `flag` as 0x-hex.
 pub fn hash32(s: &str, flag: &str) -> Result<[u8; 32]> {
     s.trim()

@@ -36,7 +36,7 @@ impl Report {
             map.insert("block".into(), json!(outcome.block_number));
             map.insert(
                 "block_hash".into(),
-                json!(format!("0x{}", hex::encode(outcome.block_hash.0))),
+                json!(crate::files::hex_of(outcome.block_hash.0)),
             );
         }
         Report::new(

@@ -9,18 +9,7 @@ const BIN: &str = env!("CARGO_BIN_EXE_medledger");
 const BOB: &str = "5FHneW46xGXgs5mUiveU4sbTyGBzmstUspZC92UhjJM694ty";
 
 fn medledger(args: &[&str], dir: &Path) -> Output {
-    Command::new(BIN)
-        .args(args)
-        .current_dir(dir)
-        .env_remove("MEDLEDGER_SURI")
-        .env_remove("MEDLEDGER_NODE_URL")
-        .env_remove("MEDLEDGER_DEPLOYMENT")
-        .env_remove("MEDLEDGER_KEY_FILE")
-        .env_remove("MEDLEDGER_KEY_PASSWORD")
-        .env_remove("MEDLEDGER_API")
-        .env("RUST_LOG", "off")
-        .output()
-        .expect("run medledger")
+    medledger_env(args, dir, &[])
 }
 
 /// The command failed with exit status 1 (bad input or a local failure) and exactly one line
@@ -204,6 +193,7 @@ fn medledger_env(args: &[&str], dir: &Path, env: &[(&str, &str)]) -> Output {
         .env_remove("MEDLEDGER_DEPLOYMENT")
         .env_remove("MEDLEDGER_KEY_FILE")
         .env_remove("MEDLEDGER_KEY_PASSWORD")
+        .env_remove("MEDLEDGER_API")
         .env("RUST_LOG", "off");
     for (k, v) in env {
         command.env(k, v);

@@ -17,6 +17,18 @@ const KEY_FILE: &str = concat!(
     "/tests/fixtures/ferdie.wallet.json"
 );
 const KEY_PASSWORD: &str = "correct horse battery staple";
+/// The registrar registers the clinic (charlie) as a provider that may break glass.
+const REGISTER_CLINIC: &[&str] = &[
+    "org",
+    "register",
+    "--suri",
+    "alice",
+    "--account",
+    "charlie",
+    "--role",
+    "provider",
+    "--emergency",
+];
 const FERDIE: &str = "5CiPPseXPECbkjWCa6MnjNokrgYjMqmKndv2rSnekmSK2DjL";
 const CHARLIE: &str = "5FLSigC9HGRKVhB9FiEo4Y3koPsNmBmLJbpXg2mp1hXcS59Y";
 const EVE: &str = "5HGjWAeFDfFCWPsjFQdVV2Msvz2XtMktvgocEZcCj68kUMaw";
@@ -141,19 +153,7 @@ async fn the_whole_story_from_registration_to_a_denied_access() -> Result<()> {
     let api = system.graphql_url.clone();
 
     // The registrar registers a clinic that may break glass, and an insurer.
-    let out = sh
-        .ok(&[
-            "org",
-            "register",
-            "--suri",
-            "alice",
-            "--account",
-            "charlie",
-            "--role",
-            "provider",
-            "--emergency",
-        ])
-        .await?;
+    let out = sh.ok(REGISTER_CLINIC).await?;
     has(
         &out,
         &format!("registered {CHARLIE} as Provider (emergency access)"),
@@ -705,18 +705,7 @@ async fn every_other_command_changes_the_chain_as_it_says() -> Result<()> {
     assert_eq!(sh.ok(&check).await?.trim(), "not authorized");
 
     // A blocked provider cannot break glass; unblocked, it can.
-    sh.ok(&[
-        "org",
-        "register",
-        "--suri",
-        "alice",
-        "--account",
-        "charlie",
-        "--role",
-        "provider",
-        "--emergency",
-    ])
-    .await?;
+    sh.ok(REGISTER_CLINIC).await?;
     sh.ok(&[
         "emergency",
         "block",

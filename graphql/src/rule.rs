@@ -190,9 +190,8 @@ pub fn judge<'h>(
     q: &Question,
     now: u64,
 ) -> Judgement<'h> {
-    let last_grant = last_grant(history, grantee);
     if let Err(missing) = organization(history, grantee) {
-        return Judgement::Denied(missing, last_grant);
+        return Judgement::Denied(missing, last_grant(history, grantee));
     }
     let missing = match standing(history, patient, grantee, now) {
         Standing::Not(missing) => missing,
@@ -211,7 +210,7 @@ pub fn judge<'h>(
     if let Some(window) = open_window(history, grantee, now).filter(|_| emergency_covers(q)) {
         return Judgement::ByEmergency(window);
     }
-    Judgement::Denied(missing, last_grant)
+    Judgement::Denied(missing, last_grant(history, grantee))
 }
 
 #[cfg(test)]

@@ -133,14 +133,16 @@ async fn graphql(
     }
     // Parsed here when it may be kept; a document that does not parse is left to `execute`,
     // which answers with the error.
-    let candidate = (request.query.len() <= DOCUMENT_BYTES)
-        .then(|| request.query.clone())
-        .and_then(|query| Some((Arc::new(parse_query(&query).ok()?), query)));
-    if let Some((document, _)) = &candidate {
+    let parsed = (request.query.len() <= DOCUMENT_BYTES)
+        .then(|| parse_query(&request.query).ok())
+        .flatten()
+        .map(Arc::new);
+    let query = parsed.as_ref().map(|document| {
         request.set_parsed_query(ExecutableDocument::clone(document));
-    }
+        request.query.clone()
+    });
     let response = schema.execute(request).await;
-    if let Some((document, query)) = candidate
+    if let (Some(document), Some(query)) = (parsed, query)
         && response.is_ok()
     {
         documents.keep(query, document);

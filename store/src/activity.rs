@@ -66,7 +66,7 @@ pub(crate) async fn of_patient(
     .bind(int(limit as u64, "limit")?)
     .fetch_all(&mut *conn)
     .await
-    .map_err(StoreError::db("read a patient's events"))?;
+    .map_err(StoreError::read("read a patient's events"))?;
     rows.iter().map(stored).collect()
 }
 
@@ -79,7 +79,7 @@ pub(crate) async fn count_of_patient(
         .bind(patient.to_string())
         .fetch_one(&mut *conn)
         .await
-        .map_err(StoreError::db("count a patient's events"))?;
+        .map_err(StoreError::read("count a patient's events"))?;
     num(&row, "n")
 }
 
@@ -97,6 +97,6 @@ pub(crate) async fn between(
     .bind(int(upto, "block")?)
     .fetch_all(&mut *conn)
     .await
-    .map_err(StoreError::db("read the latest events"))?;
+    .map_err(StoreError::read("read the latest events"))?;
     rows.iter().map(stored).collect()
 }

@@ -42,6 +42,12 @@ pub enum StoreError {
 
 impl StoreError {
     pub(crate) fn db(action: &'static str) -> impl FnOnce(sqlx::Error) -> StoreError {
+        move |source| StoreError::Database { action, source }
+    }
+
+    /// As [`StoreError::db`], for a read on a connection of the read pool: a failure that may
+    /// have broken its connection has every read connection checked before its next use.
+    pub(crate) fn read(action: &'static str) -> impl FnOnce(sqlx::Error) -> StoreError {
         move |source| {
             let error = StoreError::Database { action, source };
             crate::readers::note_failure(&error);

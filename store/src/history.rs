@@ -3,6 +3,8 @@
 //! instant. The API judges an authorization from these exactly as the contract would have at
 //! that moment; the store only reads them.
 
+use std::sync::LazyLock;
+
 use sqlx::AnyConnection;
 use sqlx::any::AnyRow;
 
@@ -116,6 +118,63 @@ pub struct PatientHistory {
     pub position: Option<Position>,
 }
 
+/// The history statement for reaching by block (else by time), towards one grantee (else
+/// everyone): four texts, built once.
+static STATEMENTS: LazyLock<[String; 4]> = LazyLock::new(|| {
+    [(false, false), (false, true), (true, false), (true, true)]
+        .map(|(by_block, pair)| statement(by_block, pair))
+});
+
+/// `$1` the patient, `$2` the grantee (or ''), `$3` the last block or instant.
+fn statement(by_block: bool, to_one: bool) -> String {
+    // `column <= $3` for the table's block or time column.
+    let until = |block: &str, time: &str| format!("{} <= $3", if by_block { block } else { time });
+    // Towards one grantee, the pair's rows by its index; towards everyone, the patient's.
+    let pair = |column: &str| {
+        if to_one {
+            format!("patient = $1 AND {column} = $2")
+        } else {
+            "patient = $1 AND $2 = ''".to_string()
+        }
+    };
+    let accounts = if to_one {
+        "account = $2"
+    } else {
+        "account IN (SELECT grantee FROM consent_history WHERE patient = $1
+                     UNION SELECT provider FROM emergency_windows WHERE patient = $1)"
+    };
+    let ended = until("ended_block", "ended_at");
+    let by_change = until("block_number", "at");
+    format!(
+        "SELECT 'consent' AS src, block_number AS b, event_index AS i, grantee AS a1,
+                by_account AS a2, action AS t1, terms_hash AS t2, categories AS n1,
+                purposes AS n2, access AS n3, valid_from AS n4, expires_at AS n5,
+                version AS n6, at AS n7
+         FROM consent_history WHERE {consents} AND {by_change}
+         UNION ALL
+         SELECT 'org', block_number, event_index, account, NULL, action, NULL, NULL, NULL,
+                NULL, NULL, NULL, NULL, at
+         FROM organization_history WHERE {accounts} AND {by_change}
+         UNION ALL
+         SELECT 'delegation', block_number, event_index, delegate, NULL, action, NULL, NULL,
+                NULL, NULL, NULL, expires_at, NULL, at
+         FROM delegation_history WHERE patient = $1 AND {by_change}
+         UNION ALL
+         SELECT 'window', opened_block, opened_index, provider,
+                CASE WHEN {ended} THEN ended_by END, reason, justification_hash, NULL, NULL,
+                NULL, ends_at, CASE WHEN {ended} THEN ended_at END, NULL, opened_at
+         FROM emergency_windows WHERE {windows} AND {window_until}
+         UNION ALL
+         SELECT 'cursor', block_number, 0, block_hash, NULL, NULL, NULL, NULL, NULL, NULL,
+                block_time, finalized_head, NULL, NULL
+         FROM cursor WHERE id = 1
+         ORDER BY b, i",
+        consents = pair("grantee"),
+        windows = pair("provider"),
+        window_until = until("opened_block", "opened_at"),
+    )
+}
+
 /// `patient`'s history (only towards `grantee` when given) up to `upto`, and where the mirror
 /// stands, in one statement: one round trip, one snapshot. Each table's rows come as one
 /// branch of a `UNION ALL` onto shared columns, told apart by `src`.
@@ -130,58 +189,14 @@ pub(crate) async fn patient_history(
         Upto::Time(t) => (false, int(t, "time")?),
         Upto::Latest => (true, i64::MAX),
     };
-    // `column <= $3` for the table's block or time column.
-    let until = |block: &str, time: &str| format!("{} <= $3", if by_block { block } else { time });
-    // Towards one grantee, the pair's rows by its index; towards everyone, the patient's.
-    let pair = |column: &str| match grantee {
-        Some(_) => format!("patient = $1 AND {column} = $2"),
-        None => "patient = $1 AND $2 = ''".to_string(),
-    };
-    let accounts = match grantee {
-        Some(_) => "account = $2".to_string(),
-        None => "account IN (SELECT grantee FROM consent_history WHERE patient = $1
-                             UNION SELECT provider FROM emergency_windows WHERE patient = $1)"
-            .to_string(),
-    };
-    let ended = until("ended_block", "ended_at");
-    let sql = format!(
-        "SELECT 'consent' AS src, block_number AS b, event_index AS i, grantee AS a1,
-                by_account AS a2, action AS t1, terms_hash AS t2, categories AS n1,
-                purposes AS n2, access AS n3, valid_from AS n4, expires_at AS n5,
-                version AS n6, at AS n7
-         FROM consent_history WHERE {consents} AND {consent_until}
-         UNION ALL
-         SELECT 'org', block_number, event_index, account, NULL, action, NULL, NULL, NULL,
-                NULL, NULL, NULL, NULL, at
-         FROM organization_history WHERE {accounts} AND {org_until}
-         UNION ALL
-         SELECT 'delegation', block_number, event_index, delegate, NULL, action, NULL, NULL,
-                NULL, NULL, NULL, expires_at, NULL, at
-         FROM delegation_history WHERE patient = $1 AND {delegation_until}
-         UNION ALL
-         SELECT 'window', opened_block, opened_index, provider,
-                CASE WHEN {ended} THEN ended_by END, reason, justification_hash, NULL, NULL,
-                NULL, ends_at, CASE WHEN {ended} THEN ended_at END, NULL, opened_at
-         FROM emergency_windows WHERE {windows} AND {window_until}
-         UNION ALL
-         SELECT 'cursor', block_number, 0, block_hash, NULL, NULL, NULL, NULL, NULL, NULL,
-                block_time, finalized_head, NULL, NULL
-         FROM cursor WHERE id = 1
-         ORDER BY b, i",
-        consents = pair("grantee"),
-        consent_until = until("block_number", "at"),
-        org_until = until("block_number", "at"),
-        delegation_until = until("block_number", "at"),
-        windows = pair("provider"),
-        window_until = until("opened_block", "opened_at"),
-    );
-    let rows = sqlx::query(&sql)
+    let sql = &STATEMENTS[usize::from(by_block) * 2 + usize::from(grantee.is_some())];
+    let rows = sqlx::query(sql)
         .bind(patient.to_string())
         .bind(grantee.map(AccountId::to_string).unwrap_or_default())
         .bind(limit)
         .fetch_all(&mut *conn)
         .await
-        .map_err(StoreError::db("read a patient's history"))?;
+        .map_err(StoreError::read("read a patient's history"))?;
     let mut history = PatientHistory::default();
     for row in &rows {
         let src: String = col(row, "src")?;

@@ -130,7 +130,7 @@ pub(crate) async fn page<T>(
         &count
             .fetch_one(&mut *conn)
             .await
-            .map_err(StoreError::db("count a list"))?,
+            .map_err(StoreError::read("count a list"))?,
         "n",
     )?;
 
@@ -168,7 +168,7 @@ pub(crate) async fn page<T>(
     let mut rows = q
         .fetch_all(&mut *conn)
         .await
-        .map_err(StoreError::db("read a list"))?;
+        .map_err(StoreError::read("read a list"))?;
     let more = rows.len() > list.limit;
     rows.truncate(list.limit);
     let rows = rows
@@ -312,7 +312,7 @@ pub(crate) async fn with_documents(
     let rows = q
         .fetch_all(&mut *conn)
         .await
-        .map_err(StoreError::db("read claims' documents"))?;
+        .map_err(StoreError::read("read claims' documents"))?;
     for r in &rows {
         let insurer: AccountId = text(r, "insurer")?;
         let claim_ref: Hash32 = text(r, "claim_ref")?;

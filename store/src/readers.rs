@@ -120,7 +120,7 @@ impl Readers {
 
     /// A connection to read on.
     pub(crate) async fn get(&self) -> Result<Reader, StoreError> {
-        let connect = StoreError::db("connect for a read");
+        let connect = StoreError::read("connect for a read");
         match self {
             Readers::Own(pool) => pool.get().await.map(Reader::Own).map_err(|e| {
                 connect(match e {

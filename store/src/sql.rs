@@ -647,7 +647,7 @@ impl Store for SqlStore {
         .bind(patient.to_string())
         .fetch_all(&mut *conn)
         .await
-        .map_err(StoreError::db("read consents"))?;
+        .map_err(StoreError::read("read consents"))?;
         rows.iter().map(consent_of).collect()
     }
 
@@ -663,7 +663,7 @@ impl Store for SqlStore {
         .bind(commitment.to_string())
         .fetch_all(&mut *conn)
         .await
-        .map_err(StoreError::db("read record versions"))?;
+        .map_err(StoreError::read("read record versions"))?;
         rows.iter().map(record_version_of).collect()
     }
 
@@ -676,7 +676,7 @@ impl Store for SqlStore {
             .bind(account.to_string())
             .fetch_optional(&mut *conn)
             .await
-            .map_err(StoreError::db("read an organization"))?;
+            .map_err(StoreError::read("read an organization"))?;
         row.as_ref().map(lists::organization).transpose()
     }
 
@@ -685,7 +685,7 @@ impl Store for SqlStore {
         let rows = sqlx::query("SELECT * FROM contracts ORDER BY name")
             .fetch_all(&mut *conn)
             .await
-            .map_err(StoreError::db("read the watched contracts"))?;
+            .map_err(StoreError::read("read the watched contracts"))?;
         rows.iter()
             .map(|r| {
                 Ok(ContractRow {
@@ -719,7 +719,7 @@ impl Store for SqlStore {
         .bind(number)
         .fetch_optional(&mut *conn)
         .await
-        .map_err(StoreError::db("read a block's time"))?;
+        .map_err(StoreError::read("read a block's time"))?;
         row.map(|r| num(&r, "t")).transpose()
     }
 
@@ -894,7 +894,7 @@ impl Store for SqlStore {
             .bind(record_id.to_string())
             .fetch_optional(&mut *conn)
             .await
-            .map_err(StoreError::db("read a record"))?;
+            .map_err(StoreError::read("read a record"))?;
         let Some(row) = row else {
             return Ok(None);
         };
@@ -906,7 +906,7 @@ impl Store for SqlStore {
         .bind(record_id.to_string())
         .fetch_all(&mut *conn)
         .await
-        .map_err(StoreError::db("read a record's versions"))?;
+        .map_err(StoreError::read("read a record's versions"))?;
         Ok(Some((
             lists::record(&row)?,
             versions
@@ -950,7 +950,7 @@ impl Store for SqlStore {
         .bind(commitment.to_string())
         .fetch_all(&mut *conn)
         .await
-        .map_err(StoreError::db("read the claims that used a document"))?;
+        .map_err(StoreError::read("read the claims that used a document"))?;
         let mut claims = rows
             .iter()
             .map(lists::claim)
@@ -990,7 +990,7 @@ impl Store for SqlStore {
         .bind(root.to_string())
         .fetch_all(&mut *conn)
         .await
-        .map_err(StoreError::db("read a batch root's anchors"))?;
+        .map_err(StoreError::read("read a batch root's anchors"))?;
         rows.iter().map(lists::batch).collect()
     }
 
@@ -1005,7 +1005,7 @@ impl Store for SqlStore {
         )
         .fetch_one(&mut *conn)
         .await
-        .map_err(StoreError::db("read the indexer status"))?;
+        .map_err(StoreError::read("read the indexer status"))?;
         let number: Option<i64> = col(&row, "block_number")?;
         let hash: Option<String> = col(&row, "block_hash")?;
         let head: Option<i64> = col(&row, "finalized_head")?;

@@ -27,10 +27,21 @@ function problem(text: string | null) {
   p.textContent = text ?? '';
 }
 
+/** An error's message, or the thrown value as text. */
+function messageOf(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
+
+/** The chain, connected on first use. */
+async function theChain(): Promise<Chain> {
+  chain ??= await connectChain(config);
+  return chain;
+}
+
 /** What went wrong, in words: a refusal as the contract means it, anything else by message. */
 function describe(e: unknown): string {
   if (e instanceof Refused) return e.message;
-  const message = e instanceof Error ? e.message : String(e);
+  const message = messageOf(e);
   if (/Cancelled|Rejected by user|cancel/i.test(message)) return 'You did not sign: nothing was sent.';
   return `Something went wrong: ${message}`;
 }
@@ -66,7 +77,7 @@ async function sign(what: string, contract: 'consent' | 'records', method: strin
   if (!account) return;
   problem(null);
   try {
-    if (!chain) chain = await connectChain(config);
+    const chain = await theChain();
     status('Checking the call with the chain…');
     const chainNow = BigInt(await chain.client.query.timestamp.now());
     const prepared = await prepare(chain, chain[contract], account, method, args.map((a) => (a === NOW ? chainNow : a)));
@@ -97,13 +108,13 @@ async function sign(what: string, contract: 'consent' | 'records', method: strin
 const END_OF_DAY_MS = (date: string) => BigInt(new Date(`${date}T23:59:59`).getTime());
 
 /** Every node of a connection, newest last: pages through `after` (a patient's lists are short). */
-async function everything(field: string, args: string, selection: string, patient: string): Promise<any[]> {
+async function everything(field: string, selection: string, patient: string): Promise<any[]> {
   const nodes: any[] = [];
   let after: string | null = null;
   for (let page = 0; page < 50; page += 1) {
     const data: any = await gql(
       config.graphql,
-      `query($p: AccountId!, $a: String) { ${field}(${args}, first: 100, after: $a) { nodes { ${selection} } pageInfo { hasNextPage endCursor } } }`,
+      `query($p: AccountId!, $a: String) { ${field}(patient: $p, first: 100, after: $a) { nodes { ${selection} } pageInfo { hasNextPage endCursor } } }`,
       { p: patient, a: after },
     );
     nodes.push(...data[field].nodes);
@@ -126,8 +137,8 @@ async function refresh() {
     { p: me },
   );
   const [windowsNow, accesses] = await Promise.all([
-    everything('emergencyWindows', 'patient: $p', 'provider reason openedAt endsAt endedAt', me),
-    everything('accessLog', 'patient: $p', 'accessor outcome categories purpose emergency at', me),
+    everything('emergencyWindows', 'provider reason openedAt endsAt endedAt', me),
+    everything('accessLog', 'accessor outcome categories purpose emergency at', me),
   ]);
   if (account?.address !== me) return; // another account was chosen meanwhile
   const body = $('consents').querySelector('tbody')!;
@@ -177,7 +188,7 @@ async function refresh() {
   const now = Date.parse(data.consents.asOf.time ?? '') || Date.now();
   for (const w of windowsNow) {
     const open = !w.endedAt && new Date(w.endsAt).getTime() > now;
-    const item = el('li', `${w.provider} broke glass (${w.reason}) at ${w.openedAt}: ${open ? `open until ${w.endsAt}` : 'ended'} `);
+    const item = el('li', `${brokeGlass(w)}: ${open ? `open until ${w.endsAt}` : 'ended'} `);
     if (open) {
       const end = el('button', 'End now', { type: 'button', 'aria-label': `End the emergency window of ${w.provider}` });
       end.addEventListener('click', () => sign(`End the emergency window of ${w.provider} now`, 'consent', 'endEmergency', [w.provider]));
@@ -194,12 +205,17 @@ async function refresh() {
     ]),
     ...windowsNow.map((w: any): [string, HTMLElement] => {
       const item = el('li');
-      item.append(el('span', 'EMERGENCY ', { class: 'denied' }), `${w.provider} broke glass (${w.reason}) at ${w.openedAt}`);
+      item.append(el('span', 'EMERGENCY ', { class: 'denied' }), brokeGlass(w));
       return [w.openedAt, item];
     }),
   ];
   items.sort(([a], [b]) => Date.parse(b) - Date.parse(a));
   $('activity').replaceChildren(...items.map(([, item]) => item));
+}
+
+/** An emergency window, in words. */
+function brokeGlass(w: { provider: string; reason: string; openedAt: string }): string {
+  return `${w.provider} broke glass (${w.reason}) at ${w.openedAt}`;
 }
 
 function accessItem(denied: boolean, accessor: string, categories: string[], purpose: string, at: string, emergency = false) {
@@ -242,7 +258,7 @@ async function connect() {
   try {
     found = await walletAccounts();
   } catch (e) {
-    problem(`The wallet refused to connect: ${e instanceof Error ? e.message : e}`);
+    problem(`The wallet refused to connect: ${messageOf(e)}`);
     return;
   }
   $('no-wallet').hidden = found !== null;
@@ -316,17 +332,11 @@ function buildForms() {
       const ev = $<HTMLInputElement>('verify-evidence').files?.[0];
       if (!doc || !ev) throw new Error('choose the document and its receipt or proof');
       const evidence = JSON.parse(await ev.text());
-      if (!chain) {
-        try {
-          chain = await connectChain(config);
-        } catch {
-          chain = null;
-        }
-      }
+      const chain = await theChain().catch(() => null);
       const result = await verifyDocument(new Uint8Array(await doc.arrayBuffer()), evidence, config.graphql, chain);
       verdict.replaceChildren(...result.lines.map((line, i) => el('p', line, i === 0 ? { class: result.ok ? 'match' : 'nomatch' } : {})));
     } catch (e) {
-      verdict.replaceChildren(el('p', `Could not verify: ${e instanceof Error ? e.message : e}`, { class: 'nomatch' }));
+      verdict.replaceChildren(el('p', `Could not verify: ${messageOf(e)}`, { class: 'nomatch' }));
     }
   });
 }

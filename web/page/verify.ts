@@ -1,27 +1,21 @@
 // The verify view's checks: the commitment is computed here, from the file and its salt;
 // only the commitment (or the proof's root) is looked up.
 
-import { blake2b } from '@noble/hashes/blake2.js';
+import { blake2AsU8a, concatU8a, hexToU8a, u8aToHex } from 'dedot/utils';
 import { gql } from './api';
 import type { Chain } from './chain';
 
 const enc = new TextEncoder();
 
 function hexToBytes(hex: string): Uint8Array {
-  const clean = hex.startsWith('0x') ? hex.slice(2) : hex;
-  if (!/^[0-9a-fA-F]{64}$/.test(clean)) throw new Error(`${hex} is not a 32-byte hex value`);
-  return Uint8Array.from(clean.match(/../g)!.map((b) => parseInt(b, 16)));
+  if (!/^(0x)?[0-9a-fA-F]{64}$/.test(hex)) throw new Error(`${hex} is not a 32-byte hex value`);
+  return hexToU8a(hex.startsWith('0x') ? hex : `0x${hex}`);
 }
 
-export function toHex(bytes: Uint8Array): string {
-  return `0x${Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('')}`;
-}
+const toHex = u8aToHex;
 
-function h(...parts: Uint8Array[]): Uint8Array {
-  const hasher = blake2b.create({ dkLen: 32 });
-  for (const p of parts) hasher.update(p);
-  return hasher.digest();
-}
+/** blake2b-256 of the parts one after another. */
+const h = (...parts: Uint8Array[]): Uint8Array => blake2AsU8a(concatU8a(...parts), 256);
 
 /** `blake2b_256("medledger/record/v1" || salt || document)`, as medledger-proofs computes it. */
 export function commitment(salt: string, document: Uint8Array): string {

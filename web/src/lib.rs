@@ -40,15 +40,12 @@ pub struct ContractConfig {
     pub metadata: serde_json::Value,
 }
 
-/// Whether the page was built into this binary.
-pub fn is_built() -> bool {
-    Dist::get("index.html").is_some()
-}
-
 /// The page's routes: `/` and its files, and `/config.json` when `config` is given (a server
 /// started without a deployment serves the page, which then says what is missing).
 pub fn router(config: Option<PageConfig>) -> Router {
-    let config = config.map(|c| serde_json::to_string(&c).unwrap_or_default());
+    // Serialized once; each request shares the bytes (they carry both contracts' metadata).
+    let config =
+        config.map(|c| axum::body::Bytes::from(serde_json::to_string(&c).unwrap_or_default()));
     Router::new()
         .route(
             "/config.json",
@@ -81,7 +78,7 @@ async fn file(uri: Uri) -> Response {
                 header::CONTENT_TYPE,
                 content.metadata.mimetype().to_string(),
             )],
-            content.data.into_owned(),
+            content.data,
         )
             .into_response(),
         None if path == "index.html" => (

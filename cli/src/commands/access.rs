@@ -13,7 +13,7 @@ use serde_json::json;
 use crate::args::{ChainArgs, SignerArgs};
 use crate::chain::Ctx;
 use crate::report::{Refused, Report, exit};
-use crate::{files, keys, names};
+use crate::{files, names};
 
 #[derive(Subcommand)]
 pub enum AccessCommand {
@@ -59,9 +59,8 @@ pub async fn run(command: AccessCommand) -> Result<Report> {
         }
         None => None,
     };
-    let signer = keys::signer(signer)?;
+    let (signer, ctx) = Ctx::signed(&chain, signer).await?;
     let me = medledger_client::account_of(&signer);
-    let ctx = Ctx::connect(&chain).await?;
     let message = records::record_access(&ctx.records, &patient, set, purpose, named.as_ref());
     if named.is_some() {
         // A sent access publishes the named record's category even when denied: ask first.
@@ -76,7 +75,7 @@ pub async fn run(command: AccessCommand) -> Result<Report> {
         }
     }
     let outcome = ctx
-        .records_call(&signer, &message, "recording the access")
+        .call(&signer, &ctx.records, &message, "recording the access")
         .await?;
     let recorded = crate::chain::events_of::<medledger_events::AccessRecorded>(&outcome);
     let allowed = !recorded.is_empty();

@@ -15,7 +15,6 @@ use serde_json::json;
 use crate::args::{ChainArgs, SignerArgs};
 use crate::chain::{Ctx, settle};
 use crate::files::{self, hex_of};
-use crate::keys;
 use crate::report::Report;
 
 /// The proof beside each document of a batch.
@@ -59,9 +58,8 @@ struct Entry {
 pub async fn run(command: BatchCommand) -> Result<Report> {
     let BatchCommand::Anchor { chain, signer, dir } = command;
     let documents = documents_in(&dir)?;
-    let signer = keys::signer(signer)?;
+    let (signer, ctx) = Ctx::signed(&chain, signer).await?;
     let org = medledger_client::account_of(&signer);
-    let ctx = Ctx::connect(&chain).await?;
 
     let bar = progress(documents.len() as u64);
     let mut salts = Vec::with_capacity(documents.len());
@@ -77,6 +75,7 @@ pub async fn run(command: BatchCommand) -> Result<Report> {
     }
     bar.finish_and_clear();
     let tree = MerkleTree::new(&leaves).map_err(|e| anyhow!("{}: {e}", dir.display()))?;
+    let (root, genesis) = (tree.root(), ctx.genesis());
     let count =
         u32::try_from(leaves.len()).map_err(|_| anyhow!("too many documents for one batch"))?;
 
@@ -85,14 +84,14 @@ pub async fn run(command: BatchCommand) -> Result<Report> {
         format: "medledger-batch/v1".into(),
         org: org.to_string(),
         contract: ctx.records.to_string(),
-        chain: hex_of(ctx.genesis()),
-        root: hex_of(tree.root()),
+        chain: hex_of(genesis),
+        root: hex_of(root),
         documents: documents
             .iter()
             .zip(&salts)
             .zip(&leaves)
             .map(|((path, salt), leaf)| Entry {
-                document: name(path),
+                document: files::file_name(path),
                 salt: hex_of(salt),
                 commitment: hex_of(leaf),
             })
@@ -100,9 +99,9 @@ pub async fn run(command: BatchCommand) -> Result<Report> {
         anchored: None,
     };
     files::write_new(&manifest_path, &manifest)?;
-    let message = records::anchor_batch(&ctx.records, tree.root(), count);
+    let message = records::anchor_batch(&ctx.records, root, count);
     let outcome = settle(
-        ctx.records_call(&signer, &message, "anchoring the batch")
+        ctx.call(&signer, &ctx.records, &message, "anchoring the batch")
             .await,
         Some(&manifest_path),
     )?;
@@ -113,16 +112,16 @@ pub async fn run(command: BatchCommand) -> Result<Report> {
     for (i, path) in documents.iter().enumerate() {
         let proof = DocumentProof {
             format: PROOF_FORMAT.into(),
-            document: name(path),
+            document: files::file_name(path),
             salt: salts[i],
             org: org.to_string(),
             contract: ctx.records.to_string(),
-            chain: ctx.genesis(),
+            chain: genesis,
             bundle: ProofBundle {
                 proof: tree
                     .proof(i)
                     .ok_or_else(|| anyhow!("no proof for leaf {i}"))?,
-                root: tree.root(),
+                root,
                 block_number: anchored.block_number,
                 block_hash: anchored.block_hash,
             },
@@ -135,11 +134,11 @@ pub async fn run(command: BatchCommand) -> Result<Report> {
         format!(
             "anchored {count} documents of {} under root {} in one transaction; a proof beside each (*{PROOF_SUFFIX})",
             dir.display(),
-            hex_of(tree.root())
+            hex_of(root)
         ),
         json!({
             "documents": count,
-            "root": hex_of(tree.root()),
+            "root": hex_of(root),
             "manifest": manifest_path.display().to_string(),
         }),
         &outcome,
@@ -190,12 +189,6 @@ fn documents_in(dir: &Path) -> Result<Vec<PathBuf>> {
     }
     documents.sort();
     Ok(documents)
-}
-
-fn name(path: &Path) -> String {
-    path.file_name()
-        .map(|n| n.to_string_lossy().to_string())
-        .unwrap_or_default()
 }
 
 /// A progress bar over the documents, on a terminal only.

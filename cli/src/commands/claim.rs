@@ -14,8 +14,8 @@ use serde_json::json;
 use crate::args::{ChainArgs, SignerArgs};
 use crate::chain::{Ctx, event_of, events_of};
 use crate::files::{self, hex_of};
+use crate::names;
 use crate::report::Report;
-use crate::{keys, names};
 
 #[derive(Subcommand)]
 pub enum ClaimCommand {
@@ -74,11 +74,10 @@ pub async fn run(command: ClaimCommand) -> Result<Report> {
         let custodian = names::account(&receipt.custodian, "the receipt's custodian")?;
         named.push((custodian, receipt.commitment));
     }
-    let signer = keys::signer(signer)?;
-    let ctx = Ctx::connect(&chain).await?;
+    let (signer, ctx) = Ctx::signed(&chain, signer).await?;
     let message = records::attest_claim(&ctx.records, reference, &patient, &named);
     let outcome = ctx
-        .records_call(&signer, &message, "attesting the claim")
+        .call(&signer, &ctx.records, &message, "attesting the claim")
         .await?;
     let attested: ClaimAttested = event_of(&outcome)?;
     let duplicates: Vec<DuplicateClaimUse> = events_of(&outcome);

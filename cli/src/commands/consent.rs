@@ -12,8 +12,8 @@ use crate::api;
 use crate::args::{ApiArgs, ChainArgs, SignerArgs};
 use crate::chain::{Ctx, event_of};
 use crate::files;
+use crate::names;
 use crate::report::Report;
-use crate::{keys, names};
 
 #[derive(Args, Clone)]
 pub struct ScopeArgs {
@@ -112,9 +112,7 @@ pub async fn run(command: ConsentCommand) -> Result<Report> {
             for_patient,
         } => {
             let grantee = names::account(&grantee, "--grantee")?;
-            let patient = for_patient
-                .map(|p| names::account(&p, "--for"))
-                .transpose()?;
+            let patient = names::optional_account(for_patient.as_deref(), "--for")?;
             let categories = names::categories(&scope.categories)?;
             let purposes = names::purposes(&scope.purposes)?;
             let access = names::accesses(&scope.access)?;
@@ -128,17 +126,19 @@ pub async fn run(command: ConsentCommand) -> Result<Report> {
             let terms_hash = terms_hash
                 .map(|h| names::hash32(&h, "--terms-hash"))
                 .transpose()?;
-            if let Some(file) = &terms {
-                files::read_document(file).context("--terms")?;
-            }
-            let signer = keys::signer(signer)?;
-            let ctx = Ctx::connect(&chain).await?;
+            let terms = terms
+                .map(|file| {
+                    Ok::<_, anyhow::Error>((files::read_document(&file).context("--terms")?, file))
+                })
+                .transpose()?;
+            let (signer, ctx) = Ctx::signed(&chain, signer).await?;
             // The salt is written before the grant is sent, so that it can never be lost,
             // and removed again when the grant fails.
             let (terms_hash, receipt) = match &terms {
-                Some(file) => {
+                Some((document, file)) => {
                     let (hash, receipt) = files::salted_sidecar(
                         file,
+                        document,
                         ".terms.json",
                         "terms_hash",
                         medledger_proofs::terms_commitment,
@@ -159,13 +159,18 @@ pub async fn run(command: ConsentCommand) -> Result<Report> {
             let outcome = match &patient {
                 None => {
                     let message = consent::grant(&ctx.consent, &args);
-                    ctx.consent_call(&signer, &message, "granting the consent")
+                    ctx.call(&signer, &ctx.consent, &message, "granting the consent")
                         .await
                 }
                 Some(p) => {
                     let message = consent::grant_for(&ctx.consent, p, &args);
-                    ctx.consent_call(&signer, &message, "granting the consent as a delegate")
-                        .await
+                    ctx.call(
+                        &signer,
+                        &ctx.consent,
+                        &message,
+                        "granting the consent as a delegate",
+                    )
+                    .await
                 }
             };
             let outcome = crate::chain::settle(outcome, receipt.as_deref())?;
@@ -193,21 +198,23 @@ pub async fn run(command: ConsentCommand) -> Result<Report> {
             for_patient,
         } => {
             let grantee = names::account(&grantee, "--grantee")?;
-            let patient = for_patient
-                .map(|p| names::account(&p, "--for"))
-                .transpose()?;
-            let signer = keys::signer(signer)?;
-            let ctx = Ctx::connect(&chain).await?;
+            let patient = names::optional_account(for_patient.as_deref(), "--for")?;
+            let (signer, ctx) = Ctx::signed(&chain, signer).await?;
             let outcome = match &patient {
                 None => {
                     let message = consent::revoke(&ctx.consent, &grantee);
-                    ctx.consent_call(&signer, &message, "revoking the consent")
+                    ctx.call(&signer, &ctx.consent, &message, "revoking the consent")
                         .await?
                 }
                 Some(p) => {
                     let message = consent::revoke_for(&ctx.consent, p, &grantee);
-                    ctx.consent_call(&signer, &message, "revoking the consent as a delegate")
-                        .await?
+                    ctx.call(
+                        &signer,
+                        &ctx.consent,
+                        &message,
+                        "revoking the consent as a delegate",
+                    )
+                    .await?
                 }
             };
             let revoked: ConsentRevoked = event_of(&outcome)?;

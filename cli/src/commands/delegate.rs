@@ -8,8 +8,8 @@ use serde_json::json;
 
 use crate::args::{ChainArgs, SignerArgs};
 use crate::chain::Ctx;
+use crate::names;
 use crate::report::Report;
-use crate::{keys, names};
 
 #[derive(Subcommand)]
 pub enum DelegateCommand {
@@ -47,11 +47,10 @@ pub async fn run(command: DelegateCommand) -> Result<Report> {
         } => {
             let delegate = names::account(&delegate, "--delegate")?;
             let expires = names::millis(&expires_at, "--expires-at")?;
-            let signer = keys::signer(signer)?;
-            let ctx = Ctx::connect(&chain).await?;
+            let (signer, ctx) = Ctx::signed(&chain, signer).await?;
             let message = consent::set_delegate(&ctx.consent, &delegate, expires);
             let outcome = ctx
-                .consent_call(&signer, &message, "setting the delegate")
+                .call(&signer, &ctx.consent, &message, "setting the delegate")
                 .await?;
             Ok(Report::landed(
                 format!(
@@ -68,11 +67,10 @@ pub async fn run(command: DelegateCommand) -> Result<Report> {
             delegate,
         } => {
             let delegate = names::account(&delegate, "--delegate")?;
-            let signer = keys::signer(signer)?;
-            let ctx = Ctx::connect(&chain).await?;
+            let (signer, ctx) = Ctx::signed(&chain, signer).await?;
             let message = consent::remove_delegate(&ctx.consent, &delegate);
             let outcome = ctx
-                .consent_call(&signer, &message, "removing the delegate")
+                .call(&signer, &ctx.consent, &message, "removing the delegate")
                 .await?;
             Ok(Report::landed(
                 format!("{delegate} no longer manages your consents"),

@@ -12,7 +12,7 @@ use serde_json::json;
 use crate::args::{ChainArgs, SignerArgs};
 use crate::chain::{Ctx, event_of};
 use crate::report::Report;
-use crate::{files, keys, names};
+use crate::{files, names};
 
 #[derive(Subcommand)]
 pub enum EmergencyCommand {
@@ -73,15 +73,15 @@ pub async fn run(command: EmergencyCommand) -> Result<Report> {
         } => {
             let patient = names::account(&patient, "--patient")?;
             let reason = names::emergency_reason(&reason)?;
-            if let Some(file) = &justification {
-                files::read_document(file)?;
-            }
-            let signer = keys::signer(signer)?;
-            let ctx = Ctx::connect(&chain).await?;
+            let justification = justification
+                .map(|file| Ok::<_, anyhow::Error>((files::read_document(&file)?, file)))
+                .transpose()?;
+            let (signer, ctx) = Ctx::signed(&chain, signer).await?;
             let (hash, sidecar) = match &justification {
-                Some(file) => {
+                Some((document, file)) => {
                     let (hash, sidecar) = files::salted_sidecar(
                         file,
+                        document,
                         ".justification.json",
                         "justification_hash",
                         medledger_proofs::terms_commitment,
@@ -92,7 +92,7 @@ pub async fn run(command: EmergencyCommand) -> Result<Report> {
             };
             let message = consent::break_glass(&ctx.consent, &patient, reason, hash);
             let outcome = ctx
-                .consent_call(&signer, &message, "opening emergency access")
+                .call(&signer, &ctx.consent, &message, "opening emergency access")
                 .await;
             let outcome = crate::chain::settle(outcome, sidecar.as_deref())?;
             let opened: EmergencyAccessOpened = event_of(&outcome)?;
@@ -117,17 +117,19 @@ pub async fn run(command: EmergencyCommand) -> Result<Report> {
             for_patient,
         } => {
             let provider = names::account(&provider, "--provider")?;
-            let patient = for_patient
-                .map(|p| names::account(&p, "--for"))
-                .transpose()?;
-            let signer = keys::signer(signer)?;
-            let ctx = Ctx::connect(&chain).await?;
+            let patient = names::optional_account(for_patient.as_deref(), "--for")?;
+            let (signer, ctx) = Ctx::signed(&chain, signer).await?;
             let message = match &patient {
                 None => consent::end_emergency(&ctx.consent, &provider),
                 Some(p) => consent::end_emergency_for(&ctx.consent, p, &provider),
             };
             let outcome = ctx
-                .consent_call(&signer, &message, "ending the emergency window")
+                .call(
+                    &signer,
+                    &ctx.consent,
+                    &message,
+                    "ending the emergency window",
+                )
                 .await?;
             Ok(Report::landed(
                 format!("ended {provider}'s emergency window"),
@@ -143,18 +145,20 @@ pub async fn run(command: EmergencyCommand) -> Result<Report> {
             for_patient,
         } => {
             let provider = names::account(&provider, "--provider")?;
-            let patient = for_patient
-                .map(|p| names::account(&p, "--for"))
-                .transpose()?;
-            let signer = keys::signer(signer)?;
-            let ctx = Ctx::connect(&chain).await?;
+            let patient = names::optional_account(for_patient.as_deref(), "--for")?;
+            let (signer, ctx) = Ctx::signed(&chain, signer).await?;
             let blocked = !unblock;
             let message = match &patient {
                 None => consent::set_emergency_block(&ctx.consent, &provider, blocked),
                 Some(p) => consent::set_emergency_block_for(&ctx.consent, p, &provider, blocked),
             };
             let outcome = ctx
-                .consent_call(&signer, &message, "changing the emergency block")
+                .call(
+                    &signer,
+                    &ctx.consent,
+                    &message,
+                    "changing the emergency block",
+                )
                 .await?;
             Ok(Report::landed(
                 if blocked {

@@ -9,8 +9,8 @@ use serde_json::json;
 
 use crate::args::{ChainArgs, SignerArgs};
 use crate::chain::Ctx;
+use crate::names;
 use crate::report::Report;
-use crate::{keys, names};
 
 #[derive(Subcommand)]
 pub enum OrgCommand {
@@ -82,12 +82,16 @@ pub async fn run(command: OrgCommand) -> Result<Report> {
         } => {
             let role = names::role(&role)?;
             let account = names::account(&account, "--account")?;
-            let signer = keys::signer(signer)?;
-            let ctx = Ctx::connect(&chain).await?;
+            let (signer, ctx) = Ctx::signed(&chain, signer).await?;
             let flags = if emergency { FLAG_EMERGENCY } else { 0 };
             let message = consent::register_org(&ctx.consent, &account, role, flags);
             let outcome = ctx
-                .consent_call(&signer, &message, "registering the organization")
+                .call(
+                    &signer,
+                    &ctx.consent,
+                    &message,
+                    "registering the organization",
+                )
                 .await?;
             Ok(Report::landed(
                 format!(
@@ -109,8 +113,7 @@ pub async fn run(command: OrgCommand) -> Result<Report> {
             account,
         } => {
             let account = names::account(&account, "--account")?;
-            let signer = keys::signer(signer)?;
-            let ctx = Ctx::connect(&chain).await?;
+            let (signer, ctx) = Ctx::signed(&chain, signer).await?;
             let (message, doing, done) = if suspend {
                 let message = consent::suspend_org(&ctx.consent, &account);
                 (message, "suspending the organization", "suspended")
@@ -118,7 +121,7 @@ pub async fn run(command: OrgCommand) -> Result<Report> {
                 let message = consent::reinstate_org(&ctx.consent, &account);
                 (message, "reinstating the organization", "reinstated")
             };
-            let outcome = ctx.consent_call(&signer, &message, doing).await?;
+            let outcome = ctx.call(&signer, &ctx.consent, &message, doing).await?;
             Ok(Report::landed(
                 format!("{done} {account}"),
                 json!({ done: account.to_string() }),
@@ -136,11 +139,10 @@ pub async fn run_registrar(command: RegistrarCommand) -> Result<Report> {
             account,
         } => {
             let account = names::account(&account, "--account")?;
-            let signer = keys::signer(signer)?;
-            let ctx = Ctx::connect(&chain).await?;
+            let (signer, ctx) = Ctx::signed(&chain, signer).await?;
             let message = consent::propose_registrar(&ctx.consent, &account);
             let outcome = ctx
-                .consent_call(&signer, &message, "proposing the registrar")
+                .call(&signer, &ctx.consent, &message, "proposing the registrar")
                 .await?;
             Ok(Report::landed(
                 format!("proposed {account} as the next registrar; it must accept"),
@@ -149,12 +151,16 @@ pub async fn run_registrar(command: RegistrarCommand) -> Result<Report> {
             ))
         }
         RegistrarCommand::Accept { chain, signer } => {
-            let signer = keys::signer(signer)?;
+            let (signer, ctx) = Ctx::signed(&chain, signer).await?;
             let me = medledger_client::account_of(&signer);
-            let ctx = Ctx::connect(&chain).await?;
             let message = consent::accept_registrar(&ctx.consent);
             let outcome = ctx
-                .consent_call(&signer, &message, "accepting the registrar role")
+                .call(
+                    &signer,
+                    &ctx.consent,
+                    &message,
+                    "accepting the registrar role",
+                )
                 .await?;
             Ok(Report::landed(
                 format!("{me} is the registrar now"),

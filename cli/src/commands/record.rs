@@ -14,7 +14,7 @@ use serde_json::json;
 use crate::args::{ChainArgs, SignerArgs};
 use crate::chain::{Ctx, event_of};
 use crate::report::Report;
-use crate::{files, keys, names};
+use crate::{files, names};
 
 /// The receipt beside a document.
 pub const RECEIPT_SUFFIX: &str = ".medledger.json";
@@ -76,17 +76,16 @@ pub async fn run(command: RecordCommand) -> Result<Report> {
                 None => medledger_proofs::random_salt(),
             };
             let document = files::read_document(&file)?;
-            let signer = keys::signer(signer)?;
+            let (signer, ctx) = Ctx::signed(&chain, signer).await?;
             let custodian = medledger_client::account_of(&signer);
-            let ctx = Ctx::connect(&chain).await?;
             let salt = medledger_proofs::random_salt();
             let receipt = Receipt {
                 format: RECEIPT_FORMAT.into(),
-                document: file_name(&file),
+                document: files::file_name(&file),
                 salt,
                 commitment: medledger_proofs::commitment(&salt, &document),
                 category: format!("{category:?}"),
-                category_index: category_index(category.bit()),
+                category_index: category.index(),
                 category_salt: medledger_proofs::random_salt(),
                 record_id,
                 version: 1,
@@ -145,9 +144,8 @@ pub async fn run(command: RecordCommand) -> Result<Report> {
                 );
             }
             let document = files::read_document(&file)?;
-            let signer = keys::signer(signer)?;
+            let (signer, ctx) = Ctx::signed(&chain, signer).await?;
             let custodian = medledger_client::account_of(&signer);
-            let ctx = Ctx::connect(&chain).await?;
             let record = ctx
                 .chain
                 .query(&custodian, &ctx.records, &records::record(&ctx.records, &custodian, record_id))
@@ -168,7 +166,7 @@ pub async fn run(command: RecordCommand) -> Result<Report> {
             let salt = medledger_proofs::random_salt();
             let patient = medledger_client::to_subxt(&record.patient);
             let receipt = Receipt {
-                document: file_name(&file),
+                document: files::file_name(&file),
                 salt,
                 commitment: medledger_proofs::commitment(&salt, &document),
                 version: record.latest_version.saturating_add(1),
@@ -223,8 +221,10 @@ async fn send_with_receipt<E: medledger_client::ContractError>(
 ) -> Result<(Receipt, PathBuf, medledger_client::CallOutcome)> {
     let path = files::beside(file, RECEIPT_SUFFIX);
     files::write_new(&path, &receipt)?;
-    let outcome =
-        crate::chain::settle(ctx.records_call(signer, message, doing).await, Some(&path))?;
+    let outcome = crate::chain::settle(
+        ctx.call(signer, &ctx.records, message, doing).await,
+        Some(&path),
+    )?;
     receipt.anchored = Some(Anchored {
         block_number: outcome.block_number,
         block_hash: outcome.block_hash.0,
@@ -242,15 +242,4 @@ fn receipt_json(receipt: &Receipt, path: &Path) -> serde_json::Value {
         "patient": receipt.patient,
         "custodian": receipt.custodian,
     })
-}
-
-fn file_name(file: &Path) -> String {
-    file.file_name()
-        .map(|n| n.to_string_lossy().to_string())
-        .unwrap_or_default()
-}
-
-/// The bit position of a one-category set.
-fn category_index(bit: u16) -> u8 {
-    u8::try_from(bit.trailing_zeros()).unwrap_or(u8::MAX)
 }

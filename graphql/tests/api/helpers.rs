@@ -146,6 +146,19 @@ pub async fn spawn_app(store: Arc<dyn Store>, options: HttpOptions) -> App {
 }
 
 impl App {
+    /// POSTs `body` to `/graphql`; its JSON answer.
+    pub async fn post(&self, body: &Value) -> Value {
+        reqwest::Client::new()
+            .post(format!("{}/graphql", self.base))
+            .json(body)
+            .send()
+            .await
+            .expect("post")
+            .json()
+            .await
+            .expect("json")
+    }
+
     /// Stops the server and checks that it shut down cleanly.
     pub async fn stop(mut self) {
         if let Some(stop) = self.stop.take() {

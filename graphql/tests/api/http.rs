@@ -24,15 +24,7 @@ async fn http_serves_queries_graphiql_and_health() {
     let app = spawn_app(s.store.clone(), HttpOptions::default()).await;
     let http = reqwest::Client::new();
 
-    let answer: Value = http
-        .post(format!("{}/graphql", app.base))
-        .json(&consents_query())
-        .send()
-        .await
-        .expect("post")
-        .json()
-        .await
-        .expect("json");
+    let answer = app.post(&consents_query()).await;
     assert_eq!(answer["data"]["consents"]["nodes"], json!([{"version": 1}]));
 
     let page = http
@@ -56,20 +48,12 @@ async fn one_document_sent_again_answers_each_request_by_its_own_variables() {
     // Apps send one document over and over with other variables; the server parses it once.
     let s = seeded().await;
     let app = spawn_app(s.store.clone(), HttpOptions::default()).await;
-    let http = reqwest::Client::new();
     let document = "query Consents($patient: AccountId!) { consents(patient: $patient) { nodes { version } } }";
     let ask = |variables: Value| {
-        let http = http.clone();
-        let url = format!("{}/graphql", app.base);
+        let app = &app;
         async move {
-            http.post(url)
-                .json(&json!({ "query": document, "variables": variables }))
-                .send()
+            app.post(&json!({ "query": document, "variables": variables }))
                 .await
-                .expect("post")
-                .json::<Value>()
-                .await
-                .expect("json")
         }
     };
     let versions = |answer: &Value| answer["data"]["consents"]["nodes"].clone();
@@ -84,9 +68,7 @@ async fn one_document_sent_again_answers_each_request_by_its_own_variables() {
     let bad = ask(json!({"patient": "not an account"})).await;
     assert!(bad["data"].is_null(), "{bad}");
     assert!(
-        bad["errors"][0]["message"]
-            .as_str()
-            .is_some_and(|m| m.contains("\"not an account\" is not an SS58 address")),
+        error(&bad).contains("\"not an account\" is not an SS58 address"),
         "{bad}"
     );
     assert_eq!(
@@ -95,21 +77,8 @@ async fn one_document_sent_again_answers_each_request_by_its_own_variables() {
     );
     // and a document that does not parse is refused every time
     for _ in 0..2 {
-        let answer: Value = http
-            .post(format!("{}/graphql", app.base))
-            .json(&json!({ "query": "{ consents(patient: " }))
-            .send()
-            .await
-            .expect("post")
-            .json()
-            .await
-            .expect("json");
-        assert!(
-            answer["errors"][0]["message"]
-                .as_str()
-                .is_some_and(|m| m.contains("expected")),
-            "{answer}"
-        );
+        let answer = app.post(&json!({ "query": "{ consents(patient: " })).await;
+        assert!(error(&answer).contains("expected"), "{answer}");
     }
     app.stop().await;
 }

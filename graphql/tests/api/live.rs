@@ -278,16 +278,10 @@ async fn two_servers_on_one_postgres_both_answer_and_both_push_what_an_indexer_c
     for _ in 0..2 {
         let store: Arc<dyn Store> = Arc::new(SqlStore::open(&url).await.expect("open"));
         let app = spawn_app(store, HttpOptions::default()).await;
-        let answer: Value = reqwest::Client::new()
-            .post(format!("{}/graphql", app.base))
-            .json(&json!({"query": format!(
+        let answer = app
+            .post(&json!({"query": format!(
                 r#"{{ consents(patient: "{PATIENT}") {{ nodes {{ status }} }} }}"#)}))
-            .send()
-            .await
-            .expect("post")
-            .json()
-            .await
-            .expect("json");
+            .await;
         assert_eq!(
             answer["data"]["consents"]["nodes"],
             json!([{"status": "ACTIVE"}]),
