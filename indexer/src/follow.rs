@@ -7,7 +7,8 @@ use std::time::Duration;
 use backon::{BackoffBuilder, ExponentialBuilder};
 use futures::{FutureExt, StreamExt, stream};
 use medledger_store::{
-    AccountId, BlockChanges, Hash32, IndexedEvent, Mirror, Store, StoreError, UndecodedEvent,
+    AccountId, BlockChanges, Hash32, IndexedEvent, Mirror, PreparedBlock, Store, StoreError,
+    UndecodedEvent,
 };
 use tokio::sync::mpsc;
 
@@ -293,21 +294,20 @@ impl<S: BlockSource> Indexer<S> {
                 tracing::info!(from = next, to = head, "catching up");
             }
             let batch = self.config.batch_blocks.max(1);
-            let (tx, rx) = mpsc::channel::<Result<BlockChanges, SourceError>>(batch * 2);
+            let (tx, rx) = mpsc::channel::<Result<PreparedBlock, IndexerError>>(batch * 2);
             let source = self.source.clone();
             let contracts = self.contracts.clone();
             let concurrency = self.config.concurrency.max(1);
-            // The fetcher and each block's read (RPCs, decoding with the chain's metadata and
-            // with the contracts' event types) run as tasks of their own, so they use the
-            // other cores while the writer works.
-            // The handles cancel them when dropped: stopping mid-backfill leaves nothing
-            // running.
+            // The fetcher polls the reads itself, so that their requests go out promptly;
+            // what costs CPU (decoding a block's events, preparing its rows) runs as tasks of
+            // their own, on the other cores while the writer works. Dropping the fetcher
+            // cancels them: stopping mid-backfill leaves nothing running.
             let fetch = async move {
                 let mut blocks = stream::iter(next..=head)
                     .map(|n| {
                         let (source, contracts) = (source.clone(), contracts.clone());
-                        let (read, handle) = async move {
-                            tokio::time::timeout(BLOCK_TIMEOUT, source.block(n))
+                        async move {
+                            let block = tokio::time::timeout(BLOCK_TIMEOUT, source.block(n))
                                 .await
                                 .unwrap_or_else(|_| {
                                     Err(SourceError::Node {
@@ -317,12 +317,13 @@ impl<S: BlockSource> Indexer<S> {
                                             BLOCK_TIMEOUT.as_secs()
                                         ),
                                     })
-                                })
-                                .map(|block| changes(&contracts, block))
+                                })?;
+                            let (prepare, prepared) =
+                                async move { Ok(PreparedBlock::new(&changes(&contracts, block))?) }
+                                    .remote_handle();
+                            tokio::spawn(prepare);
+                            prepared.await
                         }
-                        .remote_handle();
-                        tokio::spawn(read);
-                        handle
                     })
                     .buffered(concurrency);
                 while let Some(block) = blocks.next().await {
@@ -350,7 +351,7 @@ impl<S: BlockSource> Indexer<S> {
     /// Commits the blocks arriving on `rx`, as many as are ready (up to `batch`) at a time.
     async fn write(
         &self,
-        mut rx: mpsc::Receiver<Result<BlockChanges, SourceError>>,
+        mut rx: mpsc::Receiver<Result<PreparedBlock, IndexerError>>,
         batch: usize,
         log_each: bool,
     ) -> Result<(), IndexerError> {
@@ -369,11 +370,10 @@ impl<S: BlockSource> Indexer<S> {
                 }
             }
             if !pending.is_empty() {
-                self.commit(&pending, log_each).await?;
-                pending.clear();
+                self.commit(std::mem::take(&mut pending), log_each).await?;
             }
             if let Some(e) = failure {
-                return Err(e.into());
+                return Err(e);
             }
         }
         Ok(())
@@ -381,12 +381,13 @@ impl<S: BlockSource> Indexer<S> {
 
     /// Commits `blocks` in one transaction; logs them at info level when `log_each` (while
     /// following new blocks, not during a long backfill, which a progress bar shows).
-    async fn commit(&self, blocks: &[BlockChanges], log_each: bool) -> Result<(), IndexerError> {
-        let applied = self.store.apply_blocks(blocks).await?;
+    async fn commit(&self, blocks: Vec<PreparedBlock>, log_each: bool) -> Result<(), IndexerError> {
+        let events: usize = blocks.iter().map(PreparedBlock::events).sum();
+        let skipped: usize = blocks.iter().map(PreparedBlock::undecoded).sum();
+        let to = blocks.last().map(PreparedBlock::number);
+        let applied = self.store.apply_prepared(blocks).await?;
         if applied > 0 {
             self.stats.progressed();
-            let events: usize = blocks.iter().map(|b| b.events.len()).sum();
-            let skipped: usize = blocks.iter().map(|b| b.undecoded.len()).sum();
             self.stats
                 .blocks
                 .fetch_add(applied as u64, Ordering::Relaxed);
@@ -396,10 +397,9 @@ impl<S: BlockSource> Indexer<S> {
             self.stats
                 .skipped
                 .fetch_add(skipped as u64, Ordering::Relaxed);
-            if let Some(last) = blocks.last() {
-                self.stats.indexed.store(last.number, Ordering::Relaxed);
+            if let Some(last) = to {
+                self.stats.indexed.store(last, Ordering::Relaxed);
             }
-            let to = blocks.last().map(|b| b.number);
             if log_each && (events > 0 || skipped > 0) {
                 tracing::info!(to, blocks = applied, events, skipped, "indexed");
             } else {

@@ -14,6 +14,7 @@ mod activity;
 mod error;
 mod history;
 mod lists;
+mod prepare;
 mod projections;
 mod readers;
 mod sql;
@@ -27,6 +28,7 @@ pub use history::{
     Position, Upto,
 };
 pub use lists::{AccessRow, BatchRow, ClaimRow, DelegationRow, DuplicateUseRow, Page, RecordRow};
+pub use prepare::PreparedBlock;
 pub use sql::{Backend, SqlStore};
 pub use types::{
     ACCESS_NAMES, AccountId, AnchorRef, BlockChanges, CATEGORY_NAMES, ChainEvent, ConsentRow,
@@ -53,7 +55,20 @@ pub trait Store: Send + Sync + 'static {
     /// Writes the blocks' events, projections and the cursor (the last block) in one
     /// transaction. Blocks at or before the cursor are skipped: a replay changes nothing.
     /// Returns how many blocks were applied.
-    async fn apply_blocks(&self, blocks: &[BlockChanges]) -> Result<usize, StoreError>;
+    async fn apply_prepared(&self, blocks: Vec<PreparedBlock>) -> Result<usize, StoreError>;
+
+    /// [`PreparedBlock::new`] for each block, then [`Store::apply_prepared`]: for callers
+    /// that have no other core to prepare blocks on.
+    ///
+    /// # Errors
+    /// As both.
+    async fn apply_blocks(&self, blocks: &[BlockChanges]) -> Result<usize, StoreError> {
+        let prepared = blocks
+            .iter()
+            .map(PreparedBlock::new)
+            .collect::<Result<Vec<_>, _>>()?;
+        self.apply_prepared(prepared).await
+    }
 
     /// [`Store::apply_blocks`] for one block; `false` when it was a replay.
     async fn apply_block(&self, block: &BlockChanges) -> Result<bool, StoreError> {

@@ -24,37 +24,16 @@ use crate::lists::{
     self, AccessRow, BatchRow, ClaimRow, DelegationRow, DuplicateUseRow, Kind, List, Page,
     RecordRow, Value,
 };
-use crate::projections::{self, At};
+use crate::prepare::PreparedBlock;
 use crate::readers::Readers;
 use crate::types::{
-    AccountId, BlockChanges, ConsentRow, ContractRow, Cursor, Hash32, IndexerStatus, Mirror,
-    OrganizationRow, RecordVersionRow,
+    AccountId, ConsentRow, ContractRow, Cursor, Hash32, IndexerStatus, Mirror, OrganizationRow,
+    RecordVersionRow,
 };
-use crate::writer::{Insert, Writer};
+use crate::writer::Writer;
 
 /// How often a SQLite migration is tried when another process migrates the same file.
 const MIGRATE_ATTEMPTS: u32 = 5;
-
-static BLOCK: Insert = Insert {
-    into: "blocks (number, hash, timestamp_ms)",
-    tail: "",
-    action: "insert a block",
-    replaces: false,
-};
-
-static EVENT: Insert = Insert {
-    into: "events (block_number, event_index, contract, kind, payload, patient)",
-    tail: "",
-    action: "insert an event",
-    replaces: false,
-};
-
-static UNDECODED: Insert = Insert {
-    into: "undecoded_events (block_number, event_index, contract, topics, data, reason)",
-    tail: "",
-    action: "store an undecoded event",
-    replaces: false,
-};
 
 static SQLITE: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 static POSTGRES: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
@@ -270,56 +249,6 @@ impl SqlStore {
             .await
             .map_err(StoreError::db("read the cursor"))?;
         row.map(|r| cursor_of(&r)).transpose()
-    }
-
-    async fn write_block(w: &mut Writer<'_>, block: &BlockChanges) -> Result<(), StoreError> {
-        let number = int(block.number, "block number")?;
-        let time = int(block.timestamp_ms, "timestamp")?;
-        if block.events.is_empty() && block.undecoded.is_empty() {
-            return Ok(());
-        }
-        w.append(
-            &BLOCK,
-            vec![number.into(), block.hash.to_string().into(), time.into()],
-        );
-        for event in &block.events {
-            let payload = serde_json::to_string(&event.event)
-                .map_err(|e| StoreError::Corrupt(format!("event does not serialize: {e}")))?;
-            let contract = event.contract.to_string();
-            w.append(
-                &EVENT,
-                vec![
-                    number.into(),
-                    i64::from(event.index).into(),
-                    contract.as_str().into(),
-                    event.event.kind().into(),
-                    payload.into(),
-                    event.event.patient().map(AccountId::to_string).into(),
-                ],
-            );
-            let at = At {
-                block: number,
-                index: i64::from(event.index),
-                time,
-                contract: &contract,
-            };
-            projections::project(w, &at, &event.event).await?;
-        }
-        for raw in &block.undecoded {
-            let topics: Vec<String> = raw.topics.iter().map(Hash32::to_string).collect();
-            w.append(
-                &UNDECODED,
-                vec![
-                    number.into(),
-                    i64::from(raw.index).into(),
-                    raw.contract.to_string().into(),
-                    topics.join(",").into(),
-                    format!("0x{}", hex::encode(&raw.data)).into(),
-                    raw.reason.as_str().into(),
-                ],
-            );
-        }
-        Ok(())
     }
 
     /// Refreshes the query planner's statistics of every table (`ANALYZE`). PostgreSQL's
@@ -571,7 +500,7 @@ impl Store for SqlStore {
             .map_err(StoreError::db("commit what the database mirrors"))
     }
 
-    async fn apply_blocks(&self, blocks: &[BlockChanges]) -> Result<usize, StoreError> {
+    async fn apply_prepared(&self, blocks: Vec<PreparedBlock>) -> Result<usize, StoreError> {
         let mut tx = self
             .pool
             .begin()
@@ -586,16 +515,16 @@ impl Store for SqlStore {
             if after.is_some_and(|n| n >= block.number) {
                 continue;
             }
-            Self::write_block(&mut w, block).await?;
             after = Some(block.number);
-            last = Some(block);
+            last = Some((block.number, block.hash, block.timestamp_ms));
+            w.write(block.ops).await?;
             applied += 1;
         }
         w.finish().await?;
-        let Some(last) = last else {
+        let Some((last_number, last_hash, last_time)) = last else {
             return Ok(0);
         };
-        let number = int(last.number, "block number")?;
+        let number = int(last_number, "block number")?;
         sqlx::query(
             "INSERT INTO cursor (id, block_number, block_hash, finalized_head, block_time)
              VALUES (1, $1, $2, $3, $4)
@@ -605,9 +534,9 @@ impl Store for SqlStore {
                                 THEN cursor.finalized_head ELSE excluded.finalized_head END",
         )
         .bind(number)
-        .bind(last.hash.to_string())
+        .bind(last_hash.to_string())
         .bind(number)
-        .bind(int(last.timestamp_ms, "timestamp")?)
+        .bind(int(last_time, "timestamp")?)
         .execute(&mut *tx)
         .await
         .map_err(StoreError::db("advance the cursor"))?;
@@ -622,7 +551,7 @@ impl Store for SqlStore {
         }
         tx.commit().await.map_err(StoreError::db("commit blocks"))?;
         // No one listening is fine.
-        let _ = self.commits.send(last.number);
+        let _ = self.commits.send(last_number);
         Ok(applied)
     }
 

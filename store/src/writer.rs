@@ -5,7 +5,9 @@
 //! rows per event. The projections therefore hand their rows to a [`Writer`], which:
 //!
 //! - **appends** rows of the log tables (`events`, `consent_history`, `access_log`, …), which
-//!   no projection reads or changes, at the end of the transaction in multi-row `INSERT`s;
+//!   no projection reads or changes, in multi-row `INSERT`s of their own: a table's rows go in
+//!   as soon as they fill a statement, the rest at the end of the transaction, so that a
+//!   backfill's transaction never holds more than a statement's worth of them;
 //! - **merges** consecutive rows of one statement into one multi-row statement (e.g. 200
 //!   consent upserts in a row), in event order. PostgreSQL refuses to upsert one row twice in
 //!   one statement, so a row whose key the pending statement already holds either replaces
@@ -15,6 +17,11 @@
 //!   the rows before it.
 //!
 //! So the tables end exactly as with one statement per row, in event order.
+//!
+//! The projections do not talk to the database: they record what a block's events write as
+//! [`Ops`], which needs no connection and so is prepared wherever the block is read (the
+//! indexer does it in its read tasks, beside the other blocks' reads). The committer only
+//! replays each block's `Ops` into the transaction's [`Writer`].
 
 use std::collections::HashMap;
 
@@ -127,6 +134,60 @@ impl Insert {
     }
 }
 
+/// A statement a projection runs with its own values, in event order: an `UPDATE`, an
+/// `INSERT … SELECT`. Placeholders are numbered (`$1`), and may repeat.
+pub(crate) struct Statement {
+    pub sql: &'static str,
+    /// What the statement does, for the error when the database refuses it.
+    pub action: &'static str,
+}
+
+/// One write a projection asked for.
+enum Op {
+    Row {
+        insert: &'static Insert,
+        key: Option<String>,
+        values: Vec<Value>,
+    },
+    Append {
+        insert: &'static Insert,
+        values: Vec<Value>,
+    },
+    Run {
+        statement: &'static Statement,
+        values: Vec<Value>,
+    },
+}
+
+/// The writes of some events, in event order, recorded without a database; a [`Writer`]
+/// sends them. See the module's documentation.
+#[derive(Default)]
+pub struct Ops(Vec<Op>);
+
+impl Ops {
+    /// A row of a log table that no projection reads or changes (see [`Writer`]).
+    pub(crate) fn append(&mut self, insert: &'static Insert, values: Vec<Value>) {
+        debug_assert_eq!(values.len(), insert.width(), "{}", insert.into);
+        self.0.push(Op::Append { insert, values });
+    }
+
+    /// A row written in event order, merged with the rows of the same `insert` right before
+    /// it; `key` is the row's conflict key (see [`Insert::replaces`]).
+    pub(crate) fn row(&mut self, insert: &'static Insert, key: Option<String>, values: Vec<Value>) {
+        debug_assert_eq!(values.len(), insert.width(), "{}", insert.into);
+        self.0.push(Op::Row {
+            insert,
+            key,
+            values,
+        });
+    }
+
+    /// `statement` with `values` for its placeholders, run after the rows before it.
+    pub(crate) fn run(&mut self, statement: &'static Statement, values: Vec<Value>) {
+        self.0.push(Op::Run { statement, values });
+    }
+}
+
 /// Rows waiting for one statement.
 struct Pending {
     insert: &'static Insert,
@@ -154,24 +215,52 @@ impl<'c> Writer<'c> {
         }
     }
 
-    /// A row of a log table that no projection reads or changes: written at [`finish`].
+    /// Sends what `ops` recorded, in their order.
+    pub async fn write(&mut self, ops: Ops) -> Result<(), StoreError> {
+        for op in ops.0 {
+            match op {
+                Op::Row {
+                    insert,
+                    key,
+                    values,
+                } => self.row(insert, key, values).await?,
+                Op::Append { insert, values } => self.append(insert, values).await?,
+                Op::Run { statement, values } => self.run(statement, &values).await?,
+            }
+        }
+        Ok(())
+    }
+
+    /// A row of a log table that no projection reads or changes: written once the table's
+    /// rows fill a statement, else at [`finish`].
     ///
     /// [`finish`]: Writer::finish
-    pub fn append(&mut self, insert: &'static Insert, row: Vec<Value>) {
+    async fn append(&mut self, insert: &'static Insert, row: Vec<Value>) -> Result<(), StoreError> {
         debug_assert_eq!(row.len(), insert.width(), "{}", insert.into);
-        match self
+        let at = match self
             .appended
-            .iter_mut()
-            .find(|(i, _)| std::ptr::eq(*i, insert))
+            .iter()
+            .position(|(i, _)| std::ptr::eq(*i, insert))
         {
-            Some((_, values)) => values.extend(row),
-            None => self.appended.push((insert, row)),
+            Some(at) => at,
+            None => {
+                let capacity = insert.rows_per_statement() * insert.width();
+                self.appended.push((insert, Vec::with_capacity(capacity)));
+                self.appended.len() - 1
+            }
+        };
+        let values = &mut self.appended[at].1;
+        values.extend(row);
+        if values.len() >= insert.rows_per_statement() * insert.width() {
+            insert_all(self.conn, self.backend, insert, values).await?;
+            values.clear();
         }
+        Ok(())
     }
 
     /// A row written in event order, merged with the rows of the same `insert` right before
     /// it; `key` is the row's conflict key (see [`Insert::replaces`]).
-    pub async fn row(
+    async fn row(
         &mut self,
         insert: &'static Insert,
         key: Option<String>,
@@ -212,24 +301,20 @@ impl<'c> Writer<'c> {
         Ok(())
     }
 
-    /// Runs `query` now, after the rows before it.
-    pub async fn run<'q>(
-        &mut self,
-        query: Query<'q, sqlx::Any, AnyArguments<'q>>,
-        action: &'static str,
-    ) -> Result<(), StoreError> {
+    /// Runs `statement` now, after the rows before it.
+    async fn run(&mut self, statement: &Statement, values: &[Value]) -> Result<(), StoreError> {
         self.flush().await?;
-        query
+        bind(sqlx::query(statement.sql), values)
             .execute(&mut *self.conn)
             .await
-            .map_err(StoreError::db(action))?;
+            .map_err(StoreError::db(statement.action))?;
         Ok(())
     }
 
     /// Writes the pending rows.
     async fn flush(&mut self) -> Result<(), StoreError> {
         if let Some(p) = self.pending.take() {
-            insert_all(self.conn, self.backend, p.insert, p.values).await?;
+            insert_all(self.conn, self.backend, p.insert, &p.values).await?;
         }
         Ok(())
     }
@@ -238,7 +323,7 @@ impl<'c> Writer<'c> {
     pub async fn finish(mut self) -> Result<(), StoreError> {
         self.flush().await?;
         for (insert, values) in std::mem::take(&mut self.appended) {
-            insert_all(self.conn, self.backend, insert, values).await?;
+            insert_all(self.conn, self.backend, insert, &values).await?;
         }
         Ok(())
     }
@@ -249,27 +334,32 @@ async fn insert_all(
     conn: &mut AnyConnection,
     backend: Backend,
     insert: &Insert,
-    values: Vec<Value>,
+    values: &[Value],
 ) -> Result<(), StoreError> {
     let width = insert.width();
-    let per_statement = insert.rows_per_statement() * width;
-    let mut values = values.into_iter().peekable();
-    while values.peek().is_some() {
-        let chunk: Vec<Value> = values.by_ref().take(per_statement).collect();
+    for chunk in values.chunks(insert.rows_per_statement() * width) {
         let sql = insert.sql(chunk.len() / width, backend);
-        let mut query = sqlx::query(&sql);
-        for value in chunk {
-            query = match value {
-                Value::Int(v) => query.bind(v),
-                Value::Text(v) => query.bind(v),
-            };
-        }
-        query
+        bind(sqlx::query(&sql), chunk)
             .execute(&mut *conn)
             .await
             .map_err(StoreError::db(insert.action))?;
     }
     Ok(())
+}
+
+/// `query` with `values` bound, by reference: a backfill's text is not copied once more on
+/// its way in.
+fn bind<'q>(
+    mut query: Query<'q, sqlx::Any, AnyArguments<'q>>,
+    values: &'q [Value],
+) -> Query<'q, sqlx::Any, AnyArguments<'q>> {
+    for value in values {
+        query = match value {
+            Value::Int(v) => query.bind(*v),
+            Value::Text(v) => query.bind(v.as_deref()),
+        };
+    }
+    query
 }
 
 #[cfg(test)]

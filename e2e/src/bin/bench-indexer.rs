@@ -6,11 +6,15 @@
 //! grants now and then). On each it prints, for the deployment block up to the settled
 //! finalized head:
 //! - the ceiling: the indexer's own `SubxtSource` fetching every block with the indexer's
-//!   concurrency, decoding nothing and writing nothing (the second of two passes, so that
-//!   every measurement finds the node's caches warm);
+//!   concurrency, decoding nothing and writing nothing (after a first pass, so that every
+//!   measurement finds the node's caches warm);
 //! - a backfill (`Indexer::check` + `catch_up`, default tuning) into a fresh SQLite file and
 //!   into a fresh database of a throwaway PostgreSQL;
 //! - blocks/s, events/s and each backfill's share of the ceiling.
+//!
+//! Each pass starts with its client connected and its database created, and runs
+//! `BENCH_ROUNDS` times (default 5), the three kinds taking turns; the median is printed, as
+//! one pass of about a second on two shared cores varies by a tenth either way.
 //!
 //! Sizes can be lowered for a quick look: `BENCH_DENSE_TXS`, `BENCH_GRANTS_PER_TX`,
 //! `BENCH_SPARSE_BLOCKS` (defaults 500, 200, 2000).
@@ -54,14 +58,20 @@ fn watched(d: &DeployedChain) -> Result<Watched> {
     })
 }
 
-/// Fetches every block like the indexer does, and nothing else.
-async fn ceiling(url: &str, w: &Watched, head: u64) -> Result<Pass> {
-    let source = Arc::new(SubxtSource::new(url));
-    let concurrency = IndexerConfig::new(w.clone()).concurrency;
-    // Connect outside the clock, and learn the finalized head as the indexer does before
-    // it reads (the source asks for block hashes only up to it).
+/// A source connected to the node at `url`, outside the clock: connecting fetches the
+/// chain's metadata, which neither pass is about. It also learns the finalized head, as the
+/// indexer does before it reads (the source asks for block hashes only up to it).
+async fn connected(url: &str) -> Result<SubxtSource> {
+    let source = SubxtSource::new(url);
     source.genesis_hash().await?;
     source.finalized_head().await?;
+    Ok(source)
+}
+
+/// Fetches every block like the indexer does, and nothing else.
+async fn ceiling(url: &str, w: &Watched, head: u64) -> Result<Pass> {
+    let source = Arc::new(connected(url).await?);
+    let concurrency = IndexerConfig::new(w.clone()).concurrency;
     let started = Instant::now();
     let mut blocks = stream::iter(w.start_block..=head)
         .map(|n| {
@@ -90,7 +100,7 @@ async fn ceiling(url: &str, w: &Watched, head: u64) -> Result<Pass> {
 async fn backfill(url: &str, w: &Watched, db: &str, head: u64) -> Result<Pass> {
     let store: Arc<dyn Store> = Arc::new(SqlStore::open(db).await?);
     let indexer = Indexer::new(
-        SubxtSource::new(url),
+        connected(url).await?,
         store.clone(),
         IndexerConfig::new(w.clone()),
     );
@@ -110,16 +120,36 @@ async fn backfill(url: &str, w: &Watched, db: &str, head: u64) -> Result<Pass> {
     })
 }
 
-async fn measure(label: &str, d: &DeployedChain, head: u64, pg: &Postgres) -> Result<()> {
+/// The pass of median duration.
+fn median(mut passes: Vec<Pass>) -> Result<Pass> {
+    passes.sort_by_key(|p| p.took);
+    let middle = passes.len() / 2;
+    passes
+        .into_iter()
+        .nth(middle)
+        .ok_or_else(|| anyhow::anyhow!("no pass ran"))
+}
+
+async fn measure(
+    label: &str,
+    d: &DeployedChain,
+    head: u64,
+    pg: &Postgres,
+    rounds: usize,
+) -> Result<()> {
     let w = watched(d)?;
     let url = d.node.url();
-    let dir = tempfile::tempdir()?;
-    let sqlite = format!("sqlite:{}", dir.path().join("bench.db").display());
-    // The first pass warms the node's caches; the ceiling is the second.
+    // A first pass warms the node's caches.
     ceiling(url, &w, head).await?;
-    let ceiling = ceiling(url, &w, head).await?;
-    let sqlite = backfill(url, &w, &sqlite, head).await?;
-    let postgres = backfill(url, &w, &pg.fresh_database()?, head).await?;
+    let (mut ceilings, mut sqlites, mut postgreses) = (Vec::new(), Vec::new(), Vec::new());
+    for _ in 0..rounds {
+        ceilings.push(ceiling(url, &w, head).await?);
+        let dir = tempfile::tempdir()?;
+        let sqlite = format!("sqlite:{}", dir.path().join("bench.db").display());
+        sqlites.push(backfill(url, &w, &sqlite, head).await?);
+        postgreses.push(backfill(url, &w, &pg.fresh_database()?, head).await?);
+    }
+    let (ceiling, sqlite, postgres) = (median(ceilings)?, median(sqlites)?, median(postgreses)?);
     println!(
         "\n{label}: blocks #{}..=#{head} ({} blocks, {} contract events)",
         w.start_block, ceiling.blocks, ceiling.events
@@ -155,6 +185,7 @@ async fn main() -> Result<()> {
     let dense_txs = medledger_e2e::env_or("BENCH_DENSE_TXS", 500)?;
     let per_tx = medledger_e2e::env_or("BENCH_GRANTS_PER_TX", 200)?;
     let sparse_blocks = medledger_e2e::env_or("BENCH_SPARSE_BLOCKS", 2_000)?;
+    let rounds = medledger_e2e::env_or("BENCH_ROUNDS", 5)?.max(1);
     let pg = Postgres::start()?;
 
     println!("seeding the dense chain: {dense_txs} transactions of {per_tx} grants ...");
@@ -163,7 +194,7 @@ async fn main() -> Result<()> {
     seed_grants(&dense.chain, &dense.deployment, dense_txs, per_tx).await?;
     let head = medledger_e2e::seed::settled_head(&dense.chain).await?;
     println!("  seeded in {:.0} s", started.elapsed().as_secs_f64());
-    measure("dense chain", &dense, head, &pg).await?;
+    measure("dense chain", &dense, head, &pg, rounds).await?;
     drop(dense);
 
     println!("\nseeding the sparse chain: {sparse_blocks} blocks of remarks, grants every 500 ...");
@@ -175,6 +206,6 @@ async fn main() -> Result<()> {
         head = seed_empty_blocks(&sparse.chain, 500).await?;
     }
     println!("  seeded in {:.0} s", started.elapsed().as_secs_f64());
-    measure("sparse chain", &sparse, head, &pg).await?;
+    measure("sparse chain", &sparse, head, &pg, rounds).await?;
     Ok(())
 }

@@ -5,10 +5,10 @@ use std::time::Duration;
 
 use medledger_graphql::{Cors, HttpOptions};
 use medledger_store::{
-    AccessRow, AccountId, BatchRow, BlockChanges, ClaimRow, ConsentChange, ConsentRow, ContractRow,
-    Cursor, DelegationRow, DuplicateUseRow, EmergencyWindow, EventKey, Hash32, IndexerStatus,
-    Mirror, OrganizationRow, Page, PatientHistory, RecordRow, RecordVersionRow, Store, StoreError,
-    StoredEvent, Upto,
+    AccessRow, AccountId, BatchRow, ClaimRow, ConsentChange, ConsentRow, ContractRow, Cursor,
+    DelegationRow, DuplicateUseRow, EmergencyWindow, EventKey, Hash32, IndexerStatus, Mirror,
+    OrganizationRow, Page, PatientHistory, PreparedBlock, RecordRow, RecordVersionRow, Store,
+    StoreError, StoredEvent, Upto,
 };
 use serde_json::{Value, json};
 
@@ -175,7 +175,7 @@ impl Store for Broken {
     async fn check_mirror(&self, _: &Mirror) -> Result<(), StoreError> {
         self.fail().await
     }
-    async fn apply_blocks(&self, _: &[BlockChanges]) -> Result<usize, StoreError> {
+    async fn apply_prepared(&self, _: Vec<PreparedBlock>) -> Result<usize, StoreError> {
         self.fail().await
     }
     async fn set_finalized_head(&self, _: u64) -> Result<(), StoreError> {

@@ -2,7 +2,7 @@
 
 use super::At;
 use crate::types::{AccountId, ChainEvent, RecordRef};
-use crate::writer::{Insert, Writer};
+use crate::writer::{Insert, Ops};
 
 static ACCESS: Insert = Insert {
     into: "access_log (block_number, event_index, patient, accessor, outcome, record_custodian,
@@ -12,7 +12,7 @@ static ACCESS: Insert = Insert {
     replaces: false,
 };
 
-pub(super) fn apply(w: &mut Writer<'_>, at: &At<'_>, event: &ChainEvent) {
+pub(super) fn apply(w: &mut Ops, at: &At<'_>, event: &ChainEvent) {
     let (outcome, patient, accessor, record, categories, purpose, emergency): (
         &str,
         &AccountId,

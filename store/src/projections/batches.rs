@@ -2,7 +2,7 @@
 
 use super::At;
 use crate::types::ChainEvent;
-use crate::writer::{Insert, Writer};
+use crate::writer::{Insert, Ops};
 
 static BATCH: Insert = Insert {
     into: "batches (org, root, leaf_count, block_number, anchored_at)",
@@ -11,7 +11,7 @@ static BATCH: Insert = Insert {
     replaces: false,
 };
 
-pub(super) fn apply(w: &mut Writer<'_>, at: &At<'_>, event: &ChainEvent) {
+pub(super) fn apply(w: &mut Ops, at: &At<'_>, event: &ChainEvent) {
     let ChainEvent::BatchAnchored {
         org,
         root,

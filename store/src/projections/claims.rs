@@ -3,7 +3,7 @@
 
 use super::At;
 use crate::types::ChainEvent;
-use crate::writer::{Insert, Writer};
+use crate::writer::{Insert, Ops};
 
 static CLAIM: Insert = Insert {
     into: "claims (insurer, claim_ref, patient, all_current, block_number, event_index, at)",
@@ -27,7 +27,7 @@ static DUPLICATE: Insert = Insert {
     replaces: false,
 };
 
-pub(super) fn apply(w: &mut Writer<'_>, at: &At<'_>, event: &ChainEvent) {
+pub(super) fn apply(w: &mut Ops, at: &At<'_>, event: &ChainEvent) {
     match event {
         ChainEvent::ClaimAttested {
             patient,
@@ -69,20 +69,22 @@ pub(super) fn apply(w: &mut Writer<'_>, at: &At<'_>, event: &ChainEvent) {
             claim_ref,
             first_insurer,
             first_claim_ref,
-        } => w.append(
-            &DUPLICATE,
-            vec![
-                at.block.into(),
-                at.index.into(),
-                patient.to_string().into(),
-                insurer.to_string().into(),
-                commitment.to_string().into(),
-                claim_ref.to_string().into(),
-                first_insurer.to_string().into(),
-                first_claim_ref.to_string().into(),
-                at.time.into(),
-            ],
-        ),
+        } => {
+            w.append(
+                &DUPLICATE,
+                vec![
+                    at.block.into(),
+                    at.index.into(),
+                    patient.to_string().into(),
+                    insurer.to_string().into(),
+                    commitment.to_string().into(),
+                    claim_ref.to_string().into(),
+                    first_insurer.to_string().into(),
+                    first_claim_ref.to_string().into(),
+                    at.time.into(),
+                ],
+            );
+        }
         _ => {}
     }
 }

@@ -2,9 +2,8 @@
 //! every grant and revocation in chain order.
 
 use super::{At, int};
-use crate::error::StoreError;
 use crate::types::ChainEvent;
-use crate::writer::{Insert, Value, Writer};
+use crate::writer::{Insert, Ops, Statement, Value};
 
 static UPSERT: Insert = Insert {
     into: "consents (patient, grantee, categories, purposes, access, valid_from, expires_at,
@@ -28,11 +27,14 @@ static HISTORY: Insert = Insert {
     replaces: false,
 };
 
-pub(super) async fn apply(
-    w: &mut Writer<'_>,
-    at: &At<'_>,
-    event: &ChainEvent,
-) -> Result<(), StoreError> {
+static REVOKE: Statement = Statement {
+    sql: "UPDATE consents SET revoked = 1, updated_by = $1, updated_block = $2,
+         updated_at = $3
+         WHERE patient = $4 AND grantee = $5",
+    action: "revoke a consent",
+};
+
+pub(super) fn apply(w: &mut Ops, at: &At<'_>, event: &ChainEvent) {
     match event {
         ChainEvent::ConsentGranted {
             patient,
@@ -69,8 +71,7 @@ pub(super) async fn apply(
                     at.block.into(),
                     at.time.into(),
                 ],
-            )
-            .await?;
+            );
             w.append(
                 &HISTORY,
                 vec![
@@ -90,7 +91,6 @@ pub(super) async fn apply(
                     at.time.into(),
                 ],
             );
-            Ok(())
         }
         ChainEvent::ConsentRevoked {
             patient,
@@ -99,17 +99,16 @@ pub(super) async fn apply(
             by,
         } => {
             let (patient, grantee, by) = (patient.to_string(), grantee.to_string(), by.to_string());
-            let q = sqlx::query(
-                "UPDATE consents SET revoked = 1, updated_by = $1, updated_block = $2,
-                   updated_at = $3
-                 WHERE patient = $4 AND grantee = $5",
-            )
-            .bind(by.clone())
-            .bind(at.block)
-            .bind(at.time)
-            .bind(patient.clone())
-            .bind(grantee.clone());
-            w.run(q, "revoke a consent").await?;
+            w.run(
+                &REVOKE,
+                vec![
+                    by.clone().into(),
+                    at.block.into(),
+                    at.time.into(),
+                    patient.clone().into(),
+                    grantee.clone().into(),
+                ],
+            );
             w.append(
                 &HISTORY,
                 vec![
@@ -129,8 +128,7 @@ pub(super) async fn apply(
                     at.time.into(),
                 ],
             );
-            Ok(())
         }
-        _ => Ok(()),
+        _ => {}
     }
 }

@@ -1,9 +1,8 @@
 //! `upgrades` and `contracts`: each code upgrade, and the code a watched contract runs now.
 
 use super::At;
-use crate::error::StoreError;
 use crate::types::ChainEvent;
-use crate::writer::{Insert, Writer};
+use crate::writer::{Insert, Ops, Statement};
 
 static UPGRADE: Insert = Insert {
     into: "upgrades (block_number, event_index, contract, code_hash, from_version,
@@ -13,18 +12,20 @@ static UPGRADE: Insert = Insert {
     replaces: false,
 };
 
-pub(super) async fn apply(
-    w: &mut Writer<'_>,
-    at: &At<'_>,
-    event: &ChainEvent,
-) -> Result<(), StoreError> {
+static MOVE_CODE: Statement = Statement {
+    sql: "UPDATE contracts SET code_hash = $1, storage_version = $2, updated_block = $3
+         WHERE address = $4",
+    action: "move a contract to its new code",
+};
+
+pub(super) fn apply(w: &mut Ops, at: &At<'_>, event: &ChainEvent) {
     let ChainEvent::ContractUpgraded {
         code_hash,
         from_version,
         storage_version,
     } = event
     else {
-        return Ok(());
+        return;
     };
     w.append(
         &UPGRADE,
@@ -40,13 +41,13 @@ pub(super) async fn apply(
     );
     // The row exists once the indexer recorded what it mirrors; a store fed without that
     // (tests) simply has no contract row to move on.
-    let q = sqlx::query(
-        "UPDATE contracts SET code_hash = $1, storage_version = $2, updated_block = $3
-         WHERE address = $4",
+    w.run(
+        &MOVE_CODE,
+        vec![
+            code_hash.to_string().into(),
+            i64::from(*storage_version).into(),
+            at.block.into(),
+            at.contract.to_string().into(),
+        ],
     )
-    .bind(code_hash.to_string())
-    .bind(i64::from(*storage_version))
-    .bind(at.block)
-    .bind(at.contract.to_string());
-    w.run(q, "move a contract to its new code").await
 }

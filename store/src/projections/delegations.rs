@@ -3,9 +3,8 @@
 //! in force only while the delegation it was made under lasts, which the history tells).
 
 use super::{At, int};
-use crate::error::StoreError;
 use crate::types::ChainEvent;
-use crate::writer::{Insert, Value, Writer};
+use crate::writer::{Insert, Ops, Statement, Value};
 
 static SET: Insert = Insert {
     into: "delegations (patient, delegate, expires_at, set_block, set_at)",
@@ -24,11 +23,13 @@ static HISTORY: Insert = Insert {
     replaces: false,
 };
 
-pub(super) async fn apply(
-    w: &mut Writer<'_>,
-    at: &At<'_>,
-    event: &ChainEvent,
-) -> Result<(), StoreError> {
+static REMOVE: Statement = Statement {
+    sql: "UPDATE delegations SET removed_block = $1, removed_at = $2
+         WHERE patient = $3 AND delegate = $4",
+    action: "remove a delegation",
+};
+
+pub(super) fn apply(w: &mut Ops, at: &At<'_>, event: &ChainEvent) {
     match event {
         ChainEvent::DelegateSet {
             patient,
@@ -59,7 +60,6 @@ pub(super) async fn apply(
                     at.time.into(),
                 ],
             )
-            .await
         }
         ChainEvent::DelegateRemoved { patient, delegate } => {
             w.append(
@@ -74,16 +74,16 @@ pub(super) async fn apply(
                     at.time.into(),
                 ],
             );
-            let q = sqlx::query(
-                "UPDATE delegations SET removed_block = $1, removed_at = $2
-                 WHERE patient = $3 AND delegate = $4",
+            w.run(
+                &REMOVE,
+                vec![
+                    at.block.into(),
+                    at.time.into(),
+                    patient.to_string().into(),
+                    delegate.to_string().into(),
+                ],
             )
-            .bind(at.block)
-            .bind(at.time)
-            .bind(patient.to_string())
-            .bind(delegate.to_string());
-            w.run(q, "remove a delegation").await
         }
-        _ => Ok(()),
+        _ => {}
     }
 }

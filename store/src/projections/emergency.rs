@@ -2,9 +2,8 @@
 //! patient, a delegate or a block) and the providers a patient barred from breaking glass.
 
 use super::{At, int};
-use crate::error::StoreError;
 use crate::types::{AccountId, ChainEvent};
-use crate::writer::{Insert, Writer};
+use crate::writer::{Insert, Ops, Statement};
 
 static OPENED: Insert = Insert {
     into: "emergency_windows (opened_block, opened_index, patient, provider, reason,
@@ -23,38 +22,40 @@ static BLOCK: Insert = Insert {
     replaces: true,
 };
 
+static END_WINDOW: Statement = Statement {
+    sql: "UPDATE emergency_windows SET ended_block = $1, ended_at = $2, ended_by = $3,
+         cooldown_until = $4
+         WHERE patient = $5 AND provider = $6 AND ended_block IS NULL
+         AND opened_block = (SELECT MAX(opened_block) FROM emergency_windows
+                             WHERE patient = $5 AND provider = $6)",
+    action: "end an emergency window",
+};
+
 /// Marks the pair's latest window as ended now, unless it already was. (A window that ran
 /// out by time keeps no end: its `ends_at` says when it closed; the contract refuses a new
 /// window while one is open, so the latest window is the only one that can be ended.)
-async fn end_window(
-    w: &mut Writer<'_>,
+fn end_window(
+    w: &mut Ops,
     at: &At<'_>,
     patient: &AccountId,
     provider: &AccountId,
     by: &AccountId,
     cooldown_until: u64,
-) -> Result<(), StoreError> {
-    let q = sqlx::query(
-        "UPDATE emergency_windows SET ended_block = $1, ended_at = $2, ended_by = $3,
-           cooldown_until = $4
-         WHERE patient = $5 AND provider = $6 AND ended_block IS NULL
-           AND opened_block = (SELECT MAX(opened_block) FROM emergency_windows
-                               WHERE patient = $5 AND provider = $6)",
+) {
+    w.run(
+        &END_WINDOW,
+        vec![
+            at.block.into(),
+            at.time.into(),
+            by.to_string().into(),
+            int(cooldown_until).into(),
+            patient.to_string().into(),
+            provider.to_string().into(),
+        ],
     )
-    .bind(at.block)
-    .bind(at.time)
-    .bind(by.to_string())
-    .bind(int(cooldown_until))
-    .bind(patient.to_string())
-    .bind(provider.to_string());
-    w.run(q, "end an emergency window").await
 }
 
-pub(super) async fn apply(
-    w: &mut Writer<'_>,
-    at: &At<'_>,
-    event: &ChainEvent,
-) -> Result<(), StoreError> {
+pub(super) fn apply(w: &mut Ops, at: &At<'_>, event: &ChainEvent) {
     match event {
         ChainEvent::EmergencyAccessOpened {
             patient,
@@ -62,29 +63,26 @@ pub(super) async fn apply(
             reason,
             justification_hash,
             ends_at,
-        } => {
-            w.row(
-                &OPENED,
-                None,
-                vec![
-                    at.block.into(),
-                    at.index.into(),
-                    patient.to_string().into(),
-                    provider.to_string().into(),
-                    (*reason).into(),
-                    justification_hash.to_string().into(),
-                    at.time.into(),
-                    int(*ends_at).into(),
-                ],
-            )
-            .await
-        }
+        } => w.row(
+            &OPENED,
+            None,
+            vec![
+                at.block.into(),
+                at.index.into(),
+                patient.to_string().into(),
+                provider.to_string().into(),
+                (*reason).into(),
+                justification_hash.to_string().into(),
+                at.time.into(),
+                int(*ends_at).into(),
+            ],
+        ),
         ChainEvent::EmergencyAccessEnded {
             patient,
             provider,
             by,
             cooldown_until,
-        } => end_window(w, at, patient, provider, by, *cooldown_until).await,
+        } => end_window(w, at, patient, provider, by, *cooldown_until),
         ChainEvent::EmergencyBlockChanged {
             patient,
             provider,
@@ -93,7 +91,7 @@ pub(super) async fn apply(
             cooldown_until,
         } => {
             if let Some(until) = cooldown_until {
-                end_window(w, at, patient, provider, by, *until).await?;
+                end_window(w, at, patient, provider, by, *until);
             }
             let (patient, provider) = (patient.to_string(), provider.to_string());
             w.row(
@@ -108,8 +106,7 @@ pub(super) async fn apply(
                     at.time.into(),
                 ],
             )
-            .await
         }
-        _ => Ok(()),
+        _ => {}
     }
 }

@@ -1,7 +1,8 @@
 //! Projections: what each event means for the tables, one small module per table (or pair
-//! of tables that change together). The committer in `sql.rs` owns the transaction and the
-//! cursor; a projection only hands its rows and statements to the transaction's
-//! [`Writer`], which sends them in as few statements as event order allows. Every statement
+//! of tables that change together). A projection only records its rows and statements as
+//! [`Ops`], without a database, so blocks are projected wherever they are read; the committer
+//! in `sql.rs` owns the transaction and the cursor, and its [`Writer`] sends the `Ops` in as
+//! few statements as event order allows. Every statement
 //! is portable SQL with `$N` placeholders, so SQLite and PostgreSQL share every line here.
 
 mod access_log;
@@ -15,9 +16,8 @@ mod organizations;
 mod records;
 mod registrar;
 
-use crate::error::StoreError;
 use crate::types::ChainEvent;
-use crate::writer::Writer;
+use crate::writer::Ops;
 
 /// Where an event stands: its block, its index in the block, the block's time and the
 /// contract that emitted it.
@@ -31,39 +31,25 @@ pub(crate) struct At<'a> {
 }
 
 /// Hands `event` to the projection of the tables it changes.
-pub(crate) async fn project(
-    w: &mut Writer<'_>,
-    at: &At<'_>,
-    event: &ChainEvent,
-) -> Result<(), StoreError> {
+pub(crate) fn project(w: &mut Ops, at: &At<'_>, event: &ChainEvent) {
     use ChainEvent as E;
     match event {
         E::OrgRegistered { .. } | E::OrgSuspended { .. } | E::OrgReinstated { .. } => {
-            organizations::apply(w, at, event).await
+            organizations::apply(w, at, event)
         }
         E::RegistrarProposed { .. } | E::RegistrarChanged { .. } | E::PolicyChanged { .. } => {
-            registrar::apply(w, at, event);
-            Ok(())
+            registrar::apply(w, at, event)
         }
-        E::ContractUpgraded { .. } => contracts::apply(w, at, event).await,
-        E::ConsentGranted { .. } | E::ConsentRevoked { .. } => consents::apply(w, at, event).await,
-        E::DelegateSet { .. } | E::DelegateRemoved { .. } => delegations::apply(w, at, event).await,
+        E::ContractUpgraded { .. } => contracts::apply(w, at, event),
+        E::ConsentGranted { .. } | E::ConsentRevoked { .. } => consents::apply(w, at, event),
+        E::DelegateSet { .. } | E::DelegateRemoved { .. } => delegations::apply(w, at, event),
         E::EmergencyAccessOpened { .. }
         | E::EmergencyAccessEnded { .. }
-        | E::EmergencyBlockChanged { .. } => emergency::apply(w, at, event).await,
-        E::RecordAnchored { .. } | E::RecordAmended { .. } => records::apply(w, at, event).await,
-        E::BatchAnchored { .. } => {
-            batches::apply(w, at, event);
-            Ok(())
-        }
-        E::ClaimAttested { .. } | E::DuplicateClaimUse { .. } => {
-            claims::apply(w, at, event);
-            Ok(())
-        }
-        E::AccessRecorded { .. } | E::AccessDenied { .. } => {
-            access_log::apply(w, at, event);
-            Ok(())
-        }
+        | E::EmergencyBlockChanged { .. } => emergency::apply(w, at, event),
+        E::RecordAnchored { .. } | E::RecordAmended { .. } => records::apply(w, at, event),
+        E::BatchAnchored { .. } => batches::apply(w, at, event),
+        E::ClaimAttested { .. } | E::DuplicateClaimUse { .. } => claims::apply(w, at, event),
+        E::AccessRecorded { .. } | E::AccessDenied { .. } => access_log::apply(w, at, event),
     }
 }
 

@@ -2,9 +2,8 @@
 //! suspended now, and since when (what a judgement at a past instant needs).
 
 use super::At;
-use crate::error::StoreError;
 use crate::types::ChainEvent;
-use crate::writer::{Insert, Writer};
+use crate::writer::{Insert, Ops, Statement};
 
 static REGISTERED: Insert = Insert {
     into: "organizations (account, role, flags, active, registered_block, registered_at)",
@@ -20,16 +19,17 @@ static HISTORY: Insert = Insert {
     replaces: false,
 };
 
-pub(super) async fn apply(
-    w: &mut Writer<'_>,
-    at: &At<'_>,
-    event: &ChainEvent,
-) -> Result<(), StoreError> {
+static SET_ACTIVE: Statement = Statement {
+    sql: "UPDATE organizations SET active = $1 WHERE account = $2",
+    action: "update an organization",
+};
+
+pub(super) fn apply(w: &mut Ops, at: &At<'_>, event: &ChainEvent) {
     let (org, action) = match event {
         ChainEvent::OrgRegistered { org, .. } => (org, "registered"),
         ChainEvent::OrgSuspended { org } => (org, "suspended"),
         ChainEvent::OrgReinstated { org } => (org, "reinstated"),
-        _ => return Ok(()),
+        _ => return,
     };
     w.append(
         &HISTORY,
@@ -56,15 +56,14 @@ pub(super) async fn apply(
                     at.time.into(),
                 ],
             )
-            .await
         }
         ChainEvent::OrgSuspended { org } | ChainEvent::OrgReinstated { org } => {
             let active = matches!(event, ChainEvent::OrgReinstated { .. });
-            let q = sqlx::query("UPDATE organizations SET active = $1 WHERE account = $2")
-                .bind(i64::from(active))
-                .bind(org.to_string());
-            w.run(q, "update an organization").await
+            w.run(
+                &SET_ACTIVE,
+                vec![i64::from(active).into(), org.to_string().into()],
+            )
         }
-        _ => Ok(()),
+        _ => {}
     }
 }

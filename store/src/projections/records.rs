@@ -2,9 +2,8 @@
 //! per custodian with what superseded it.
 
 use super::At;
-use crate::error::StoreError;
 use crate::types::ChainEvent;
-use crate::writer::{Insert, Writer};
+use crate::writer::{Insert, Ops, Statement};
 
 static RECORD: Insert = Insert {
     into: "records (custodian, record_id, patient, category_commitment, latest_version,
@@ -22,11 +21,27 @@ static VERSION: Insert = Insert {
     replaces: false,
 };
 
-pub(super) async fn apply(
-    w: &mut Writer<'_>,
-    at: &At<'_>,
-    event: &ChainEvent,
-) -> Result<(), StoreError> {
+static AMEND: Statement = Statement {
+    sql: "INSERT INTO record_versions (custodian, commitment, record_id, version,
+         patient, category_commitment, block_number, anchored_at)
+         SELECT custodian, $1, record_id, $2, patient, category_commitment, $3, $4
+         FROM records WHERE custodian = $5 AND record_id = $6",
+    action: "insert an amended version",
+};
+
+static SUPERSEDE: Statement = Statement {
+    sql: "UPDATE record_versions SET superseded_by = $1
+         WHERE custodian = $2 AND commitment = $3",
+    action: "supersede a record version",
+};
+
+static LATEST: Statement = Statement {
+    sql: "UPDATE records SET latest_version = $1, latest_commitment = $2
+         WHERE custodian = $3 AND record_id = $4",
+    action: "update a record",
+};
+
+pub(super) fn apply(w: &mut Ops, at: &At<'_>, event: &ChainEvent) {
     match event {
         ChainEvent::RecordAnchored {
             patient,
@@ -50,8 +65,7 @@ pub(super) async fn apply(
                     i64::from(*version).into(),
                     commitment.clone().into(),
                 ],
-            )
-            .await?;
+            );
             w.row(
                 &VERSION,
                 Some(format!("{custodian}/{commitment}")),
@@ -66,7 +80,6 @@ pub(super) async fn apply(
                     at.time.into(),
                 ],
             )
-            .await
         }
         ChainEvent::RecordAmended {
             custodian,
@@ -78,37 +91,35 @@ pub(super) async fn apply(
         } => {
             let (custodian, record_id) = (custodian.to_string(), record_id.to_string());
             let commitment = commitment.to_string();
-            let q = sqlx::query(
-                "INSERT INTO record_versions (custodian, commitment, record_id, version,
-                   patient, category_commitment, block_number, anchored_at)
-                 SELECT custodian, $1, record_id, $2, patient, category_commitment, $3, $4
-                 FROM records WHERE custodian = $5 AND record_id = $6",
+            w.run(
+                &AMEND,
+                vec![
+                    commitment.clone().into(),
+                    i64::from(*version).into(),
+                    at.block.into(),
+                    at.time.into(),
+                    custodian.clone().into(),
+                    record_id.clone().into(),
+                ],
+            );
+            w.run(
+                &SUPERSEDE,
+                vec![
+                    commitment.clone().into(),
+                    custodian.clone().into(),
+                    previous.to_string().into(),
+                ],
+            );
+            w.run(
+                &LATEST,
+                vec![
+                    i64::from(*version).into(),
+                    commitment.clone().into(),
+                    custodian.clone().into(),
+                    record_id.clone().into(),
+                ],
             )
-            .bind(&commitment)
-            .bind(i64::from(*version))
-            .bind(at.block)
-            .bind(at.time)
-            .bind(&custodian)
-            .bind(&record_id);
-            w.run(q, "insert an amended version").await?;
-            let q = sqlx::query(
-                "UPDATE record_versions SET superseded_by = $1
-                 WHERE custodian = $2 AND commitment = $3",
-            )
-            .bind(&commitment)
-            .bind(&custodian)
-            .bind(previous.to_string());
-            w.run(q, "supersede a record version").await?;
-            let q = sqlx::query(
-                "UPDATE records SET latest_version = $1, latest_commitment = $2
-                 WHERE custodian = $3 AND record_id = $4",
-            )
-            .bind(i64::from(*version))
-            .bind(&commitment)
-            .bind(&custodian)
-            .bind(&record_id);
-            w.run(q, "update a record").await
         }
-        _ => Ok(()),
+        _ => {}
     }
 }

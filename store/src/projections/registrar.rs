@@ -2,7 +2,7 @@
 
 use super::{At, int};
 use crate::types::ChainEvent;
-use crate::writer::{Insert, Writer};
+use crate::writer::{Insert, Ops};
 
 static POLICY: Insert = Insert {
     into: "policy_history (block_number, event_index, emergency_window_ms,
@@ -19,7 +19,7 @@ static REGISTRAR: Insert = Insert {
     replaces: false,
 };
 
-pub(super) fn apply(w: &mut Writer<'_>, at: &At<'_>, event: &ChainEvent) {
+pub(super) fn apply(w: &mut Ops, at: &At<'_>, event: &ChainEvent) {
     let (action, from, to) = match event {
         ChainEvent::RegistrarProposed { current, proposed } => ("proposed", current, proposed),
         ChainEvent::RegistrarChanged {
