@@ -10,7 +10,7 @@ use medledger_store::{
     AccountId, BlockChanges, Hash32, IndexedEvent, Mirror, PreparedBlock, Store, StoreError,
     UndecodedEvent,
 };
-use tokio::sync::mpsc;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc};
 
 use crate::decode::decode_event;
 use crate::source::{BlockSource, Heads, RawBlock, SourceError};
@@ -18,6 +18,10 @@ use crate::source::{BlockSource, Heads, RawBlock, SourceError};
 /// How long one block may take to arrive before the node counts as stuck (and the read is
 /// retried).
 const BLOCK_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Prepared events waiting for the writer, at most. A prepared event holds its rows as text
+/// (1 to 2 KB), so this bounds what a backfill of full blocks keeps in memory.
+const QUEUED_EVENTS: usize = 100_000;
 
 /// The deployment an indexer mirrors: the two contracts, the code they were deployed with,
 /// and the block to start from.
@@ -85,6 +89,13 @@ pub enum IndexerError {
     },
     #[error("the node stopped announcing finalized blocks")]
     HeadsEnded,
+    /// A block's events cannot be stored (a number or a time past what SQL holds).
+    #[error("block #{block} cannot be stored: {source}")]
+    Unstorable {
+        block: u64,
+        #[source]
+        source: StoreError,
+    },
 }
 
 impl IndexerError {
@@ -94,6 +105,7 @@ impl IndexerError {
             IndexerError::Store(e) => e.is_transient(),
             IndexerError::Source(e) => e.is_transient(),
             IndexerError::HeadsEnded => true,
+            IndexerError::Unstorable { .. } => false,
             // The node has not reached that block yet (syncing, restored from a snapshot):
             // wait. A different block there is another chain: refuse.
             IndexerError::CursorNotOnChain { chain, .. } => chain.is_none(),
@@ -294,7 +306,8 @@ impl<S: BlockSource> Indexer<S> {
                 tracing::info!(from = next, to = head, "catching up");
             }
             let batch = self.config.batch_blocks.max(1);
-            let (tx, rx) = mpsc::channel::<Result<PreparedBlock, IndexerError>>(batch * 2);
+            let (tx, rx) = mpsc::channel::<Result<Queued, IndexerError>>(batch * 2);
+            let budget = Arc::new(Semaphore::new(QUEUED_EVENTS));
             let source = self.source.clone();
             let contracts = self.contracts.clone();
             let concurrency = self.config.concurrency.max(1);
@@ -318,24 +331,39 @@ impl<S: BlockSource> Indexer<S> {
                                         ),
                                     })
                                 })?;
-                            let (prepare, prepared) =
-                                async move { Ok(PreparedBlock::new(&changes(&contracts, block))?) }
-                                    .remote_handle();
+                            let (prepare, prepared) = async move {
+                                PreparedBlock::new(&changes(&contracts, block))
+                                    .map_err(|source| IndexerError::Unstorable { block: n, source })
+                            }
+                            .remote_handle();
                             tokio::spawn(prepare);
                             prepared.await
                         }
                     })
                     .buffered(concurrency);
                 while let Some(block) = blocks.next().await {
-                    let failed = block.is_err();
-                    if tx.send(block).await.is_err() || failed {
+                    let queued = match block {
+                        Ok(block) => {
+                            let events = block.events().min(QUEUED_EVENTS);
+                            let events = u32::try_from(events).unwrap_or(u32::MAX);
+                            match budget.clone().acquire_many_owned(events).await {
+                                Ok(permit) => Ok(Queued { block, permit }),
+                                Err(_) => break,
+                            }
+                        }
+                        Err(e) => Err(e),
+                    };
+                    let failed = queued.is_err();
+                    if tx.send(queued).await.is_err() || failed {
                         break;
                     }
                 }
             };
-            let (fetch, _fetching) = fetch.remote_handle();
+            let (fetch, fetching) = fetch.remote_handle();
             tokio::spawn(fetch);
             self.write(rx, batch, !many).await?;
+            // The fetcher has finished; this passes on its panic, if it had one.
+            fetching.await;
             if many {
                 tracing::info!(to = head, "caught up");
             }
@@ -351,7 +379,7 @@ impl<S: BlockSource> Indexer<S> {
     /// Commits the blocks arriving on `rx`, as many as are ready (up to `batch`) at a time.
     async fn write(
         &self,
-        mut rx: mpsc::Receiver<Result<PreparedBlock, IndexerError>>,
+        mut rx: mpsc::Receiver<Result<Queued, IndexerError>>,
         batch: usize,
         log_each: bool,
     ) -> Result<(), IndexerError> {
@@ -359,18 +387,21 @@ impl<S: BlockSource> Indexer<S> {
         while let Some(first) = rx.recv().await {
             let mut failure = None;
             match first {
-                Ok(block) => pending.push(block),
+                Ok(queued) => pending.push(queued),
                 Err(e) => failure = Some(e),
             }
             while failure.is_none() && pending.len() < batch {
                 match rx.try_recv() {
-                    Ok(Ok(block)) => pending.push(block),
+                    Ok(Ok(queued)) => pending.push(queued),
                     Ok(Err(e)) => failure = Some(e),
                     Err(_) => break,
                 }
             }
             if !pending.is_empty() {
-                self.commit(std::mem::take(&mut pending), log_each).await?;
+                // The permits go back once the blocks are written.
+                let (blocks, _permits): (Vec<_>, Vec<_>) =
+                    pending.drain(..).map(|q| (q.block, q.permit)).unzip();
+                self.commit(blocks, log_each).await?;
             }
             if let Some(e) = failure {
                 return Err(e);
@@ -491,6 +522,12 @@ impl<S: BlockSource> Indexer<S> {
             }
         }
     }
+}
+
+/// A block prepared for the writer, holding its share of [`QUEUED_EVENTS`] until written.
+struct Queued {
+    block: PreparedBlock,
+    permit: OwnedSemaphorePermit,
 }
 
 /// The store's view of one block: decoded events of the watched contracts, and the

@@ -367,7 +367,8 @@ impl SubxtSource {
         // Decoding is CPU work (a full block holds tens of thousands of events): it runs as a
         // task of its own, on any core, while this read's future, polled beside the other
         // reads, leaves the connection to them. (Spawning whole reads instead delays their
-        // requests on a chain of small blocks by about a third.) Dropping the read cancels it.
+        // requests on a chain of small blocks by about a third; `spawn_blocking` threads
+        // made a chain of full blocks slower.) Dropping the read cancels it.
         let (decode, decoded) = async move { contract_events(&at, number, events) }.remote_handle();
         tokio::spawn(decode);
         Ok(RawBlock {

@@ -58,6 +58,8 @@ struct Chain {
     fail_block: Option<u64>,
     /// Reading this block fails for good (its events never decode).
     broken_block: Option<u64>,
+    /// Reading this block panics (a bug in a source).
+    panic_block: Option<u64>,
 }
 
 impl ScriptedChain {
@@ -133,6 +135,10 @@ impl BlockSource for ScriptedChain {
 
     async fn block(&self, number: u64) -> Result<RawBlock, SourceError> {
         let c = self.inner.lock().expect("lock");
+        if c.panic_block == Some(number) {
+            drop(c);
+            panic!("scripted: a bug while reading block #{number}");
+        }
         if c.broken_block == Some(number) {
             return Err(SourceError::Undecodable {
                 block: number,
@@ -438,6 +444,58 @@ async fn run_stops_on_a_block_that_can_never_be_read() {
         Some(1),
         "everything before it is indexed"
     );
+}
+
+#[tokio::test]
+async fn run_stops_on_a_block_whose_time_sql_cannot_hold() {
+    let chain = ScriptedChain::default();
+    chain.push(vec![]);
+    let two = chain.push(vec![event(CONSENT, 1, &grant(1))]);
+    if let Some(b) = chain.inner.lock().expect("lock").blocks.get_mut(&two) {
+        b.timestamp_ms = u64::MAX;
+    }
+    let dir = tempfile::tempdir().expect("dir");
+    let store = store(&dir).await;
+    let indexer = Indexer::new(chain, store.clone(), config());
+    let result = tokio::time::timeout(
+        std::time::Duration::from_secs(10),
+        indexer.run(std::future::pending()),
+    )
+    .await
+    .expect("a block that cannot be stored stops the indexer instead of retrying forever");
+    let err = result.expect_err("an error");
+    assert!(
+        matches!(err, IndexerError::Unstorable { block: 2, .. }),
+        "{err}"
+    );
+    assert!(
+        err.to_string().contains("block #2 cannot be stored"),
+        "{err}"
+    );
+    assert_eq!(
+        store.cursor().await.expect("cursor").map(|c| c.number),
+        Some(1),
+        "everything before it is indexed"
+    );
+}
+
+#[tokio::test]
+async fn a_read_that_panics_is_not_taken_for_the_end_of_the_chain() {
+    let chain = ScriptedChain::default();
+    for _ in 0..3 {
+        chain.push(vec![]);
+    }
+    chain.inner.lock().expect("lock").panic_block = Some(2);
+    let dir = tempfile::tempdir().expect("dir");
+    let store = store(&dir).await;
+    let indexer = Indexer::new(chain, store.clone(), config());
+    let caught_up = tokio::spawn(async move { indexer.catch_up().await }).await;
+    match caught_up {
+        Err(e) => assert!(e.is_panic(), "{e}"),
+        Ok(reached) => panic!("catch_up returned {reached:?} though block #2 was never read"),
+    }
+    let cursor = store.cursor().await.expect("cursor").map(|c| c.number);
+    assert!(matches!(cursor, None | Some(1)), "cursor {cursor:?}");
 }
 
 #[tokio::test]

@@ -1,8 +1,9 @@
 //! The medledger read model: what the chain's contract events mean, as tables, in SQLite (the
 //! embedded default) or PostgreSQL.
 //!
-//! The indexer hands finalized blocks' decoded events to [`Store::apply_blocks`], which writes
-//! the raw events, the projections (organizations, consents, records, delegations, emergency
+//! The indexer prepares finalized blocks' decoded events ([`PreparedBlock`], no database
+//! needed, so on any core) and hands them to [`Store::apply_prepared`], which writes the raw
+//! events, the projections (organizations, consents, records, delegations, emergency
 //! windows, the access log, batches, claims, upgrades, ...) and the cursor in one transaction,
 //! so a crash can never leave half a block behind and a replay changes nothing. Events that do
 //! not decode are kept raw with the reason. The database records which chain and contracts it

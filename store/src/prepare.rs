@@ -1,7 +1,8 @@
 //! Blocks prepared for the store: each event's rows and statements recorded as [`Ops`],
-//! without a database. Preparing costs as much as writing (serializing each event, showing
-//! accounts as SS58), so the indexer prepares a block in the task that read it, on another
-//! core, while the committer writes the blocks before it.
+//! without a database. Preparing costs about half as much as writing (serializing each event,
+//! showing accounts as SS58), so the indexer prepares each block in a task of its own, on
+//! another core, while the committer writes the blocks before it. Blocks at or before the
+//! cursor are prepared too and then skipped by the committer.
 
 use crate::error::StoreError;
 use crate::projections::{self, At};

@@ -3,9 +3,9 @@
 //! Every statement is written once, with `$N` placeholders that both databases accept, and
 //! only portable SQL (`ON CONFLICT`, `CASE`, no `MAX(a, b)`). Each backend has its own
 //! migrations (`migrations/sqlite`, `migrations/postgres`) that build the same tables.
-//! [`SqlStore::apply_blocks`] is the committer: it owns the transaction, hands each event to
-//! the projections (one small module per table, in `projections/`) and writes the cursor in
-//! the same transaction, so a crash never leaves part of a block behind.
+//! `apply_prepared` is the committer: it owns the transaction, sends what the projections
+//! (one small module per table, in `projections/`) recorded for each block, and writes the
+//! cursor in the same transaction, so a crash never leaves part of a block behind.
 
 use std::str::FromStr;
 use std::sync::{Arc, OnceLock};
@@ -339,7 +339,7 @@ async fn listen(url: Arc<str>, commits: broadcast::Sender<u64>) {
 
 /// SQLite has no notifications between processes: announces the commits of other processes
 /// on the file (an indexer beside a separate `serve`) by reading the cursor twice a second.
-/// This process's own commits are announced at once by `apply_blocks`.
+/// This process's own commits are announced at once by `apply_prepared`.
 async fn poll(pool: AnyPool, commits: broadcast::Sender<u64>) {
     let mut last = None;
     loop {

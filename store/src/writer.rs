@@ -6,8 +6,8 @@
 //!
 //! - **appends** rows of the log tables (`events`, `consent_history`, `access_log`, …), which
 //!   no projection reads or changes, in multi-row `INSERT`s of their own: a table's rows go in
-//!   as soon as they fill a statement, the rest at the end of the transaction, so that a
-//!   backfill's transaction never holds more than a statement's worth of them;
+//!   as soon as they fill a statement, the rest at the end of the transaction, so that the
+//!   writer never holds more than a statement's worth of rows per table;
 //! - **merges** consecutive rows of one statement into one multi-row statement (e.g. 200
 //!   consent upserts in a row), in event order. PostgreSQL refuses to upsert one row twice in
 //!   one statement, so a row whose key the pending statement already holds either replaces
@@ -19,9 +19,9 @@
 //! So the tables end exactly as with one statement per row, in event order.
 //!
 //! The projections do not talk to the database: they record what a block's events write as
-//! [`Ops`], which needs no connection and so is prepared wherever the block is read (the
-//! indexer does it in its read tasks, beside the other blocks' reads). The committer only
-//! replays each block's `Ops` into the transaction's [`Writer`].
+//! [`Ops`], which needs no connection, so a block is prepared on any core (the indexer does it
+//! in a task of its own per block, while the committer writes the blocks before). The
+//! committer only replays each block's `Ops` into the transaction's [`Writer`].
 
 use std::collections::HashMap;
 
@@ -236,7 +236,6 @@ impl<'c> Writer<'c> {
     ///
     /// [`finish`]: Writer::finish
     async fn append(&mut self, insert: &'static Insert, row: Vec<Value>) -> Result<(), StoreError> {
-        debug_assert_eq!(row.len(), insert.width(), "{}", insert.into);
         let at = match self
             .appended
             .iter()
@@ -244,8 +243,7 @@ impl<'c> Writer<'c> {
         {
             Some(at) => at,
             None => {
-                let capacity = insert.rows_per_statement() * insert.width();
-                self.appended.push((insert, Vec::with_capacity(capacity)));
+                self.appended.push((insert, Vec::new()));
                 self.appended.len() - 1
             }
         };
@@ -267,7 +265,6 @@ impl<'c> Writer<'c> {
         row: Vec<Value>,
     ) -> Result<(), StoreError> {
         let width = insert.width();
-        debug_assert_eq!(row.len(), width, "{}", insert.into);
         if let Some(p) = self
             .pending
             .as_mut()

@@ -10,7 +10,10 @@
 //!   measurement finds the node's caches warm);
 //! - a backfill (`Indexer::check` + `catch_up`, default tuning) into a fresh SQLite file and
 //!   into a fresh database of a throwaway PostgreSQL;
-//! - blocks/s, events/s and each backfill's share of the ceiling.
+//! - blocks/s, events/s and each backfill's share of the ceiling;
+//! - the CPU time the whole machine was busy during the pass (the node, PostgreSQL and this
+//!   process), in core-seconds: on a machine of N cores, a pass cannot take less than its CPU
+//!   time over N.
 //!
 //! Each pass starts with its client connected and its database created, and runs
 //! `BENCH_ROUNDS` times (default 5), the three kinds taking turns; the median is printed, as
@@ -38,6 +41,21 @@ struct Pass {
     blocks: u64,
     events: u64,
     took: Duration,
+    /// Core-seconds the machine was busy meanwhile.
+    cpu: Duration,
+}
+
+/// Core-seconds the machine has been busy since it started, every process counted.
+fn busy() -> Result<Duration> {
+    use procfs::CurrentSI;
+    let t = procfs::KernelStats::current()?.total;
+    let ms = t.user_ms()
+        + t.nice_ms()
+        + t.system_ms()
+        + t.irq_ms().unwrap_or(0)
+        + t.softirq_ms().unwrap_or(0)
+        + t.steal_ms().unwrap_or(0);
+    Ok(Duration::from_millis(ms))
 }
 
 impl Pass {
@@ -72,7 +90,7 @@ async fn connected(url: &str) -> Result<SubxtSource> {
 async fn ceiling(url: &str, w: &Watched, head: u64) -> Result<Pass> {
     let source = Arc::new(connected(url).await?);
     let concurrency = IndexerConfig::new(w.clone()).concurrency;
-    let started = Instant::now();
+    let (started, cpu) = (Instant::now(), busy()?);
     let mut blocks = stream::iter(w.start_block..=head)
         .map(|n| {
             let source = source.clone();
@@ -93,6 +111,7 @@ async fn ceiling(url: &str, w: &Watched, head: u64) -> Result<Pass> {
         blocks: count,
         events,
         took: started.elapsed(),
+        cpu: busy()? - cpu,
     })
 }
 
@@ -105,10 +124,11 @@ async fn backfill(url: &str, w: &Watched, db: &str, head: u64) -> Result<Pass> {
         IndexerConfig::new(w.clone()),
     );
     let stats = indexer.stats();
-    let started = Instant::now();
+    let (started, cpu) = (Instant::now(), busy()?);
     indexer.check().await?;
     let reached = indexer.catch_up().await?;
     let took = started.elapsed();
+    let cpu = busy()? - cpu;
     anyhow::ensure!(
         reached >= Some(head),
         "the backfill stopped at {reached:?}, not #{head}"
@@ -117,6 +137,7 @@ async fn backfill(url: &str, w: &Watched, db: &str, head: u64) -> Result<Pass> {
         blocks: stats.blocks.load(std::sync::atomic::Ordering::Relaxed),
         events: stats.events.load(std::sync::atomic::Ordering::Relaxed),
         took,
+        cpu,
     })
 }
 
@@ -155,8 +176,8 @@ async fn measure(
         w.start_block, ceiling.blocks, ceiling.events
     );
     println!(
-        "  {:<28} {:>9} {:>10} {:>11} {:>11}",
-        "", "seconds", "blocks/s", "events/s", "of ceiling"
+        "  {:<28} {:>9} {:>10} {:>11} {:>11} {:>8}",
+        "", "seconds", "blocks/s", "events/s", "of ceiling", "CPU s"
     );
     for (name, pass) in [
         ("fetch only (ceiling)", &ceiling),
@@ -170,11 +191,12 @@ async fn measure(
             ceiling.events
         );
         println!(
-            "  {name:<28} {:>9.2} {:>10.0} {:>11.0} {:>10.0}%",
+            "  {name:<28} {:>9.2} {:>10.0} {:>11.0} {:>10.0}% {:>8.2}",
             pass.took.as_secs_f64(),
             pass.per_second(pass.blocks),
             pass.per_second(pass.events),
-            100.0 * ceiling.took.as_secs_f64() / pass.took.as_secs_f64().max(1e-9)
+            100.0 * ceiling.took.as_secs_f64() / pass.took.as_secs_f64().max(1e-9),
+            pass.cpu.as_secs_f64()
         );
     }
     Ok(())
@@ -187,6 +209,8 @@ async fn main() -> Result<()> {
     let sparse_blocks = medledger_e2e::env_or("BENCH_SPARSE_BLOCKS", 2_000)?;
     let rounds = medledger_e2e::env_or("BENCH_ROUNDS", 5)?.max(1);
     let pg = Postgres::start()?;
+    let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
+    println!("{cores} cores; CPU s: core-seconds the machine was busy during the pass");
 
     println!("seeding the dense chain: {dense_txs} transactions of {per_tx} grants ...");
     let dense = deployed_chain(None).await?;

@@ -27,9 +27,9 @@ static HISTORY: Insert = Insert {
     replaces: false,
 };
 
-static REVOKE: Statement = Statement {
+static REVOKE_CONSENT: Statement = Statement {
     sql: "UPDATE consents SET revoked = 1, updated_by = $1, updated_block = $2,
-         updated_at = $3
+           updated_at = $3
          WHERE patient = $4 AND grantee = $5",
     action: "revoke a consent",
 };
@@ -100,7 +100,7 @@ pub(super) fn apply(w: &mut Ops, at: &At<'_>, event: &ChainEvent) {
         } => {
             let (patient, grantee, by) = (patient.to_string(), grantee.to_string(), by.to_string());
             w.run(
-                &REVOKE,
+                &REVOKE_CONSENT,
                 vec![
                     by.clone().into(),
                     at.block.into(),

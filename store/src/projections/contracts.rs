@@ -12,7 +12,7 @@ static UPGRADE: Insert = Insert {
     replaces: false,
 };
 
-static MOVE_CODE: Statement = Statement {
+static MOVE_CONTRACT_CODE: Statement = Statement {
     sql: "UPDATE contracts SET code_hash = $1, storage_version = $2, updated_block = $3
          WHERE address = $4",
     action: "move a contract to its new code",
@@ -42,7 +42,7 @@ pub(super) fn apply(w: &mut Ops, at: &At<'_>, event: &ChainEvent) {
     // The row exists once the indexer recorded what it mirrors; a store fed without that
     // (tests) simply has no contract row to move on.
     w.run(
-        &MOVE_CODE,
+        &MOVE_CONTRACT_CODE,
         vec![
             code_hash.to_string().into(),
             i64::from(*storage_version).into(),

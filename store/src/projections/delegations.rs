@@ -23,7 +23,7 @@ static HISTORY: Insert = Insert {
     replaces: false,
 };
 
-static REMOVE: Statement = Statement {
+static REMOVE_DELEGATION: Statement = Statement {
     sql: "UPDATE delegations SET removed_block = $1, removed_at = $2
          WHERE patient = $3 AND delegate = $4",
     action: "remove a delegation",
@@ -75,7 +75,7 @@ pub(super) fn apply(w: &mut Ops, at: &At<'_>, event: &ChainEvent) {
                 ],
             );
             w.run(
-                &REMOVE,
+                &REMOVE_DELEGATION,
                 vec![
                     at.block.into(),
                     at.time.into(),

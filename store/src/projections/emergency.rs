@@ -24,10 +24,10 @@ static BLOCK: Insert = Insert {
 
 static END_WINDOW: Statement = Statement {
     sql: "UPDATE emergency_windows SET ended_block = $1, ended_at = $2, ended_by = $3,
-         cooldown_until = $4
+           cooldown_until = $4
          WHERE patient = $5 AND provider = $6 AND ended_block IS NULL
-         AND opened_block = (SELECT MAX(opened_block) FROM emergency_windows
-                             WHERE patient = $5 AND provider = $6)",
+           AND opened_block = (SELECT MAX(opened_block) FROM emergency_windows
+                               WHERE patient = $5 AND provider = $6)",
     action: "end an emergency window",
 };
 

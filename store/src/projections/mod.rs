@@ -1,9 +1,9 @@
 //! Projections: what each event means for the tables, one small module per table (or pair
 //! of tables that change together). A projection only records its rows and statements as
-//! [`Ops`], without a database, so blocks are projected wherever they are read; the committer
-//! in `sql.rs` owns the transaction and the cursor, and its [`Writer`] sends the `Ops` in as
-//! few statements as event order allows. Every statement
-//! is portable SQL with `$N` placeholders, so SQLite and PostgreSQL share every line here.
+//! [`Ops`], without a database, so a block is projected on any core; the committer in
+//! `sql.rs` owns the transaction and the cursor, and its [`Writer`] sends the `Ops` in as few
+//! statements as event order allows. Every statement is portable SQL with `$N` placeholders,
+//! so SQLite and PostgreSQL share every line here.
 
 mod access_log;
 mod batches;

@@ -19,7 +19,7 @@ static HISTORY: Insert = Insert {
     replaces: false,
 };
 
-static SET_ACTIVE: Statement = Statement {
+static SET_ORG_ACTIVE: Statement = Statement {
     sql: "UPDATE organizations SET active = $1 WHERE account = $2",
     action: "update an organization",
 };
@@ -60,7 +60,7 @@ pub(super) fn apply(w: &mut Ops, at: &At<'_>, event: &ChainEvent) {
         ChainEvent::OrgSuspended { org } | ChainEvent::OrgReinstated { org } => {
             let active = matches!(event, ChainEvent::OrgReinstated { .. });
             w.run(
-                &SET_ACTIVE,
+                &SET_ORG_ACTIVE,
                 vec![i64::from(active).into(), org.to_string().into()],
             )
         }

@@ -21,21 +21,21 @@ static VERSION: Insert = Insert {
     replaces: false,
 };
 
-static AMEND: Statement = Statement {
+static INSERT_AMENDED_VERSION: Statement = Statement {
     sql: "INSERT INTO record_versions (custodian, commitment, record_id, version,
-         patient, category_commitment, block_number, anchored_at)
+           patient, category_commitment, block_number, anchored_at)
          SELECT custodian, $1, record_id, $2, patient, category_commitment, $3, $4
          FROM records WHERE custodian = $5 AND record_id = $6",
     action: "insert an amended version",
 };
 
-static SUPERSEDE: Statement = Statement {
+static SUPERSEDE_VERSION: Statement = Statement {
     sql: "UPDATE record_versions SET superseded_by = $1
          WHERE custodian = $2 AND commitment = $3",
     action: "supersede a record version",
 };
 
-static LATEST: Statement = Statement {
+static SET_RECORD_LATEST: Statement = Statement {
     sql: "UPDATE records SET latest_version = $1, latest_commitment = $2
          WHERE custodian = $3 AND record_id = $4",
     action: "update a record",
@@ -92,7 +92,7 @@ pub(super) fn apply(w: &mut Ops, at: &At<'_>, event: &ChainEvent) {
             let (custodian, record_id) = (custodian.to_string(), record_id.to_string());
             let commitment = commitment.to_string();
             w.run(
-                &AMEND,
+                &INSERT_AMENDED_VERSION,
                 vec![
                     commitment.clone().into(),
                     i64::from(*version).into(),
@@ -103,7 +103,7 @@ pub(super) fn apply(w: &mut Ops, at: &At<'_>, event: &ChainEvent) {
                 ],
             );
             w.run(
-                &SUPERSEDE,
+                &SUPERSEDE_VERSION,
                 vec![
                     commitment.clone().into(),
                     custodian.clone().into(),
@@ -111,7 +111,7 @@ pub(super) fn apply(w: &mut Ops, at: &At<'_>, event: &ChainEvent) {
                 ],
             );
             w.run(
-                &LATEST,
+                &SET_RECORD_LATEST,
                 vec![
                     i64::from(*version).into(),
                     commitment.clone().into(),
