@@ -422,12 +422,9 @@ async fn run_retries_a_node_that_fails_and_goes_on() {
     task.await.expect("join").expect("clean stop");
 }
 
-#[tokio::test]
-async fn run_stops_on_a_block_that_can_never_be_read() {
-    let chain = ScriptedChain::default();
-    chain.push(vec![]);
-    chain.push(vec![]);
-    chain.inner.lock().expect("lock").broken_block = Some(2);
+/// Runs an indexer on `chain` into a fresh store until it stops by itself (within 10 s: a
+/// permanent failure must not be retried forever); returns why, and the store's cursor.
+async fn run_until_it_stops(chain: ScriptedChain) -> (IndexerError, Option<u64>) {
     let dir = tempfile::tempdir().expect("dir");
     let store = store(&dir).await;
     let indexer = Indexer::new(chain, store.clone(), config());
@@ -437,13 +434,19 @@ async fn run_stops_on_a_block_that_can_never_be_read() {
     )
     .await
     .expect("a permanent failure stops the indexer instead of retrying forever");
-    let err = result.expect_err("an error");
+    let cursor = store.cursor().await.expect("cursor").map(|c| c.number);
+    (result.expect_err("an error"), cursor)
+}
+
+#[tokio::test]
+async fn run_stops_on_a_block_that_can_never_be_read() {
+    let chain = ScriptedChain::default();
+    chain.push(vec![]);
+    chain.push(vec![]);
+    chain.inner.lock().expect("lock").broken_block = Some(2);
+    let (err, cursor) = run_until_it_stops(chain).await;
     assert!(err.to_string().contains("block #2 cannot be read"), "{err}");
-    assert_eq!(
-        store.cursor().await.expect("cursor").map(|c| c.number),
-        Some(1),
-        "everything before it is indexed"
-    );
+    assert_eq!(cursor, Some(1), "everything before it is indexed");
 }
 
 #[tokio::test]
@@ -454,16 +457,7 @@ async fn run_stops_on_a_block_whose_time_sql_cannot_hold() {
     if let Some(b) = chain.inner.lock().expect("lock").blocks.get_mut(&two) {
         b.timestamp_ms = u64::MAX;
     }
-    let dir = tempfile::tempdir().expect("dir");
-    let store = store(&dir).await;
-    let indexer = Indexer::new(chain, store.clone(), config());
-    let result = tokio::time::timeout(
-        std::time::Duration::from_secs(10),
-        indexer.run(std::future::pending()),
-    )
-    .await
-    .expect("a block that cannot be stored stops the indexer instead of retrying forever");
-    let err = result.expect_err("an error");
+    let (err, cursor) = run_until_it_stops(chain).await;
     assert!(
         matches!(err, IndexerError::Unstorable { block: 2, .. }),
         "{err}"
@@ -472,11 +466,7 @@ async fn run_stops_on_a_block_whose_time_sql_cannot_hold() {
         err.to_string().contains("block #2 cannot be stored"),
         "{err}"
     );
-    assert_eq!(
-        store.cursor().await.expect("cursor").map(|c| c.number),
-        Some(1),
-        "everything before it is indexed"
-    );
+    assert_eq!(cursor, Some(1), "everything before it is indexed");
 }
 
 #[tokio::test]
