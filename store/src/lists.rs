@@ -6,8 +6,7 @@ use sqlx::AnyConnection;
 use sqlx::any::AnyRow;
 
 use crate::error::StoreError;
-use crate::readers;
-use crate::sql::{Backend, col, num, num_or_null, parsed, text};
+use crate::sql::{col, num, num_or_null, parsed, text};
 use crate::types::{AccountId, AnchorRef, Hash32, OrganizationRow};
 
 /// One page of a list.
@@ -102,21 +101,7 @@ fn parse_cursor(cursor: &str, key: &[(&str, Kind)]) -> Result<Vec<Value>, StoreE
         .collect()
 }
 
-/// One page of `list`: its total and its rows, read in one snapshot.
 pub(crate) async fn page<T>(
-    conn: &mut AnyConnection,
-    backend: Backend,
-    list: List<'_>,
-    map: impl Fn(&AnyRow) -> Result<T, StoreError>,
-) -> Result<Page<T>, StoreError> {
-    let mut snapshot = readers::snapshot(conn, backend).await?;
-    let page = page_in(&mut snapshot, list, map).await?;
-    readers::end(snapshot).await?;
-    Ok(page)
-}
-
-/// One page of `list`, inside a snapshot the caller holds (see [`readers::snapshot`]).
-pub(crate) async fn page_in<T>(
     conn: &mut AnyConnection,
     list: List<'_>,
     map: impl Fn(&AnyRow) -> Result<T, StoreError>,

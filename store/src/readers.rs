@@ -16,7 +16,7 @@ use std::time::Duration;
 use deadpool::managed::{self, Metrics, Object, PoolError, RecycleResult, Timeouts};
 use sqlx::any::AnyConnectOptions;
 use sqlx::pool::PoolConnection;
-use sqlx::{Any, AnyConnection, AnyPool, ConnectOptions, Connection, Executor, Transaction};
+use sqlx::{Any, AnyConnection, AnyPool, ConnectOptions, Connection, Executor};
 
 use crate::error::StoreError;
 use crate::sql::Backend;
@@ -158,29 +158,4 @@ impl DerefMut for Reader {
             Reader::Shared(c) => c,
         }
     }
-}
-
-/// Begins a read of several statements that all see one state of the database, so that a
-/// commit landing between them cannot make a list's total disagree with its rows, or show a
-/// record without its newest version. Ended with `commit`; dropped, it rolls back.
-pub(crate) async fn snapshot(
-    conn: &mut AnyConnection,
-    backend: Backend,
-) -> Result<Transaction<'_, Any>, StoreError> {
-    let begin = match backend {
-        // Deferred: SQLite takes the snapshot at the first read and keeps it to the end.
-        Backend::Sqlite => "BEGIN",
-        Backend::Postgres => "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY",
-    };
-    conn.begin_with(begin)
-        .await
-        .map_err(StoreError::read("begin a read"))
-}
-
-/// Ends a read begun with [`snapshot`].
-pub(crate) async fn end(snapshot: Transaction<'_, Any>) -> Result<(), StoreError> {
-    snapshot
-        .commit()
-        .await
-        .map_err(StoreError::read("end a read"))
 }

@@ -25,7 +25,7 @@ use crate::lists::{
     RecordRow, Value,
 };
 use crate::prepare::PreparedBlock;
-use crate::readers::{self, Readers};
+use crate::readers::Readers;
 use crate::types::{
     AccountId, ConsentRow, ContractRow, Cursor, Hash32, IndexerStatus, Mirror, OrganizationRow,
     RecordVersionRow,
@@ -702,7 +702,7 @@ impl Store for SqlStore {
             after,
             limit,
         };
-        lists::page(&mut conn, self.backend, list, lists::organization).await
+        lists::page(&mut conn, list, lists::organization).await
     }
 
     async fn consent_changes(
@@ -723,7 +723,7 @@ impl Store for SqlStore {
             after,
             limit,
         };
-        lists::page(&mut conn, self.backend, list, history::consent_history_row).await
+        lists::page(&mut conn, list, history::consent_history_row).await
     }
 
     async fn delegations(
@@ -744,7 +744,7 @@ impl Store for SqlStore {
             after,
             limit,
         };
-        lists::page(&mut conn, self.backend, list, lists::delegation).await
+        lists::page(&mut conn, list, lists::delegation).await
     }
 
     async fn emergency_windows(
@@ -765,7 +765,7 @@ impl Store for SqlStore {
             after,
             limit,
         };
-        lists::page(&mut conn, self.backend, list, history::window).await
+        lists::page(&mut conn, list, history::window).await
     }
 
     async fn access_log(
@@ -788,7 +788,7 @@ impl Store for SqlStore {
             after,
             limit,
         };
-        lists::page(&mut conn, self.backend, list, lists::access).await
+        lists::page(&mut conn, list, lists::access).await
     }
 
     async fn records(
@@ -809,7 +809,7 @@ impl Store for SqlStore {
             after,
             limit,
         };
-        lists::page(&mut conn, self.backend, list, lists::record).await
+        lists::page(&mut conn, list, lists::record).await
     }
 
     async fn record(
@@ -818,11 +818,10 @@ impl Store for SqlStore {
         record_id: &Hash32,
     ) -> Result<Option<(RecordRow, Vec<RecordVersionRow>)>, StoreError> {
         let mut conn = self.readers.get().await?;
-        let mut snapshot = readers::snapshot(&mut conn, self.backend).await?;
         let row = sqlx::query("SELECT * FROM records WHERE custodian = $1 AND record_id = $2")
             .bind(custodian.to_string())
             .bind(record_id.to_string())
-            .fetch_optional(&mut *snapshot)
+            .fetch_optional(&mut *conn)
             .await
             .map_err(StoreError::read("read a record"))?;
         let Some(row) = row else {
@@ -834,10 +833,9 @@ impl Store for SqlStore {
         )
         .bind(custodian.to_string())
         .bind(record_id.to_string())
-        .fetch_all(&mut *snapshot)
+        .fetch_all(&mut *conn)
         .await
         .map_err(StoreError::read("read a record's versions"))?;
-        readers::end(snapshot).await?;
         Ok(Some((
             lists::record(&row)?,
             versions
@@ -865,24 +863,21 @@ impl Store for SqlStore {
             after,
             limit,
         };
-        let mut snapshot = readers::snapshot(&mut conn, self.backend).await?;
-        let mut page = lists::page_in(&mut snapshot, list, lists::claim).await?;
+        let mut page = lists::page(&mut conn, list, lists::claim).await?;
         let mut claims: Vec<&mut ClaimRow> = page.rows.iter_mut().map(|(_, c)| c).collect();
-        lists::with_documents(&mut snapshot, &mut claims).await?;
-        readers::end(snapshot).await?;
+        lists::with_documents(&mut conn, &mut claims).await?;
         Ok(page)
     }
 
     async fn claims_using(&self, commitment: &Hash32) -> Result<Vec<ClaimRow>, StoreError> {
         let mut conn = self.readers.get().await?;
-        let mut snapshot = readers::snapshot(&mut conn, self.backend).await?;
         let rows = sqlx::query(
             "SELECT * FROM claims WHERE (insurer, claim_ref) IN
                (SELECT insurer, claim_ref FROM claim_documents WHERE commitment = $1)
              ORDER BY block_number, event_index",
         )
         .bind(commitment.to_string())
-        .fetch_all(&mut *snapshot)
+        .fetch_all(&mut *conn)
         .await
         .map_err(StoreError::read("read the claims that used a document"))?;
         let mut claims = rows
@@ -890,8 +885,7 @@ impl Store for SqlStore {
             .map(lists::claim)
             .collect::<Result<Vec<_>, _>>()?;
         let mut refs: Vec<&mut ClaimRow> = claims.iter_mut().collect();
-        lists::with_documents(&mut snapshot, &mut refs).await?;
-        readers::end(snapshot).await?;
+        lists::with_documents(&mut conn, &mut refs).await?;
         Ok(claims)
     }
 
@@ -913,7 +907,7 @@ impl Store for SqlStore {
             after,
             limit,
         };
-        lists::page(&mut conn, self.backend, list, lists::duplicate_use).await
+        lists::page(&mut conn, list, lists::duplicate_use).await
     }
 
     async fn batches_with_root(&self, root: &Hash32) -> Result<Vec<BatchRow>, StoreError> {

@@ -71,7 +71,6 @@ conformance!(
     a_patients_history_reaches_back_to_a_block_or_an_instant,
     a_patients_events_are_read_in_chain_order_and_commits_announced,
     every_list_pages_in_key_order_with_its_filters_and_total,
-    a_lists_total_and_rows_agree_while_blocks_are_committed,
 );
 
 const CONTRACT: AccountId = AccountId([9; 32]);
@@ -1596,40 +1595,4 @@ async fn reads_answer_again_once_a_restarted_postgres_is_back() {
     tokio::time::sleep(std::time::Duration::from_millis(1_500)).await;
     // then: the first read after it answers too
     read_at_once(&store).await;
-}
-
-/// A list's total and its rows come from one state of the database while blocks are being
-/// committed: a commit landing between the count and the rows would show more rows than the
-/// total says there are.
-async fn a_lists_total_and_rows_agree_while_blocks_are_committed(store: &SqlStore) {
-    const BLOCKS: u64 = 300;
-    let writes = async {
-        for n in 1..=BLOCKS {
-            let version = u32::try_from(n).expect("small");
-            store
-                .apply_block(&block(n, vec![granted(version, 1)]))
-                .await
-                .expect("apply a block");
-        }
-    };
-    let reads = async {
-        let mut reads = 0;
-        loop {
-            let page = store
-                .consent_changes(&PATIENT, None, None, 1_000)
-                .await
-                .expect("read the consent history");
-            reads += 1;
-            assert_eq!(
-                page.rows.len() as u64,
-                page.total,
-                "read {reads}: the rows and the total disagree"
-            );
-            if page.total == BLOCKS {
-                return reads;
-            }
-        }
-    };
-    let ((), reads) = tokio::join!(writes, reads);
-    assert!(reads > 1, "the reads ran while the blocks were committed");
 }
