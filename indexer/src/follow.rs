@@ -13,7 +13,7 @@ use medledger_store::{
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc};
 
 use crate::decode::decode_event;
-use crate::source::{BlockSource, Heads, RawBlock, SourceError};
+use crate::source::{BlockSource, Heads, RawBlock, SourceError, in_a_task};
 
 /// How long one block may take to arrive before the node counts as stuck (and the read is
 /// retried).
@@ -331,13 +331,11 @@ impl<S: BlockSource> Indexer<S> {
                                         ),
                                     })
                                 })?;
-                            let (prepare, prepared) = async move {
+                            in_a_task(move || {
                                 PreparedBlock::new(&changes(&contracts, block))
                                     .map_err(|source| IndexerError::Unstorable { block: n, source })
-                            }
-                            .remote_handle();
-                            tokio::spawn(prepare);
-                            prepared.await
+                            })
+                            .await
                         }
                     })
                     .buffered(concurrency);

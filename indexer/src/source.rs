@@ -369,15 +369,23 @@ impl SubxtSource {
         // reads, leaves the connection to them. (Spawning whole reads instead delays their
         // requests on a chain of small blocks by about a third; `spawn_blocking` threads
         // made a chain of full blocks slower.) Dropping the read cancels it.
-        let (decode, decoded) = async move { contract_events(&at, number, events) }.remote_handle();
-        tokio::spawn(decode);
+        let contract_events = in_a_task(move || contract_events(&at, number, events)).await?;
         Ok(RawBlock {
             number,
             hash,
             timestamp_ms,
-            contract_events: decoded.await?,
+            contract_events,
         })
     }
+}
+
+/// Runs CPU work as a task of its own, so that it uses any core while the caller's task goes
+/// on polling its other futures. Dropping the returned future cancels the work unless it is
+/// already running; a panic in it is passed on to the caller.
+pub(crate) async fn in_a_task<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> T {
+    let (task, done) = async move { work() }.remote_handle();
+    tokio::spawn(task);
+    done.await
 }
 
 /// The `ContractEmitted` events of block `number`, from its `System.Events` as `at`'s

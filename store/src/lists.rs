@@ -8,6 +8,7 @@ use sqlx::any::AnyRow;
 use crate::error::StoreError;
 use crate::sql::{col, num, num_or_null, parsed, text};
 use crate::types::{AccountId, AnchorRef, Hash32, OrganizationRow};
+use crate::writer::{Value, bind_value};
 
 /// One page of a list.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -27,30 +28,6 @@ pub(crate) enum Kind {
     Text,
 }
 
-/// A filter's value.
-pub(crate) enum Value {
-    Int(i64),
-    Text(String),
-}
-
-impl From<&AccountId> for Value {
-    fn from(a: &AccountId) -> Self {
-        Value::Text(a.to_string())
-    }
-}
-
-impl From<&Hash32> for Value {
-    fn from(h: &Hash32) -> Self {
-        Value::Text(h.to_string())
-    }
-}
-
-impl From<&str> for Value {
-    fn from(s: &str) -> Self {
-        Value::Text(s.to_string())
-    }
-}
-
 /// A page of `table` where each `filters` column equals its value (a `None` keeps all), in
 /// `key` order, after the row `after` names, at most `limit` rows.
 pub(crate) struct List<'a> {
@@ -59,16 +36,6 @@ pub(crate) struct List<'a> {
     pub key: &'static [(&'static str, Kind)],
     pub after: Option<&'a str>,
     pub limit: usize,
-}
-
-fn bind<'q>(
-    q: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>,
-    v: &Value,
-) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {
-    match v {
-        Value::Int(i) => q.bind(*i),
-        Value::Text(s) => q.bind(s.clone()),
-    }
 }
 
 /// The cursor of `row`: its key columns as text, joined by `|` (accounts, hashes and numbers
@@ -94,8 +61,8 @@ fn parse_cursor(cursor: &str, key: &[(&str, Kind)]) -> Result<Vec<Value>, StoreE
         .iter()
         .zip(key)
         .map(|(part, (_, kind))| match kind {
-            Kind::Int => part.parse().map(Value::Int).map_err(|_| bad()),
-            Kind::Text if !part.is_empty() => Ok(Value::Text(part.to_string())),
+            Kind::Int => part.parse::<i64>().map(Value::from).map_err(|_| bad()),
+            Kind::Text if !part.is_empty() => Ok(Value::from(*part)),
             Kind::Text => Err(bad()),
         })
         .collect()
@@ -124,7 +91,7 @@ pub(crate) async fn page<T>(
     let count_sql = format!("SELECT COUNT(*) AS n FROM {} {where_filters}", list.table);
     let mut count = sqlx::query(&count_sql);
     for (_, v) in &filters {
-        count = bind(count, v);
+        count = bind_value(count, v);
     }
     let total = num(
         &count
@@ -160,10 +127,10 @@ pub(crate) async fn page<T>(
     );
     let mut q = sqlx::query(&sql);
     for (_, v) in &filters {
-        q = bind(q, v);
+        q = bind_value(q, v);
     }
     for v in after.iter().flatten() {
-        q = bind(q, v);
+        q = bind_value(q, v);
     }
     let mut rows = q
         .fetch_all(&mut *conn)

@@ -22,7 +22,7 @@ use crate::error::{StoreError, redact};
 use crate::history::{self, ConsentChange, EmergencyWindow, PatientHistory, Upto};
 use crate::lists::{
     self, AccessRow, BatchRow, ClaimRow, DelegationRow, DuplicateUseRow, Kind, List, Page,
-    RecordRow, Value,
+    RecordRow,
 };
 use crate::prepare::PreparedBlock;
 use crate::readers::Readers;
@@ -30,7 +30,7 @@ use crate::types::{
     AccountId, ConsentRow, ContractRow, Cursor, Hash32, IndexerStatus, Mirror, OrganizationRow,
     RecordVersionRow,
 };
-use crate::writer::Writer;
+use crate::writer::{Value, Writer};
 
 /// How often a SQLite migration is tried when another process migrates the same file.
 const MIGRATE_ATTEMPTS: u32 = 5;

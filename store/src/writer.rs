@@ -31,6 +31,7 @@ use sqlx::query::Query;
 
 use crate::Backend;
 use crate::error::StoreError;
+use crate::types::{AccountId, Hash32};
 
 /// Bound parameters per statement, under SQLite's 32,766 and PostgreSQL's 65,535.
 const MAX_PARAMS: usize = 30_000;
@@ -70,6 +71,18 @@ impl From<String> for Value {
 impl From<&str> for Value {
     fn from(v: &str) -> Self {
         Value::Text(Some(v.to_string()))
+    }
+}
+
+impl From<&AccountId> for Value {
+    fn from(a: &AccountId) -> Self {
+        Value::Text(Some(a.to_string()))
+    }
+}
+
+impl From<&Hash32> for Value {
+    fn from(h: &Hash32) -> Self {
+        Value::Text(Some(h.to_string()))
     }
 }
 
@@ -344,19 +357,24 @@ async fn insert_all(
     Ok(())
 }
 
-/// `query` with `values` bound, by reference: a backfill's text is not copied once more on
-/// its way in.
+/// `query` with `value` bound, by reference: a backfill's text is not copied once more on its
+/// way in.
+pub(crate) fn bind_value<'q>(
+    query: Query<'q, sqlx::Any, AnyArguments<'q>>,
+    value: &'q Value,
+) -> Query<'q, sqlx::Any, AnyArguments<'q>> {
+    match value {
+        Value::Int(v) => query.bind(*v),
+        Value::Text(v) => query.bind(v.as_deref()),
+    }
+}
+
+/// `query` with `values` bound, in order (see [`bind_value`]).
 fn bind<'q>(
-    mut query: Query<'q, sqlx::Any, AnyArguments<'q>>,
+    query: Query<'q, sqlx::Any, AnyArguments<'q>>,
     values: &'q [Value],
 ) -> Query<'q, sqlx::Any, AnyArguments<'q>> {
-    for value in values {
-        query = match value {
-            Value::Int(v) => query.bind(*v),
-            Value::Text(v) => query.bind(v.as_deref()),
-        };
-    }
-    query
+    values.iter().fold(query, bind_value)
 }
 
 #[cfg(test)]

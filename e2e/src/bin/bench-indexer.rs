@@ -6,8 +6,8 @@
 //! grants now and then). On each it prints, for the deployment block up to the settled
 //! finalized head:
 //! - the ceiling: the indexer's own `SubxtSource` fetching every block with the indexer's
-//!   concurrency, decoding nothing and writing nothing (after a first pass, so that every
-//!   measurement finds the node's caches warm);
+//!   concurrency (which decodes the chain's events to find the contracts'), writing nothing
+//!   (after a first pass, so that every measurement finds the node's caches warm);
 //! - a backfill (`Indexer::check` + `catch_up`, default tuning) into a fresh SQLite file and
 //!   into a fresh database of a throwaway PostgreSQL;
 //! - blocks/s, events/s and each backfill's share of the ceiling;
@@ -58,6 +58,32 @@ fn busy() -> Result<Duration> {
     Ok(Duration::from_millis(ms))
 }
 
+/// When a pass started, in wall time and in machine CPU time.
+struct Clock {
+    started: Instant,
+    busy: Duration,
+}
+
+impl Clock {
+    fn start() -> Result<Clock> {
+        Ok(Clock {
+            started: Instant::now(),
+            busy: busy()?,
+        })
+    }
+
+    /// The pass that ends now, having seen `blocks` and `events`.
+    fn pass(self, blocks: u64, events: u64) -> Result<Pass> {
+        let took = self.started.elapsed();
+        Ok(Pass {
+            blocks,
+            events,
+            took,
+            cpu: busy()? - self.busy,
+        })
+    }
+}
+
 impl Pass {
     fn per_second(&self, n: u64) -> f64 {
         n as f64 / self.took.as_secs_f64().max(1e-9)
@@ -90,7 +116,7 @@ async fn connected(url: &str) -> Result<SubxtSource> {
 async fn ceiling(url: &str, w: &Watched, head: u64) -> Result<Pass> {
     let source = Arc::new(connected(url).await?);
     let concurrency = IndexerConfig::new(w.clone()).concurrency;
-    let (started, cpu) = (Instant::now(), busy()?);
+    let clock = Clock::start()?;
     let mut blocks = stream::iter(w.start_block..=head)
         .map(|n| {
             let source = source.clone();
@@ -107,12 +133,7 @@ async fn ceiling(url: &str, w: &Watched, head: u64) -> Result<Pass> {
             .filter(|e| e.contract == w.consent_registry || e.contract == w.record_registry)
             .count() as u64;
     }
-    Ok(Pass {
-        blocks: count,
-        events,
-        took: started.elapsed(),
-        cpu: busy()? - cpu,
-    })
+    clock.pass(count, events)
 }
 
 /// A backfill from the deployment block to `head` into the store at `db`.
@@ -124,21 +145,18 @@ async fn backfill(url: &str, w: &Watched, db: &str, head: u64) -> Result<Pass> {
         IndexerConfig::new(w.clone()),
     );
     let stats = indexer.stats();
-    let (started, cpu) = (Instant::now(), busy()?);
+    let clock = Clock::start()?;
     indexer.check().await?;
     let reached = indexer.catch_up().await?;
-    let took = started.elapsed();
-    let cpu = busy()? - cpu;
+    let pass = clock.pass(
+        stats.blocks.load(std::sync::atomic::Ordering::Relaxed),
+        stats.events.load(std::sync::atomic::Ordering::Relaxed),
+    )?;
     anyhow::ensure!(
         reached >= Some(head),
         "the backfill stopped at {reached:?}, not #{head}"
     );
-    Ok(Pass {
-        blocks: stats.blocks.load(std::sync::atomic::Ordering::Relaxed),
-        events: stats.events.load(std::sync::atomic::Ordering::Relaxed),
-        took,
-        cpu,
-    })
+    Ok(pass)
 }
 
 /// The pass of median duration.
