@@ -10,10 +10,18 @@
 //!   (after a first pass, so that every measurement finds the node's caches warm);
 //! - a backfill (`Indexer::check` + `catch_up`, default tuning) into a fresh SQLite file and
 //!   into a fresh database of a throwaway PostgreSQL;
+//! - writing only: the same backfills from the blocks held in memory (fetched once, before),
+//!   so the pass costs what the indexer spends decoding the contracts' events, preparing rows
+//!   and writing them, and nothing of the node's;
 //! - blocks/s, events/s and each backfill's share of the ceiling;
 //! - the CPU time the whole machine was busy during the pass (the node, PostgreSQL and this
 //!   process), in core-seconds: on a machine of N cores, a pass cannot take less than its CPU
 //!   time over N.
+//!
+//! Last it prints what a backfill may cost on this machine to reach 80 % of the ceiling: on N
+//! cores it must finish within ceiling / 0.8, so fetching and writing together may keep the
+//! machine busy for at most N × ceiling / 0.8 core-seconds, and writing for that less what
+//! fetching costs. The writing-only passes show what writing costs.
 //!
 //! Each pass starts with its client connected and its database created, and runs
 //! `BENCH_ROUNDS` times (default 5), the three kinds taking turns; the median is printed, as
@@ -28,7 +36,9 @@ use std::time::{Duration, Instant};
 use anyhow::Result;
 use futures::{StreamExt, stream};
 use medledger_e2e::seed::{DeployedChain, deployed_chain, seed_empty_blocks, seed_grants};
-use medledger_indexer::{BlockSource, Indexer, IndexerConfig, SubxtSource, Watched};
+use medledger_indexer::{
+    BlockSource, Heads, Indexer, IndexerConfig, RawBlock, SourceError, SubxtSource, Watched,
+};
 use medledger_pg_runner::Postgres;
 use medledger_store::{SqlStore, Store};
 
@@ -112,6 +122,68 @@ async fn connected(url: &str) -> Result<SubxtSource> {
     Ok(source)
 }
 
+/// A chain's blocks from the deployment on, fetched once and served from memory.
+#[derive(Clone)]
+struct Recorded {
+    genesis: [u8; 32],
+    first: u64,
+    blocks: Arc<Vec<RawBlock>>,
+}
+
+impl Recorded {
+    /// Fetches blocks `w.start_block..=head`, as the indexer would.
+    async fn fetch(url: &str, w: &Watched, head: u64) -> Result<Recorded> {
+        let source = Arc::new(connected(url).await?);
+        let concurrency = IndexerConfig::new(w.clone()).concurrency;
+        let blocks = stream::iter(w.start_block..=head)
+            .map(|n| {
+                let source = source.clone();
+                async move { source.block(n).await }
+            })
+            .buffered(concurrency)
+            .collect::<Vec<_>>()
+            .await
+            .into_iter()
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Recorded {
+            genesis: source.genesis_hash().await?,
+            first: w.start_block,
+            blocks: Arc::new(blocks),
+        })
+    }
+
+    fn get(&self, number: u64) -> Option<&RawBlock> {
+        let i = usize::try_from(number.checked_sub(self.first)?).ok()?;
+        self.blocks.get(i)
+    }
+}
+
+#[async_trait::async_trait]
+impl BlockSource for Recorded {
+    async fn genesis_hash(&self) -> Result<[u8; 32], SourceError> {
+        Ok(self.genesis)
+    }
+
+    async fn finalized_head(&self) -> Result<u64, SourceError> {
+        Ok(self.first + self.blocks.len() as u64 - 1)
+    }
+
+    async fn block_hash(&self, number: u64) -> Result<Option<[u8; 32]>, SourceError> {
+        Ok(self.get(number).map(|b| b.hash))
+    }
+
+    async fn block(&self, number: u64) -> Result<RawBlock, SourceError> {
+        self.get(number).cloned().ok_or(SourceError::Node {
+            action: "serve a recorded block",
+            reason: format!("#{number} was not recorded"),
+        })
+    }
+
+    async fn finalized_heads(&self) -> Result<Heads, SourceError> {
+        Ok(Box::pin(stream::pending()))
+    }
+}
+
 /// Fetches every block like the indexer does, and nothing else.
 async fn ceiling(url: &str, w: &Watched, head: u64) -> Result<Pass> {
     let source = Arc::new(connected(url).await?);
@@ -136,14 +208,10 @@ async fn ceiling(url: &str, w: &Watched, head: u64) -> Result<Pass> {
     clock.pass(count, events)
 }
 
-/// A backfill from the deployment block to `head` into the store at `db`.
-async fn backfill(url: &str, w: &Watched, db: &str, head: u64) -> Result<Pass> {
+/// A backfill from `source`, deployment block to `head`, into the store at `db`.
+async fn backfill(source: impl BlockSource, w: &Watched, db: &str, head: u64) -> Result<Pass> {
     let store: Arc<dyn Store> = Arc::new(SqlStore::open(db).await?);
-    let indexer = Indexer::new(
-        connected(url).await?,
-        store.clone(),
-        IndexerConfig::new(w.clone()),
-    );
+    let indexer = Indexer::new(source, store.clone(), IndexerConfig::new(w.clone()));
     let stats = indexer.stats();
     let clock = Clock::start()?;
     indexer.check().await?;
@@ -175,20 +243,25 @@ async fn measure(
     head: u64,
     pg: &Postgres,
     rounds: usize,
+    cores: usize,
 ) -> Result<()> {
     let w = watched(d)?;
     let url = d.node.url();
-    // A first pass warms the node's caches.
-    ceiling(url, &w, head).await?;
-    let (mut ceilings, mut sqlites, mut postgreses) = (Vec::new(), Vec::new(), Vec::new());
+    // A first read warms the node's caches, and is kept for the writing-only passes.
+    let recorded = Recorded::fetch(url, &w, head).await?;
+    let mut passes: [Vec<Pass>; 5] = Default::default();
     for _ in 0..rounds {
-        ceilings.push(ceiling(url, &w, head).await?);
+        passes[0].push(ceiling(url, &w, head).await?);
         let dir = tempfile::tempdir()?;
-        let sqlite = format!("sqlite:{}", dir.path().join("bench.db").display());
-        sqlites.push(backfill(url, &w, &sqlite, head).await?);
-        postgreses.push(backfill(url, &w, &pg.fresh_database()?, head).await?);
+        let sqlite = |n| format!("sqlite:{}", dir.path().join(format!("{n}.db")).display());
+        passes[1].push(backfill(connected(url).await?, &w, &sqlite("chain"), head).await?);
+        passes[2].push(backfill(connected(url).await?, &w, &pg.fresh_database()?, head).await?);
+        passes[3].push(backfill(recorded.clone(), &w, &sqlite("memory"), head).await?);
+        passes[4].push(backfill(recorded.clone(), &w, &pg.fresh_database()?, head).await?);
     }
-    let (ceiling, sqlite, postgres) = (median(ceilings)?, median(sqlites)?, median(postgreses)?);
+    let [ceiling, sqlite, postgres, sqlite_alone, postgres_alone] = passes.map(median);
+    let (ceiling, sqlite, postgres) = (ceiling?, sqlite?, postgres?);
+    let (sqlite_alone, postgres_alone) = (sqlite_alone?, postgres_alone?);
     println!(
         "\n{label}: blocks #{}..=#{head} ({} blocks, {} contract events)",
         w.start_block, ceiling.blocks, ceiling.events
@@ -201,6 +274,8 @@ async fn measure(
         ("fetch only (ceiling)", &ceiling),
         ("backfill into SQLite", &sqlite),
         ("backfill into PostgreSQL", &postgres),
+        ("writing only, SQLite", &sqlite_alone),
+        ("writing only, PostgreSQL", &postgres_alone),
     ] {
         anyhow::ensure!(
             pass.events == ceiling.events,
@@ -208,15 +283,31 @@ async fn measure(
             pass.events,
             ceiling.events
         );
+        // Writing only fetches nothing: it has no share of a fetching ceiling.
+        let share = if name.starts_with("writing") {
+            "–".to_string()
+        } else {
+            let share = 100.0 * ceiling.took.as_secs_f64() / pass.took.as_secs_f64().max(1e-9);
+            format!("{share:.0}%")
+        };
         println!(
-            "  {name:<28} {:>9.2} {:>10.0} {:>11.0} {:>10.0}% {:>8.2}",
+            "  {name:<28} {:>9.2} {:>10.0} {:>11.0} {share:>11} {:>8.2}",
             pass.took.as_secs_f64(),
             pass.per_second(pass.blocks),
             pass.per_second(pass.events),
-            100.0 * ceiling.took.as_secs_f64() / pass.took.as_secs_f64().max(1e-9),
             pass.cpu.as_secs_f64()
         );
     }
+    let allowed = cores as f64 * ceiling.took.as_secs_f64() / 0.8;
+    println!(
+        "  for 80 % of the ceiling on {cores} cores: at most {allowed:.2} core-s in all, so \
+         {:.2} for writing (fetching costs {:.2}); writing alone costs {:.2} (SQLite), {:.2} \
+         (PostgreSQL)",
+        allowed - ceiling.cpu.as_secs_f64(),
+        ceiling.cpu.as_secs_f64(),
+        sqlite_alone.cpu.as_secs_f64(),
+        postgres_alone.cpu.as_secs_f64(),
+    );
     Ok(())
 }
 
@@ -236,7 +327,7 @@ async fn main() -> Result<()> {
     seed_grants(&dense.chain, &dense.deployment, dense_txs, per_tx).await?;
     let head = medledger_e2e::seed::settled_head(&dense.chain).await?;
     println!("  seeded in {:.0} s", started.elapsed().as_secs_f64());
-    measure("dense chain", &dense, head, &pg, rounds).await?;
+    measure("dense chain", &dense, head, &pg, rounds, cores).await?;
     drop(dense);
 
     println!("\nseeding the sparse chain: {sparse_blocks} blocks of remarks, grants every 500 ...");
@@ -248,6 +339,6 @@ async fn main() -> Result<()> {
         head = seed_empty_blocks(&sparse.chain, 500).await?;
     }
     println!("  seeded in {:.0} s", started.elapsed().as_secs_f64());
-    measure("sparse chain", &sparse, head, &pg, rounds).await?;
+    measure("sparse chain", &sparse, head, &pg, rounds, cores).await?;
     Ok(())
 }
