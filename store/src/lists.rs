@@ -6,7 +6,8 @@ use sqlx::AnyConnection;
 use sqlx::any::AnyRow;
 
 use crate::error::StoreError;
-use crate::sql::{col, num, num_or_null, parsed, text};
+use crate::readers::{self, Reader};
+use crate::sql::{Backend, col, num, num_or_null, parsed, text};
 use crate::types::{AccountId, AnchorRef, Hash32, OrganizationRow};
 use crate::writer::{Value, bind_value};
 
@@ -30,11 +31,11 @@ pub(crate) enum Kind {
 
 /// A page of `table` where each `filters` column equals its value (a `None` keeps all), in
 /// `key` order, after the row `after` names, at most `limit` rows.
-pub(crate) struct List<'a> {
+pub(crate) struct List {
     pub table: &'static str,
     pub filters: Vec<(&'static str, Option<Value>)>,
     pub key: &'static [(&'static str, Kind)],
-    pub after: Option<&'a str>,
+    pub after: Option<String>,
     pub limit: usize,
 }
 
@@ -68,9 +69,23 @@ fn parse_cursor(cursor: &str, key: &[(&str, Kind)]) -> Result<Vec<Value>, StoreE
         .collect()
 }
 
-pub(crate) async fn page<T>(
+/// One page of `list`: its total and its rows, read in one snapshot.
+pub(crate) async fn page<T: Send + 'static>(
+    conn: Reader,
+    backend: Backend,
+    list: List,
+    map: fn(&AnyRow) -> Result<T, StoreError>,
+) -> Result<Page<T>, StoreError> {
+    readers::in_snapshot(conn, backend, move |conn| {
+        Box::pin(async move { page_in(conn, list, map).await })
+    })
+    .await
+}
+
+/// One page of `list`, inside a snapshot the caller holds (see [`readers::in_snapshot`]).
+pub(crate) async fn page_in<T>(
     conn: &mut AnyConnection,
-    list: List<'_>,
+    list: List,
     map: impl Fn(&AnyRow) -> Result<T, StoreError>,
 ) -> Result<Page<T>, StoreError> {
     let filters: Vec<(&str, Value)> = list
@@ -101,7 +116,11 @@ pub(crate) async fn page<T>(
         "n",
     )?;
 
-    let after = list.after.map(|c| parse_cursor(c, list.key)).transpose()?;
+    let after = list
+        .after
+        .as_deref()
+        .map(|c| parse_cursor(c, list.key))
+        .transpose()?;
     let columns: Vec<&str> = list.key.iter().map(|(c, _)| *c).collect();
     if let Some(after) = &after {
         let first = filters.len() + 1;

@@ -71,6 +71,8 @@ conformance!(
     a_patients_history_reaches_back_to_a_block_or_an_instant,
     a_patients_events_are_read_in_chain_order_and_commits_announced,
     every_list_pages_in_key_order_with_its_filters_and_total,
+    a_lists_total_and_rows_agree_while_blocks_are_committed,
+    a_read_dropped_midway_leaves_no_connection_in_an_old_snapshot,
 );
 
 const CONTRACT: AccountId = AccountId([9; 32]);
@@ -1595,4 +1597,91 @@ async fn reads_answer_again_once_a_restarted_postgres_is_back() {
     tokio::time::sleep(std::time::Duration::from_millis(1_500)).await;
     // then: the first read after it answers too
     read_at_once(&store).await;
+}
+
+/// A list's total and its rows come from one state of the database while blocks are being
+/// committed: a commit landing between the count and the rows would show more rows than the
+/// total says there are.
+async fn a_lists_total_and_rows_agree_while_blocks_are_committed(store: &SqlStore) {
+    const BLOCKS: u64 = 300;
+    let writes = async {
+        for n in 1..=BLOCKS {
+            let version = u32::try_from(n).expect("small");
+            store
+                .apply_block(&block(n, vec![granted(version, 1)]))
+                .await
+                .expect("apply a block");
+        }
+    };
+    let reads = async {
+        let mut reads = 0;
+        loop {
+            let page = store
+                .consent_changes(&PATIENT, None, None, 1_000)
+                .await
+                .expect("read the consent history");
+            reads += 1;
+            assert_eq!(
+                page.rows.len() as u64,
+                page.total,
+                "read {reads}: the rows and the total disagree"
+            );
+            if page.total == BLOCKS {
+                return reads;
+            }
+        }
+    };
+    let ((), reads) = tokio::join!(writes, reads);
+    assert!(reads > 1, "the reads ran while the blocks were committed");
+}
+
+/// A read dropped midway (its client gone) leaves no read connection in an old snapshot:
+/// every read after it sees what was committed since.
+async fn a_read_dropped_midway_leaves_no_connection_in_an_old_snapshot(store: &SqlStore) {
+    use std::future::{Future, poll_fn};
+    use std::task::Poll;
+
+    store
+        .apply_block(&block(1, vec![granted(1, 1)]))
+        .await
+        .expect("apply a block");
+    // when: reads are dropped after one to eight polls, a few microseconds apart, so that
+    // some are dropped while the database begins their snapshot
+    for i in 0..1_000u64 {
+        let mut read = std::pin::pin!(store.consent_changes(&PATIENT, None, None, 10));
+        for _ in 0..=i % 8 {
+            let polled = poll_fn(|cx| Poll::Ready(read.as_mut().poll(cx).is_ready())).await;
+            if polled {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_micros(i % 50 * 4));
+        }
+    }
+    // then: every connection reads (a connection left in a snapshot would keep this one),
+    // and after another commit every read sees it, whichever connection it gets
+    let reads = || async {
+        let mut seen = Vec::new();
+        for _ in 0..16 {
+            let events = store
+                .patient_event_count(&PATIENT)
+                .await
+                .expect("count the patient's events");
+            let page = store
+                .consent_changes(&PATIENT, None, None, 10)
+                .await
+                .expect("read the consent history");
+            seen.push((events, page.total));
+        }
+        seen
+    };
+    assert_eq!(reads().await, vec![(1, 1); 16]);
+    store
+        .apply_block(&block(2, vec![granted(2, 1)]))
+        .await
+        .expect("apply a block");
+    assert_eq!(
+        reads().await,
+        vec![(2, 2); 16],
+        "some read answered from an old snapshot"
+    );
 }
