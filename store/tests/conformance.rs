@@ -1641,24 +1641,8 @@ async fn a_read_dropped_midway_leaves_no_connection_in_an_old_snapshot(store: &S
     use std::future::{Future, poll_fn};
     use std::task::Poll;
 
-    store
-        .apply_block(&block(1, vec![granted(1, 1)]))
-        .await
-        .expect("apply a block");
-    // when: reads are dropped after one to eight polls, a few microseconds apart, so that
-    // some are dropped while the database begins their snapshot
-    for i in 0..1_000u64 {
-        let mut read = std::pin::pin!(store.consent_changes(&PATIENT, None, None, 10));
-        for _ in 0..=i % 8 {
-            let polled = poll_fn(|cx| Poll::Ready(read.as_mut().poll(cx).is_ready())).await;
-            if polled {
-                break;
-            }
-            std::thread::sleep(std::time::Duration::from_micros(i % 50 * 4));
-        }
-    }
-    // then: every connection reads (a connection left in a snapshot would keep this one),
-    // and after another commit every read sees it, whichever connection it gets
+    // Sixteen reads one after another: four rounds of the store's four read connections,
+    // which are handed out in turn.
     let reads = || async {
         let mut seen = Vec::new();
         for _ in 0..16 {
@@ -1674,6 +1658,34 @@ async fn a_read_dropped_midway_leaves_no_connection_in_an_old_snapshot(store: &S
         }
         seen
     };
+    // given: a block, and every read connection open
+    store
+        .apply_block(&block(1, vec![granted(1, 1)]))
+        .await
+        .expect("apply a block");
+    let read = || store.consent_changes(&PATIENT, None, None, 10);
+    let opened = tokio::join!(read(), read(), read(), read());
+    for page in [opened.0, opened.1, opened.2, opened.3] {
+        assert_eq!(page.expect("read the consent history").total, 1);
+    }
+    // when: reads are dropped after one to eight polls, the database and the runtime's I/O
+    // getting a few microseconds between polls, so that some are dropped while the database
+    // begins their snapshot; the last ones after one poll, so that each connection's last
+    // read is dropped right after its BEGIN went out
+    for i in 0..3_000u64 {
+        let mut read = std::pin::pin!(read());
+        let polls = if i >= 2_992 { 1 } else { 1 + i % 8 };
+        for _ in 0..polls {
+            let polled = poll_fn(|cx| Poll::Ready(read.as_mut().poll(cx).is_ready())).await;
+            if polled {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_micros(i % 61 * 3));
+            tokio::task::yield_now().await;
+        }
+    }
+    // then: every connection reads (one left in a snapshot would still answer from block 1
+    // after the next commit), and after another commit every read sees it
     assert_eq!(reads().await, vec![(1, 1); 16]);
     store
         .apply_block(&block(2, vec![granted(2, 1)]))
