@@ -6,8 +6,8 @@ use sqlx::AnyConnection;
 use sqlx::any::AnyRow;
 
 use crate::error::StoreError;
-use crate::readers::{self, Reader};
-use crate::sql::{Backend, col, num, num_or_null, parsed, text};
+use crate::readers::Readers;
+use crate::sql::{col, num, num_or_null, parsed, text};
 use crate::types::{AccountId, AnchorRef, Hash32, OrganizationRow};
 use crate::writer::{Value, bind_value};
 
@@ -31,11 +31,11 @@ pub(crate) enum Kind {
 
 /// A page of `table` where each `filters` column equals its value (a `None` keeps all), in
 /// `key` order, after the row `after` names, at most `limit` rows.
-pub(crate) struct List {
+pub(crate) struct List<'a> {
     pub table: &'static str,
     pub filters: Vec<(&'static str, Option<Value>)>,
     pub key: &'static [(&'static str, Kind)],
-    pub after: Option<String>,
+    pub after: Option<&'a str>,
     pub limit: usize,
 }
 
@@ -71,97 +71,122 @@ fn parse_cursor(cursor: &str, key: &[(&str, Kind)]) -> Result<Vec<Value>, StoreE
 
 /// One page of `list`: its total and its rows, read in one snapshot.
 pub(crate) async fn page<T: Send + 'static>(
-    conn: Reader,
-    backend: Backend,
-    list: List,
+    readers: &Readers,
+    list: List<'_>,
     map: fn(&AnyRow) -> Result<T, StoreError>,
 ) -> Result<Page<T>, StoreError> {
-    readers::in_snapshot(conn, backend, move |conn| {
-        Box::pin(async move { page_in(conn, list, map).await })
-    })
-    .await
+    let plan = Plan::new(list)?;
+    readers
+        .in_snapshot(move |conn| Box::pin(async move { plan.read(conn, map).await }))
+        .await
 }
 
-/// One page of `list`, inside a snapshot the caller holds (see [`readers::in_snapshot`]).
-pub(crate) async fn page_in<T>(
-    conn: &mut AnyConnection,
-    list: List,
-    map: impl Fn(&AnyRow) -> Result<T, StoreError>,
-) -> Result<Page<T>, StoreError> {
-    let filters: Vec<(&str, Value)> = list
-        .filters
-        .into_iter()
-        .filter_map(|(c, v)| v.map(|v| (c, v)))
-        .collect();
-    let mut conditions: Vec<String> = filters
-        .iter()
-        .enumerate()
-        .map(|(i, (c, _))| format!("{c} = ${}", i + 1))
-        .collect();
-    let where_filters = if conditions.is_empty() {
-        String::new()
-    } else {
-        format!("WHERE {}", conditions.join(" AND "))
-    };
-    let count_sql = format!("SELECT COUNT(*) AS n FROM {} {where_filters}", list.table);
-    let mut count = sqlx::query(&count_sql);
-    for (_, v) in &filters {
-        count = bind_value(count, v);
-    }
-    let total = num(
-        &count
-            .fetch_one(&mut *conn)
-            .await
-            .map_err(StoreError::read("count a list"))?,
-        "n",
-    )?;
+/// The statements that read one page of a list, with their values: made before the read, so
+/// that a bad cursor is refused without one, and owned, so that the read can run as a task.
+pub(crate) struct Plan {
+    count_sql: String,
+    rows_sql: String,
+    filters: Vec<Value>,
+    after: Vec<Value>,
+    key: &'static [(&'static str, Kind)],
+    limit: usize,
+}
 
-    let after = list
-        .after
-        .as_deref()
-        .map(|c| parse_cursor(c, list.key))
-        .transpose()?;
-    let columns: Vec<&str> = list.key.iter().map(|(c, _)| *c).collect();
-    if let Some(after) = &after {
-        let first = filters.len() + 1;
-        let placeholders: Vec<String> = (first..first + after.len())
-            .map(|n| format!("${n}"))
+impl Plan {
+    /// The statements of `list`.
+    ///
+    /// # Errors
+    /// [`StoreError::BadCursor`] when `after` is not a cursor of this list.
+    pub(crate) fn new(list: List<'_>) -> Result<Plan, StoreError> {
+        let (columns, filters): (Vec<&str>, Vec<Value>) = list
+            .filters
+            .into_iter()
+            .filter_map(|(c, v)| v.map(|v| (c, v)))
+            .unzip();
+        let mut conditions: Vec<String> = columns
+            .iter()
+            .enumerate()
+            .map(|(i, c)| format!("{c} = ${}", i + 1))
             .collect();
-        conditions.push(format!(
-            "({}) > ({})",
-            columns.join(", "),
-            placeholders.join(", ")
-        ));
+        let where_ = |conditions: &[String]| {
+            if conditions.is_empty() {
+                String::new()
+            } else {
+                format!("WHERE {}", conditions.join(" AND "))
+            }
+        };
+        let count_sql = format!(
+            "SELECT COUNT(*) AS n FROM {} {}",
+            list.table,
+            where_(&conditions)
+        );
+        let after = match list.after {
+            Some(cursor) => parse_cursor(cursor, list.key)?,
+            None => Vec::new(),
+        };
+        let key: Vec<&str> = list.key.iter().map(|(c, _)| *c).collect();
+        if !after.is_empty() {
+            let first = filters.len() + 1;
+            let placeholders: Vec<String> = (first..first + after.len())
+                .map(|n| format!("${n}"))
+                .collect();
+            conditions.push(format!(
+                "({}) > ({})",
+                key.join(", "),
+                placeholders.join(", ")
+            ));
+        }
+        let rows_sql = format!(
+            "SELECT * FROM {} {} ORDER BY {} LIMIT {}",
+            list.table,
+            where_(&conditions),
+            key.join(", "),
+            list.limit + 1,
+        );
+        Ok(Plan {
+            count_sql,
+            rows_sql,
+            filters,
+            after,
+            key: list.key,
+            limit: list.limit,
+        })
     }
-    let sql = format!(
-        "SELECT * FROM {} {} ORDER BY {} LIMIT {}",
-        list.table,
-        if conditions.is_empty() {
-            String::new()
-        } else {
-            format!("WHERE {}", conditions.join(" AND "))
-        },
-        columns.join(", "),
-        list.limit + 1,
-    );
-    let mut q = sqlx::query(&sql);
-    for (_, v) in &filters {
-        q = bind_value(q, v);
+
+    /// Reads the page, inside a snapshot the caller holds (see [`Readers::in_snapshot`]).
+    pub(crate) async fn read<T>(
+        &self,
+        conn: &mut AnyConnection,
+        map: impl Fn(&AnyRow) -> Result<T, StoreError>,
+    ) -> Result<Page<T>, StoreError> {
+        let count = self
+            .filters
+            .iter()
+            .fold(sqlx::query(&self.count_sql), bind_value);
+        let total = num(
+            &count
+                .fetch_one(&mut *conn)
+                .await
+                .map_err(StoreError::read("count a list"))?,
+            "n",
+        )?;
+        let rows = self
+            .filters
+            .iter()
+            .chain(&self.after)
+            .fold(sqlx::query(&self.rows_sql), bind_value);
+        let mut rows = rows
+            .fetch_all(&mut *conn)
+            .await
+            .map_err(StoreError::read("read a list"))?;
+        let more = rows.len() > self.limit;
+        rows.truncate(self.limit);
+        let rows = rows
+            .iter()
+            .map(|r| Ok((cursor_of(r, self.key)?, map(r)?)))
+            .collect::<Result<_, StoreError>>()?;
+        Ok(Page { rows, more, total })
     }
-    for v in after.iter().flatten() {
-        q = bind_value(q, v);
-    }
-    let mut rows = q
-        .fetch_all(&mut *conn)
-        .await
-        .map_err(StoreError::read("read a list"))?;
-    let more = rows.len() > list.limit;
-    rows.truncate(list.limit);
-    let rows = rows
-        .iter()
-        .map(|r| Ok((cursor_of(r, list.key)?, map(r)?)))
-        .collect::<Result<_, StoreError>>()?;
-    Ok(Page { rows, more, total })
 }
 
 /// A patient's delegate, as last set.

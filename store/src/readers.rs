@@ -8,7 +8,7 @@
 //! (sqlx's release ping also guards against a read dropped midway; its drivers recover from
 //! that themselves: PostgreSQL's drains the unfinished answer before the next query, SQLite's
 //! worker resets the statement. A BEGIN dropped midway is the exception, so the reads that
-//! need one run as tasks of their own: [`in_snapshot`].)
+//! need one run as tasks of their own: [`Readers::in_snapshot`].)
 
 use std::future::Future;
 use std::ops::{Deref, DerefMut};
@@ -166,49 +166,57 @@ impl DerefMut for Reader {
 /// A read of several statements, on the connection it is given.
 pub(crate) type Read<'c, T> = Pin<Box<dyn Future<Output = Result<T, StoreError>> + Send + 'c>>;
 
-/// Runs `read` on `conn` in one snapshot of the database (BEGIN on SQLite, REPEATABLE READ
-/// READ ONLY on PostgreSQL), so that a commit landing between its statements cannot make a
-/// list's total disagree with its rows, or show a record without its newest version.
-///
-/// It runs as a task of its own, which the caller cannot cancel: a request dropped after the
-/// database began the snapshot but before the driver read its answer (a client gone; `wrk`
-/// drops its requests at the end of every run) would leave no transaction to end, and the
-/// connection would serve every later read from that old snapshot.
-pub(crate) async fn in_snapshot<T, F>(
-    mut conn: Reader,
-    backend: Backend,
-    read: F,
-) -> Result<T, StoreError>
-where
-    T: Send + 'static,
-    F: for<'c> FnOnce(&'c mut AnyConnection) -> Read<'c, T> + Send + 'static,
-{
-    let task = tokio::spawn(async move {
-        let begin = match backend {
+impl Readers {
+    /// The database the reads go to: an in-memory one is always SQLite.
+    fn backend(&self) -> Backend {
+        match self {
+            Readers::Own(pool) => pool.manager().backend,
+            Readers::Shared(_) => Backend::Sqlite,
+        }
+    }
+
+    /// Runs `read` on a connection of its own, in one snapshot of the database (BEGIN on
+    /// SQLite, REPEATABLE READ READ ONLY on PostgreSQL), so that a commit landing between its
+    /// statements cannot make a list's total disagree with its rows, or show a record without
+    /// its newest version.
+    ///
+    /// It runs as a task of its own, which the caller cannot cancel: a request dropped after
+    /// the database began the snapshot but before the driver read its answer (a client gone;
+    /// `wrk` drops its requests at the end of every run) would leave no transaction to end,
+    /// and the connection would serve every later read from that old snapshot.
+    pub(crate) async fn in_snapshot<T, F>(&self, read: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: for<'c> FnOnce(&'c mut AnyConnection) -> Read<'c, T> + Send + 'static,
+    {
+        let begin = match self.backend() {
             // Deferred: SQLite takes the snapshot at the first read and keeps it to the end.
             Backend::Sqlite => "BEGIN",
             Backend::Postgres => "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY",
         };
-        let mut snapshot = conn
-            .begin_with(begin)
-            .await
-            .map_err(StoreError::read("begin a read"))?;
-        let out = read(&mut snapshot).await?;
-        snapshot
-            .commit()
-            .await
-            .map_err(StoreError::read("end a read"))?;
-        Ok(out)
-    });
-    match task.await {
-        Ok(out) => out,
-        Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
-        // Only a runtime shutting down cancels a task.
-        Err(_) => Err(StoreError::read("finish a read")(sqlx::Error::Io(
-            std::io::Error::new(
-                std::io::ErrorKind::Interrupted,
-                "the read was cancelled: the process is shutting down",
-            ),
-        ))),
+        let mut conn = self.get().await?;
+        let task = tokio::spawn(async move {
+            let mut snapshot = conn
+                .begin_with(begin)
+                .await
+                .map_err(StoreError::read("begin a read"))?;
+            let out = read(&mut snapshot).await?;
+            snapshot
+                .commit()
+                .await
+                .map_err(StoreError::read("end a read"))?;
+            Ok(out)
+        });
+        match task.await {
+            Ok(out) => out,
+            Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+            // Only a runtime shutting down cancels a task.
+            Err(_) => Err(StoreError::read("finish a read")(sqlx::Error::Io(
+                std::io::Error::new(
+                    std::io::ErrorKind::Interrupted,
+                    "the read was cancelled: the process is shutting down",
+                ),
+            ))),
+        }
     }
 }

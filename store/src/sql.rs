@@ -25,7 +25,7 @@ use crate::lists::{
     RecordRow,
 };
 use crate::prepare::PreparedBlock;
-use crate::readers::{self, Readers};
+use crate::readers::Readers;
 use crate::types::{
     AccountId, ConsentRow, ContractRow, Cursor, Hash32, IndexerStatus, Mirror, OrganizationRow,
     RecordVersionRow,
@@ -694,15 +694,14 @@ impl Store for SqlStore {
         after: Option<&str>,
         limit: usize,
     ) -> Result<Page<OrganizationRow>, StoreError> {
-        let conn = self.readers.get().await?;
         let list = List {
             table: "organizations",
             filters: vec![("role", role.map(Value::from))],
             key: &[("account", Kind::Text)],
-            after: after.map(str::to_owned),
+            after,
             limit,
         };
-        lists::page(conn, self.backend, list, lists::organization).await
+        lists::page(&self.readers, list, lists::organization).await
     }
 
     async fn consent_changes(
@@ -712,7 +711,6 @@ impl Store for SqlStore {
         after: Option<&str>,
         limit: usize,
     ) -> Result<Page<ConsentChange>, StoreError> {
-        let conn = self.readers.get().await?;
         let list = List {
             table: "consent_history",
             filters: vec![
@@ -720,10 +718,10 @@ impl Store for SqlStore {
                 ("grantee", grantee.map(Value::from)),
             ],
             key: EVENT_KEY,
-            after: after.map(str::to_owned),
+            after,
             limit,
         };
-        lists::page(conn, self.backend, list, history::consent_history_row).await
+        lists::page(&self.readers, list, history::consent_history_row).await
     }
 
     async fn delegations(
@@ -733,7 +731,6 @@ impl Store for SqlStore {
         after: Option<&str>,
         limit: usize,
     ) -> Result<Page<DelegationRow>, StoreError> {
-        let conn = self.readers.get().await?;
         let list = List {
             table: "delegations",
             filters: vec![
@@ -741,10 +738,10 @@ impl Store for SqlStore {
                 ("delegate", delegate.map(Value::from)),
             ],
             key: &[("patient", Kind::Text), ("delegate", Kind::Text)],
-            after: after.map(str::to_owned),
+            after,
             limit,
         };
-        lists::page(conn, self.backend, list, lists::delegation).await
+        lists::page(&self.readers, list, lists::delegation).await
     }
 
     async fn emergency_windows(
@@ -754,7 +751,6 @@ impl Store for SqlStore {
         after: Option<&str>,
         limit: usize,
     ) -> Result<Page<EmergencyWindow>, StoreError> {
-        let conn = self.readers.get().await?;
         let list = List {
             table: "emergency_windows",
             filters: vec![
@@ -762,10 +758,10 @@ impl Store for SqlStore {
                 ("provider", provider.map(Value::from)),
             ],
             key: &[("opened_block", Kind::Int), ("opened_index", Kind::Int)],
-            after: after.map(str::to_owned),
+            after,
             limit,
         };
-        lists::page(conn, self.backend, list, history::window).await
+        lists::page(&self.readers, list, history::window).await
     }
 
     async fn access_log(
@@ -776,7 +772,6 @@ impl Store for SqlStore {
         after: Option<&str>,
         limit: usize,
     ) -> Result<Page<AccessRow>, StoreError> {
-        let conn = self.readers.get().await?;
         let list = List {
             table: "access_log",
             filters: vec![
@@ -785,10 +780,10 @@ impl Store for SqlStore {
                 ("outcome", outcome.map(Value::from)),
             ],
             key: EVENT_KEY,
-            after: after.map(str::to_owned),
+            after,
             limit,
         };
-        lists::page(conn, self.backend, list, lists::access).await
+        lists::page(&self.readers, list, lists::access).await
     }
 
     async fn records(
@@ -798,7 +793,6 @@ impl Store for SqlStore {
         after: Option<&str>,
         limit: usize,
     ) -> Result<Page<RecordRow>, StoreError> {
-        let conn = self.readers.get().await?;
         let list = List {
             table: "records",
             filters: vec![
@@ -806,10 +800,10 @@ impl Store for SqlStore {
                 ("custodian", custodian.map(Value::from)),
             ],
             key: &[("custodian", Kind::Text), ("record_id", Kind::Text)],
-            after: after.map(str::to_owned),
+            after,
             limit,
         };
-        lists::page(conn, self.backend, list, lists::record).await
+        lists::page(&self.readers, list, lists::record).await
     }
 
     async fn record(
@@ -818,38 +812,39 @@ impl Store for SqlStore {
         record_id: &Hash32,
     ) -> Result<Option<(RecordRow, Vec<RecordVersionRow>)>, StoreError> {
         let (custodian, record_id) = (custodian.to_string(), record_id.to_string());
-        let conn = self.readers.get().await?;
-        readers::in_snapshot(conn, self.backend, move |conn| {
-            Box::pin(async move {
-                let row =
-                    sqlx::query("SELECT * FROM records WHERE custodian = $1 AND record_id = $2")
-                        .bind(&custodian)
-                        .bind(&record_id)
-                        .fetch_optional(&mut *conn)
-                        .await
-                        .map_err(StoreError::read("read a record"))?;
-                let Some(row) = row else {
-                    return Ok(None);
-                };
-                let versions = sqlx::query(
-                    "SELECT * FROM record_versions WHERE custodian = $1 AND record_id = $2
+        self.readers
+            .in_snapshot(move |conn| {
+                Box::pin(async move {
+                    let row = sqlx::query(
+                        "SELECT * FROM records WHERE custodian = $1 AND record_id = $2",
+                    )
+                    .bind(&custodian)
+                    .bind(&record_id)
+                    .fetch_optional(&mut *conn)
+                    .await
+                    .map_err(StoreError::read("read a record"))?;
+                    let Some(row) = row else {
+                        return Ok(None);
+                    };
+                    let versions = sqlx::query(
+                        "SELECT * FROM record_versions WHERE custodian = $1 AND record_id = $2
                      ORDER BY version",
-                )
-                .bind(&custodian)
-                .bind(&record_id)
-                .fetch_all(&mut *conn)
-                .await
-                .map_err(StoreError::read("read a record's versions"))?;
-                Ok(Some((
-                    lists::record(&row)?,
-                    versions
-                        .iter()
-                        .map(record_version_of)
-                        .collect::<Result<_, _>>()?,
-                )))
+                    )
+                    .bind(&custodian)
+                    .bind(&record_id)
+                    .fetch_all(&mut *conn)
+                    .await
+                    .map_err(StoreError::read("read a record's versions"))?;
+                    Ok(Some((
+                        lists::record(&row)?,
+                        versions
+                            .iter()
+                            .map(record_version_of)
+                            .collect::<Result<_, _>>()?,
+                    )))
+                })
             })
-        })
-        .await
+            .await
     }
 
     async fn claims(
@@ -859,7 +854,6 @@ impl Store for SqlStore {
         after: Option<&str>,
         limit: usize,
     ) -> Result<Page<ClaimRow>, StoreError> {
-        let conn = self.readers.get().await?;
         let list = List {
             table: "claims",
             filters: vec![
@@ -867,18 +861,21 @@ impl Store for SqlStore {
                 ("insurer", insurer.map(Value::from)),
             ],
             key: &[("insurer", Kind::Text), ("claim_ref", Kind::Text)],
-            after: after.map(str::to_owned),
+            after,
             limit,
         };
-        readers::in_snapshot(conn, self.backend, move |conn| {
-            Box::pin(async move {
-                let mut page = lists::page_in(conn, list, lists::claim).await?;
-                let mut claims: Vec<&mut ClaimRow> = page.rows.iter_mut().map(|(_, c)| c).collect();
-                lists::with_documents(conn, &mut claims).await?;
-                Ok(page)
+        let plan = lists::Plan::new(list)?;
+        self.readers
+            .in_snapshot(move |conn| {
+                Box::pin(async move {
+                    let mut page = plan.read(conn, lists::claim).await?;
+                    let mut claims: Vec<&mut ClaimRow> =
+                        page.rows.iter_mut().map(|(_, c)| c).collect();
+                    lists::with_documents(conn, &mut claims).await?;
+                    Ok(page)
+                })
             })
-        })
-        .await
+            .await
     }
 
     async fn claims_using(&self, commitment: &Hash32) -> Result<Vec<ClaimRow>, StoreError> {
@@ -910,7 +907,6 @@ impl Store for SqlStore {
         after: Option<&str>,
         limit: usize,
     ) -> Result<Page<DuplicateUseRow>, StoreError> {
-        let conn = self.readers.get().await?;
         let list = List {
             table: "duplicate_claim_uses",
             filters: vec![
@@ -918,10 +914,10 @@ impl Store for SqlStore {
                 ("insurer", insurer.map(Value::from)),
             ],
             key: EVENT_KEY,
-            after: after.map(str::to_owned),
+            after,
             limit,
         };
-        lists::page(conn, self.backend, list, lists::duplicate_use).await
+        lists::page(&self.readers, list, lists::duplicate_use).await
     }
 
     async fn batches_with_root(&self, root: &Hash32) -> Result<Vec<BatchRow>, StoreError> {
