@@ -19,9 +19,9 @@ use serde::{Deserialize, Serialize};
 /// The file names of the two bundles `cargo xtask contracts` builds.
 pub const CONSENT_BUNDLE: &str = "medledger_consent.contract";
 pub const RECORDS_BUNDLE: &str = "medledger_records.contract";
-/// The folder (under the bundles' folder) of the test-only second builds (feature `test-v2`)
+/// The folder (under the bundles' folder) of the test-only next builds (feature `test-next`)
 /// that prove upgrades; never deployed.
-pub const TEST_V2_DIR: &str = "test-v2";
+pub const TEST_NEXT_DIR: &str = "test-next";
 
 /// Deploying failed.
 #[derive(Debug, thiserror::Error)]
@@ -50,6 +50,11 @@ pub enum DeployError {
         #[source]
         source: CallError,
     },
+    #[error(
+        "the upgrade is announced and may apply from {effective_at} ms (Unix time): apply it \
+         then with apply_upgrade"
+    )]
+    Wait { effective_at: u64 },
     #[error("cannot {action} {path}: {reason}")]
     File {
         action: &'static str,
@@ -236,7 +241,9 @@ async fn instantiate(
 }
 
 /// Uploads and instantiates both contracts from the bundles in `bundles_dir`, signed by
-/// `signer` (who becomes the registrar), and checks the wiring.
+/// `signer` (who becomes the registrar), and checks the wiring. Upgrades wait
+/// `upgrade_delay_ms` after their announcement (`None`: the ConsentRegistry's default, 7
+/// days; a dev or test chain may want less).
 ///
 /// # Errors
 /// [`DeployError`] naming the step that failed.
@@ -245,20 +252,35 @@ pub async fn deploy(
     signer: &Keypair,
     bundles_dir: &Path,
     network: &str,
+    upgrade_delay_ms: Option<u64>,
 ) -> Result<Deployment, DeployError> {
     let consent_bundle = load_bundle(&bundles_dir.join(CONSENT_BUNDLE))?;
     let records_bundle = load_bundle(&bundles_dir.join(RECORDS_BUNDLE))?;
 
-    let consent = instantiate(chain, signer, consent_bundle, "ConsentRegistry", |ctor| {
-        ConsentRegistryRef::new()
-            .code_hash(ctor.code_hash)
-            .endowment(0)
-            .salt_bytes(ctor.salt)
-            .params()
-            .exec_input()
-            .encode()
-    })
-    .await?;
+    let consent =
+        instantiate(
+            chain,
+            signer,
+            consent_bundle,
+            "ConsentRegistry",
+            |ctor| match upgrade_delay_ms {
+                None => ConsentRegistryRef::new()
+                    .code_hash(ctor.code_hash)
+                    .endowment(0)
+                    .salt_bytes(ctor.salt)
+                    .params()
+                    .exec_input()
+                    .encode(),
+                Some(delay) => ConsentRegistryRef::with_upgrade_delay(delay)
+                    .code_hash(ctor.code_hash)
+                    .endowment(0)
+                    .salt_bytes(ctor.salt)
+                    .params()
+                    .exec_input()
+                    .encode(),
+            },
+        )
+        .await?;
     let consent_ink = to_ink(&consent.address);
     let records = instantiate(chain, signer, records_bundle, "RecordRegistry", |ctor| {
         RecordRegistryRef::new(consent_ink)
@@ -319,45 +341,98 @@ impl Contract {
     }
 }
 
-/// Uploads `bundle` and has the registrar switch `contract` to it: the new code migrates the
-/// storage in the same call, or nothing changes. Records the new code hash in `deployment`
-/// and returns what the contract reported.
+/// Uploads `bundle`'s code (the registrar pays), returning its code hash.
 ///
 /// # Errors
-/// [`DeployError::Upload`] or [`DeployError::Upgrade`] (the contract's own error by name,
-/// e.g. `NotRegistrar` or `UpgradeFailed`); [`DeployError::File`] for a malformed address in
-/// `deployment`.
-pub async fn upgrade(
+/// [`DeployError::Upload`].
+pub async fn upload(
     chain: &Chain,
     registrar: &Keypair,
-    deployment: &mut Deployment,
-    contract: Contract,
     bundle: Bundle,
-) -> Result<medledger_events::ContractUpgraded, DeployError> {
-    let info = match contract {
-        Contract::ConsentRegistry => &mut deployment.consent_registry,
-        Contract::RecordRegistry => &mut deployment.record_registry,
-    };
-    let address = info.account().map_err(|reason| DeployError::File {
-        action: "use the deployment file",
-        path: PathBuf::new(),
-        reason,
-    })?;
+) -> Result<[u8; 32], DeployError> {
     let code_hash = chain
         .upload_code(registrar, bundle.wasm)
         .await
         .map_err(|source| DeployError::Upload { source })?;
+    Ok(code_hash.0)
+}
+
+fn address_of(deployment: &Deployment, contract: Contract) -> Result<AccountId32, DeployError> {
+    let info = match contract {
+        Contract::ConsentRegistry => &deployment.consent_registry,
+        Contract::RecordRegistry => &deployment.record_registry,
+    };
+    info.account().map_err(|reason| DeployError::File {
+        action: "use the deployment file",
+        path: PathBuf::new(),
+        reason,
+    })
+}
+
+/// Has the registrar announce that `contract` will switch to the uploaded `code_hash`; the
+/// upgrade may apply once the ConsentRegistry's upgrade delay has passed. Returns the
+/// announcement (its `effective_at` says from when).
+///
+/// # Errors
+/// [`DeployError::Upgrade`] (the contract's own error by name, e.g. `NotRegistrar`).
+pub async fn announce_upgrade(
+    chain: &Chain,
+    registrar: &Keypair,
+    deployment: &Deployment,
+    contract: Contract,
+    code_hash: [u8; 32],
+) -> Result<medledger_events::UpgradeAnnounced, DeployError> {
+    let address = address_of(deployment, contract)?;
     let upgrade_err = |source| DeployError::Upgrade {
         contract: contract.name(),
         source,
     };
     let outcome = match contract {
         Contract::ConsentRegistry => {
-            let message = medledger_client::consent::upgrade(&address, code_hash.0);
+            let message = medledger_client::consent::announce_upgrade(&address, code_hash);
             chain.submit(registrar, &address, &message).await
         }
         Contract::RecordRegistry => {
-            let message = medledger_client::records::upgrade(&address, code_hash.0);
+            let message = medledger_client::records::announce_upgrade(&address, code_hash);
+            chain.submit(registrar, &address, &message).await
+        }
+    }
+    .map_err(upgrade_err)?;
+    outcome
+        .events
+        .iter()
+        .filter(|e| e.contract == address)
+        .find_map(|e| e.decode_as::<medledger_events::UpgradeAnnounced>())
+        .ok_or_else(|| upgrade_err(CallError::Decode("no UpgradeAnnounced event".into())))
+}
+
+/// Has the registrar switch `contract` to the announced `code_hash` (its delay must have
+/// passed; a contract of the second release, which announced nothing, switches at once):
+/// the new code migrates the storage in the same call, or nothing changes. Records the new
+/// code hash in `deployment` and returns what the contract reported.
+///
+/// # Errors
+/// [`DeployError::Upgrade`] (the contract's own error by name, e.g. `UpgradeTooEarly` or
+/// `UpgradeFailed`); [`DeployError::File`] for a malformed address in `deployment`.
+pub async fn apply_upgrade(
+    chain: &Chain,
+    registrar: &Keypair,
+    deployment: &mut Deployment,
+    contract: Contract,
+    code_hash: [u8; 32],
+) -> Result<medledger_events::ContractUpgraded, DeployError> {
+    let address = address_of(deployment, contract)?;
+    let upgrade_err = |source| DeployError::Upgrade {
+        contract: contract.name(),
+        source,
+    };
+    let outcome = match contract {
+        Contract::ConsentRegistry => {
+            let message = medledger_client::consent::upgrade(&address, code_hash);
+            chain.submit(registrar, &address, &message).await
+        }
+        Contract::RecordRegistry => {
+            let message = medledger_client::records::upgrade(&address, code_hash);
             chain.submit(registrar, &address, &message).await
         }
     }
@@ -368,8 +443,63 @@ pub async fn upgrade(
         .filter(|e| e.contract == address)
         .find_map(|e| e.decode_as::<medledger_events::ContractUpgraded>())
         .ok_or_else(|| upgrade_err(CallError::Decode("no ContractUpgraded event".into())))?;
-    info.code_hash = format!("0x{}", hex::encode(code_hash.0));
+    let info = match contract {
+        Contract::ConsentRegistry => &mut deployment.consent_registry,
+        Contract::RecordRegistry => &mut deployment.record_registry,
+    };
+    info.code_hash = format!("0x{}", hex::encode(code_hash));
     Ok(upgraded)
+}
+
+/// The longest [`upgrade`] waits for an announced upgrade to come due.
+pub const LONGEST_WAIT: std::time::Duration = std::time::Duration::from_secs(300);
+
+/// Uploads `bundle`, announces the upgrade, waits for its delay (at most [`LONGEST_WAIT`];
+/// a longer delay is applied later with [`apply_upgrade`]) and applies it.
+///
+/// # Errors
+/// As [`upload`], [`announce_upgrade`] and [`apply_upgrade`]; [`DeployError::Wait`] when
+/// the delay is longer than [`LONGEST_WAIT`].
+pub async fn upgrade(
+    chain: &Chain,
+    registrar: &Keypair,
+    deployment: &mut Deployment,
+    contract: Contract,
+    bundle: Bundle,
+) -> Result<medledger_events::ContractUpgraded, DeployError> {
+    let code_hash = upload(chain, registrar, bundle).await?;
+    let announced = announce_upgrade(chain, registrar, deployment, contract, code_hash).await?;
+    wait_until(chain, registrar, contract, announced.effective_at).await?;
+    apply_upgrade(chain, registrar, deployment, contract, code_hash).await
+}
+
+/// Waits until the wall clock, which block times follow, has passed `effective_at` (ms since
+/// the Unix epoch), then makes sure a finalized block is that late: the upgrade's dry run
+/// judges time by the last finalized block, and a dev node makes blocks only for
+/// transactions, so the registrar sends a remark (a tiny fee) to have one.
+async fn wait_until(
+    chain: &Chain,
+    registrar: &Keypair,
+    contract: Contract,
+    effective_at: u64,
+) -> Result<(), DeployError> {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+        .unwrap_or(0);
+    let wait = std::time::Duration::from_millis(effective_at.saturating_sub(now) + 500);
+    if wait > LONGEST_WAIT {
+        return Err(DeployError::Wait { effective_at });
+    }
+    tokio::time::sleep(wait).await;
+    chain
+        .remark(registrar, b"medledger: an announced upgrade is due")
+        .await
+        .map_err(|source| DeployError::Upgrade {
+            contract: contract.name(),
+            source,
+        })?;
+    Ok(())
 }
 
 #[cfg(test)]

@@ -36,14 +36,24 @@ struct Args {
     /// Where to write the deployment file [default: deploy-scripts/deployments/<network>.json].
     #[arg(long)]
     out: Option<PathBuf>,
+    /// How long an announced upgrade of either contract waits before it may apply, in
+    /// milliseconds (at most 90 days); fixed at deployment [default: 7 days].
+    #[arg(long)]
+    upgrade_delay_ms: Option<u64>,
 }
 
 async fn run(args: Args) -> anyhow::Result<()> {
     let signer = signer_from_suri(&args.suri)?;
     let chain = Chain::connect(&args.node_url).await?;
-    let deployment = medledger_deploy::deploy(&chain, &signer, &args.contracts, &args.network)
-        .await
-        .context("deploying the contracts")?;
+    let deployment = medledger_deploy::deploy(
+        &chain,
+        &signer,
+        &args.contracts,
+        &args.network,
+        args.upgrade_delay_ms,
+    )
+    .await
+    .context("deploying the contracts")?;
     let out = args.out.unwrap_or_else(|| {
         PathBuf::from("deploy-scripts/deployments").join(format!("{}.json", args.network))
     });

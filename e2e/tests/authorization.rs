@@ -163,7 +163,16 @@ async fn the_apis_authorization_agrees_with_the_contracts_is_authorized_over_a_r
         submit(
             &system,
             &alice,
-            &consent::register_org(&registry, &org, role, flags),
+            &consent::register_org(
+                &registry,
+                &org,
+                role,
+                flags,
+                medledger_e2e::walk::profile(
+                    "Test Organization",
+                    medledger_events::OrgKind::Clinic,
+                ),
+            ),
         )
         .await?
         .map_err(anyhow::Error::msg)
@@ -250,18 +259,14 @@ async fn the_apis_authorization_agrees_with_the_contracts_is_authorized_over_a_r
         let (signer, message, scope) = match step {
             Step::Grant { lasting } => {
                 let g = grant(lasting);
-                (&dave, consent::grant(&registry, &g), Some(g))
+                (&dave, consent::grant(&registry, &dave_id, &g), Some(g))
             }
             Step::GrantByDelegate => {
                 let mut g = grant(true);
                 g.expires_at = delegation_until;
-                (
-                    &ferdie,
-                    consent::grant_for(&registry, &dave_id, &g),
-                    Some(g),
-                )
+                (&ferdie, consent::grant(&registry, &dave_id, &g), Some(g))
             }
-            Step::Revoke => (&dave, consent::revoke(&registry, &grantee), None),
+            Step::Revoke => (&dave, consent::revoke(&registry, &dave_id, &grantee), None),
             Step::SetDelegate => {
                 let until = now + rng.random_range(20_000..60_000);
                 delegation_until = Some(until);
@@ -282,10 +287,14 @@ async fn the_apis_authorization_agrees_with_the_contracts_is_authorized_over_a_r
                     None,
                 )
             }
-            Step::EndWindow => (&dave, consent::end_emergency(&registry, &eve_id), None),
+            Step::EndWindow => (
+                &dave,
+                consent::end_emergency(&registry, &dave_id, &eve_id),
+                None,
+            ),
             Step::BlockWindows(blocked) => (
                 &dave,
-                consent::set_emergency_block(&registry, &eve_id, blocked),
+                consent::set_emergency_block(&registry, &dave_id, &eve_id, blocked),
                 None,
             ),
         };

@@ -1,12 +1,12 @@
 //! The registrar upgrades both contracts to a genuinely changed build — the test-only
-//! `test-v2` bundles: storage layout version 2, an added storage field, and the migration step
-//! from 1, which in the ConsentRegistry also changes data — and the new code reads what the
-//! old code stored.
+//! `test-next` bundles: storage layout version 3, an added storage field, and the migration
+//! step from 2, which in the ConsentRegistry also changes data — each announced first and
+//! applied only once its delay has passed, and the new code reads what the old code stored.
 
 use anyhow::Result;
 use medledger_client::{account_of, consent, records};
 use medledger_deploy::{
-    CONSENT_BUNDLE, Contract, DeployError, RECORDS_BUNDLE, TEST_V2_DIR, load_bundle,
+    CONSENT_BUNDLE, Contract, DeployError, RECORDS_BUNDLE, TEST_NEXT_DIR, load_bundle,
 };
 use medledger_e2e::{contracts_dir, patient, provider, registrar, spawn_system};
 use medledger_events::{Access, DataCategory, Policy, Purpose};
@@ -29,7 +29,7 @@ async fn both_contracts_upgrade_to_a_changed_build_and_keep_their_state() -> Res
     };
     system
         .chain
-        .submit(&dave, &c, &consent::grant(&c, &write_labs))
+        .submit(&dave, &c, &consent::grant(&c, &dave_id, &write_labs))
         .await?;
     let policy = Policy {
         emergency_window_ms: 3_600_000,
@@ -49,7 +49,7 @@ async fn both_contracts_upgrade_to_a_changed_build_and_keep_their_state() -> Res
             &records::anchor(&r, &dave_id, [1; 32], [2; 32], category),
         )
         .await?;
-    let v2 = contracts_dir().join(TEST_V2_DIR);
+    let next = contracts_dir().join(TEST_NEXT_DIR);
     let mut deployment = system.deployment.clone();
 
     // when: someone else than the registrar tries, it is refused
@@ -58,12 +58,70 @@ async fn both_contracts_upgrade_to_a_changed_build_and_keep_their_state() -> Res
         &bob,
         &mut deployment,
         Contract::ConsentRegistry,
-        load_bundle(&v2.join(CONSENT_BUNDLE))?,
+        load_bundle(&next.join(CONSENT_BUNDLE))?,
     )
     .await;
     assert!(
         matches!(&refused, Err(DeployError::Upgrade { source, .. }) if source.to_string().contains("NotRegistrar")),
         "{refused:?}"
+    );
+
+    // when: the registrar announces an upgrade and applies it at once, it is refused until
+    // the delay has passed; the announcement is in the API for apps to show
+    let early = medledger_deploy::upload(
+        &system.chain,
+        &alice,
+        load_bundle(&next.join(CONSENT_BUNDLE))?,
+    )
+    .await?;
+    let announced = medledger_deploy::announce_upgrade(
+        &system.chain,
+        &alice,
+        &deployment,
+        Contract::ConsentRegistry,
+        early,
+    )
+    .await?;
+    let too_early = medledger_deploy::apply_upgrade(
+        &system.chain,
+        &alice,
+        &mut deployment,
+        Contract::ConsentRegistry,
+        early,
+    )
+    .await;
+    assert!(
+        matches!(&too_early, Err(DeployError::Upgrade { source, .. }) if source.to_string().contains("UpgradeTooEarly")),
+        "{too_early:?}"
+    );
+    let watched = system
+        .wait_for(
+            "{ indexerStatus { contracts { name pendingUpgrade { codeHash effectiveAt } } } }",
+            std::time::Duration::from_secs(10),
+            |data| {
+                data["indexerStatus"]["contracts"]
+                    .as_array()
+                    .is_some_and(|cs| cs.iter().any(|c| !c["pendingUpgrade"].is_null()))
+            },
+        )
+        .await?;
+    let pending = watched["indexerStatus"]["contracts"]
+        .as_array()
+        .and_then(|cs| cs.iter().find(|c| c["name"] == "ConsentRegistry"))
+        .map(|c| c["pendingUpgrade"]["codeHash"].clone());
+    assert_eq!(
+        pending,
+        Some(serde_json::json!(format!("0x{}", hex::encode(early))))
+    );
+    let on_chain = system
+        .chain
+        .query(&dave_id, &c, &consent::upgrade_terms(&c))
+        .await?
+        .pending
+        .expect("announced");
+    assert_eq!(
+        (on_chain.code_hash.as_ref(), on_chain.effective_at),
+        (&early[..], announced.effective_at)
     );
 
     // when: the registrar upgrades both
@@ -72,7 +130,7 @@ async fn both_contracts_upgrade_to_a_changed_build_and_keep_their_state() -> Res
         (Contract::ConsentRegistry, CONSENT_BUNDLE),
         (Contract::RecordRegistry, RECORDS_BUNDLE),
     ] {
-        let bundle = load_bundle(&v2.join(bundle))?;
+        let bundle = load_bundle(&next.join(bundle))?;
         let code_hash = bundle.code_hash;
         let event =
             medledger_deploy::upgrade(&system.chain, &alice, &mut deployment, contract, bundle)
@@ -80,10 +138,10 @@ async fn both_contracts_upgrade_to_a_changed_build_and_keep_their_state() -> Res
         upgraded.push((event, code_hash));
     }
 
-    // then: each ran the new code's migration from layout 1 to 2 in the same call
+    // then: each ran the new code's migration from layout 2 to 3 in the same call
     for (event, code_hash) in &upgraded {
         assert_eq!(event.code_hash.as_ref(), code_hash);
-        assert_eq!((event.from_version, event.storage_version), (1, 2));
+        assert_eq!((event.from_version, event.storage_version), (2, 3));
     }
     assert_eq!(
         deployment.record_registry.code_hash,
@@ -94,22 +152,28 @@ async fn both_contracts_upgrade_to_a_changed_build_and_keep_their_state() -> Res
             .chain
             .query(&dave_id, &c, &consent::storage_version(&c))
             .await?,
-        2
+        3
     );
     assert_eq!(
         system
             .chain
             .query(&dave_id, &r, &records::storage_version(&r))
             .await?,
-        2
+        3
     );
     // and the new code reads the old state
-    let stored = system
-        .chain
-        .query(&dave_id, &c, &consent::consent(&c, &dave_id, &bob_id))
-        .await?
-        .expect("the consent survived");
-    assert_eq!(stored.categories, DataCategory::LabResults.bit());
+    let writes_labs = consent::is_authorized(
+        &c,
+        &dave_id,
+        &bob_id,
+        DataCategory::LabResults,
+        Purpose::Treatment,
+        Access::Write,
+    );
+    assert!(
+        system.chain.query(&dave_id, &c, &writes_labs).await?,
+        "the consent survived"
+    );
     let anchor = system
         .chain
         .query(&dave_id, &r, &records::verify(&r, &bob_id, [2; 32]))
@@ -139,7 +203,7 @@ async fn both_contracts_upgrade_to_a_changed_build_and_keep_their_state() -> Res
         )
         .await?;
 
-    // when: the registrar tries to go back to the first build, which cannot read layout 2
+    // when: the registrar tries to go back to this build, which cannot read layout 3
     let back = medledger_deploy::upgrade(
         &system.chain,
         &alice,
@@ -159,7 +223,7 @@ async fn both_contracts_upgrade_to_a_changed_build_and_keep_their_state() -> Res
             .chain
             .query(&dave_id, &c, &consent::storage_version(&c))
             .await?,
-        2
+        3
     );
     system.shutdown().await;
     Ok(())

@@ -1,6 +1,8 @@
 //! ConsentRegistry: the patients' consents and the registered organizations they grant to.
 //!
-//! A registrar (a health authority's account) registers organizations with a [`Role`]. A patient
+//! A registrar (a health authority's account) registers organizations with a [`Role`] and the
+//! name, kind and identifiers people recognize them by, and upgrades both contracts only after
+//! announcing it and waiting a public delay. A patient
 //! grants one consent per grantee, naming data categories, purposes, access and a validity
 //! window, and may revoke it at any time; delegates (guardians, proxies) may do so for a
 //! bounded time; emergency providers may break glass for a bounded window the patient can end
@@ -36,22 +38,27 @@ pub mod consent_registry {
     use ink::codegen::TraitCallBuilder;
     use ink::env::call::FromAccountId;
     use ink::env::CallFlags;
+    use ink::prelude::vec::Vec;
     use ink::storage::{Lazy, Mapping};
     use medledger_events::{
         Access, AccessSet, CategorySet, ConsentGranted, ConsentRevoked, ContractUpgraded,
         DataCategory, DelegateRemoved, DelegateSet, EmergencyAccessEnded, EmergencyAccessOpened,
-        EmergencyBlockChanged, EmergencyReason, OrgRegistered, OrgReinstated, OrgSuspended, Policy,
-        PolicyChanged, Purpose, PurposeSet, RegistrarChanged, RegistrarProposed, Role, ALL_ACCESS,
-        ALL_CATEGORIES, ALL_PURPOSES, FLAG_EMERGENCY, KNOWN_FLAGS,
+        EmergencyBlockChanged, EmergencyReason, OrgRegistered, OrgReinstated, OrgSuspended,
+        OrgUpdated, PendingUpgrade, Policy, PolicyChanged, Purpose, PurposeSet, RegistrarChanged,
+        RegistrarProposed, Role, UpgradeAnnounced, UpgradeCancelled, UpgradeTerms, ALL_ACCESS,
+        ALL_CATEGORIES, ALL_PURPOSES, FLAG_EMERGENCY, KNOWN_FLAGS, MAX_PROFILE_BYTES,
     };
 
     /// The layout version of this build's storage. An upgrade migrates older storage to it.
-    #[cfg(not(feature = "test-v2"))]
-    pub const STORAGE_VERSION: u32 = 1;
-    /// The layout version of the test-only second build (feature `test-v2`), which exists to
-    /// prove upgrades: it migrates version 1 storage to 2.
-    #[cfg(feature = "test-v2")]
+    /// Version 1 was the second release; version 2 (the third release) adds organization
+    /// profiles, the upgrade delay and announced upgrades, all in new cells that read as
+    /// empty from version 1 storage.
+    #[cfg(not(feature = "test-next"))]
     pub const STORAGE_VERSION: u32 = 2;
+    /// The layout version of the test-only next build (feature `test-next`), which exists to
+    /// prove upgrades: it migrates version 2 storage to 3.
+    #[cfg(feature = "test-next")]
+    pub const STORAGE_VERSION: u32 = 3;
 
     const HOUR_MS: Timestamp = 60 * 60 * 1000;
     const DAY_MS: Timestamp = 24 * HOUR_MS;
@@ -70,6 +77,11 @@ pub mod consent_registry {
     /// The longest the registrar may allow delegations: 20 years (a guardian's term until a
     /// newborn comes of age).
     pub const MAX_DELEGATION_MS: Timestamp = 20 * 365 * DAY_MS;
+    /// How long an announced upgrade waits before it may be applied, unless the registry was
+    /// created with another delay: 7 days.
+    pub const DEFAULT_UPGRADE_DELAY_MS: Timestamp = 7 * DAY_MS;
+    /// The longest upgrade delay: 90 days.
+    pub const MAX_UPGRADE_DELAY_MS: Timestamp = 90 * DAY_MS;
 
     /// A registered organization.
     #[derive(Debug, Clone, PartialEq, Eq)]
@@ -179,12 +191,14 @@ pub mod consent_registry {
     pub enum AccessVerdict {
         /// The accessor is not a registered organization.
         Unregistered,
-        /// The rule refuses at least one of the categories (or the accessor is suspended).
+        /// The rule refuses at least one of the categories.
         Denied,
         /// Consents allow every category.
         ByConsent,
         /// Every category is allowed, at least one only by an open emergency window.
         ByEmergency,
+        /// The accessor is a registered organization, suspended by the registrar.
+        Suspended,
     }
 
     /// The ConsentRegistry's storage. Every field is a `Lazy` cell or a `Mapping`, each
@@ -208,8 +222,15 @@ pub mod consent_registry {
         delegates: Mapping<(AccountId, AccountId), Delegation>,
         /// (patient, provider) -> break-glass state.
         emergencies: Mapping<(AccountId, AccountId), Emergency>,
-        /// Test-only second build: when the storage was migrated to layout 2.
-        #[cfg(feature = "test-v2")]
+        /// account -> the organization's name, kind and identifiers (layout 2; organizations
+        /// registered before have none until the registrar sets one).
+        profiles: Mapping<AccountId, Vec<u8>>,
+        /// How long an announced upgrade of either contract waits, and the upgrade announced
+        /// for this contract, if any (layout 2; unset reads as [`DEFAULT_UPGRADE_DELAY_MS`]
+        /// and none).
+        upgrades: Lazy<UpgradeTerms>,
+        /// Test-only next build: when the storage was migrated to layout 3.
+        #[cfg(feature = "test-next")]
         migrated_at: Lazy<Timestamp>,
     }
 
@@ -251,8 +272,9 @@ pub mod consent_registry {
         NotDelegate,
         /// The patient has no such delegate.
         NoDelegate,
-        /// A delegate cannot grant a consent to itself.
-        DelegateSelfGrant,
+        /// A delegate cannot act for itself: no consent to itself, no block or emergency window
+        /// of its own.
+        DelegateActsForItself,
         /// A delegate's grant must end, and no later than the delegation.
         OutlivesDelegation,
         /// The delegation would last longer than the policy allows.
@@ -265,8 +287,9 @@ pub mod consent_registry {
         EmergencyOpen,
         /// The patient ended this provider's last window; the cool-down has not passed.
         EmergencyCoolingDown,
-        /// The provider has no open emergency window for this patient.
-        NoOpenEmergency,
+        /// The provider has no window on this patient to end: none was opened, or the last one
+        /// was ended already.
+        NoWindowToEnd,
         /// `set_code_hash` failed, or the new code could not migrate the storage; nothing
         /// changed.
         UpgradeFailed,
@@ -276,15 +299,46 @@ pub mod consent_registry {
         UnsupportedStorageVersion,
         /// A counter or a time would overflow.
         Overflow,
+        /// The profile is empty or longer than `MAX_PROFILE_BYTES` (512 bytes).
+        InvalidProfile,
+        /// The organization is suspended: a consent to it would be of no use until the
+        /// registrar reinstates it.
+        GranteeSuspended,
+        /// The provider is already blocked, or is not blocked, as asked.
+        BlockUnchanged,
+        /// No upgrade to this code was announced.
+        UpgradeNotAnnounced,
+        /// The announced upgrade's delay has not passed yet.
+        UpgradeTooEarly,
     }
 
     /// The result of a ConsentRegistry message.
     pub type Result<T> = core::result::Result<T, Error>;
 
     impl ConsentRegistry {
-        /// Creates the registry with the caller as its registrar and the default policy.
+        /// Creates the registry with the caller as its registrar, the default policy and
+        /// the default upgrade delay ([`DEFAULT_UPGRADE_DELAY_MS`]).
         #[ink(constructor)]
         pub fn new() -> Self {
+            Self::created(DEFAULT_UPGRADE_DELAY_MS)
+        }
+
+        /// Creates the registry as [`Self::new`] does, with upgrades waiting `delay_ms`
+        /// after their announcement instead (a test or dev chain may want none). The delay
+        /// is public from the first block and fixed: no message changes it, only the
+        /// migration of an announced upgrade could.
+        ///
+        /// # Errors
+        /// [`Error::InvalidPolicy`] above [`MAX_UPGRADE_DELAY_MS`].
+        #[ink(constructor)]
+        pub fn with_upgrade_delay(delay_ms: Timestamp) -> Result<Self> {
+            if delay_ms > MAX_UPGRADE_DELAY_MS {
+                return Err(Error::InvalidPolicy);
+            }
+            Ok(Self::created(delay_ms))
+        }
+
+        fn created(upgrade_delay_ms: Timestamp) -> Self {
             let mut registry = Self {
                 registrar: Lazy::new(),
                 pending_registrar: Lazy::new(),
@@ -294,30 +348,46 @@ pub mod consent_registry {
                 consents: Mapping::default(),
                 delegates: Mapping::default(),
                 emergencies: Mapping::default(),
-                #[cfg(feature = "test-v2")]
+                profiles: Mapping::default(),
+                upgrades: Lazy::new(),
+                #[cfg(feature = "test-next")]
                 migrated_at: Lazy::new(),
             };
             registry.registrar.set(&Self::env().caller());
             registry.pending_registrar.set(&None);
             registry.policy.set(&DEFAULT_POLICY);
+            registry.upgrades.set(&UpgradeTerms {
+                delay_ms: upgrade_delay_ms,
+                pending: None,
+            });
             registry.storage_version.set(&STORAGE_VERSION);
             registry
         }
 
         // ---- registrar -------------------------------------------------------------------
 
-        /// Registers `account` as an organization with `role` and `flags`.
+        /// Registers `account` as an organization with `role`, `flags` and the `profile`
+        /// people recognize it by: its name, kind and identifiers, as the SCALE encoding of a
+        /// `medledger_events::OrgProfile` (see `OrgProfile::to_bytes`).
         ///
         /// # Errors
         /// - [`Error::NotRegistrar`] unless the caller is the registrar.
         /// - [`Error::UnknownFlags`] if `flags` has bits beyond the known flags.
+        /// - [`Error::InvalidProfile`] if the profile is empty or over 512 bytes.
         /// - [`Error::AlreadyRegistered`] if `account` is registered already.
         #[ink(message)]
-        pub fn register_org(&mut self, account: AccountId, role: Role, flags: u32) -> Result<()> {
+        pub fn register_org(
+            &mut self,
+            account: AccountId,
+            role: Role,
+            flags: u32,
+            profile: Vec<u8>,
+        ) -> Result<()> {
             self.ensure_registrar()?;
             if flags & !KNOWN_FLAGS != 0 {
                 return Err(Error::UnknownFlags);
             }
+            ensure_profile_bounded(&profile)?;
             if self.orgs.contains(account) {
                 return Err(Error::AlreadyRegistered);
             }
@@ -329,10 +399,31 @@ pub mod consent_registry {
                     active: true,
                 },
             );
+            self.profiles.insert(account, &profile);
             self.env().emit_event(OrgRegistered {
                 org: account,
                 role,
                 flags,
+                profile,
+            });
+            Ok(())
+        }
+
+        /// Replaces an organization's name, kind and identifiers (suspended or not).
+        ///
+        /// # Errors
+        /// [`Error::NotRegistrar`], [`Error::InvalidProfile`], [`Error::NotRegistered`].
+        #[ink(message)]
+        pub fn update_org(&mut self, account: AccountId, profile: Vec<u8>) -> Result<()> {
+            self.ensure_registrar()?;
+            ensure_profile_bounded(&profile)?;
+            if !self.orgs.contains(account) {
+                return Err(Error::NotRegistered);
+            }
+            self.profiles.insert(account, &profile);
+            self.env().emit_event(OrgUpdated {
+                org: account,
+                profile,
             });
             Ok(())
         }
@@ -380,7 +471,7 @@ pub mod consent_registry {
         #[ink(message)]
         pub fn accept_registrar(&mut self) -> Result<()> {
             let caller = self.env().caller();
-            if self.pending_registrar() != Some(caller) {
+            if self.proposed_registrar() != Some(caller) {
                 return Err(Error::NotProposedRegistrar);
             }
             let previous = self.registrar();
@@ -393,8 +484,11 @@ pub mod consent_registry {
             Ok(())
         }
 
-        /// Sets the emergency and delegation limits. They apply to windows opened, windows
-        /// ended and delegations appointed from now on.
+        /// Sets the emergency and delegation limits. The window length applies to windows
+        /// opened from now on, the delegation limit to delegations appointed from now on, and
+        /// the cool-down to every window that has not cooled down yet (however it ended; a
+        /// cool-down a patient's ending started is never shortened). A cool-down of zero lets
+        /// a provider break glass again as soon as its window ends: for test and dev chains.
         ///
         /// # Errors
         /// [`Error::NotRegistrar`]; [`Error::InvalidPolicy`] for an emergency window of zero
@@ -415,20 +509,77 @@ pub mod consent_registry {
             Ok(())
         }
 
-        /// Replaces the contract's code with the uploaded `code_hash`, then lets the new code
-        /// migrate the storage (see [`Self::migrate`]) in the same transaction: when the new
-        /// code cannot, nothing changes. The event reports the storage version before and
-        /// after.
-        ///
-        /// Takes `&self` on purpose: the new code writes the storage; this (old) code must
-        /// not write its stale view back when it returns.
+        /// Announces that this contract will switch to the uploaded `code_hash`, no sooner
+        /// than the upgrade delay from now. Patients and apps watching `UpgradeAnnounced` can
+        /// read the new code, and leave, before it applies. A new announcement replaces an
+        /// earlier one (and its delay starts again).
         ///
         /// # Errors
-        /// [`Error::NotRegistrar`]; [`Error::UpgradeFailed`] when the code is not uploaded or
-        /// cannot migrate this storage.
+        /// [`Error::NotRegistrar`]; [`Error::Overflow`].
         #[ink(message)]
-        pub fn upgrade(&self, code_hash: Hash) -> Result<()> {
+        pub fn announce_upgrade(&mut self, code_hash: Hash) -> Result<()> {
             self.ensure_registrar()?;
+            let mut terms = self.upgrade_terms();
+            let effective_at = self
+                .env()
+                .block_timestamp()
+                .checked_add(terms.delay_ms)
+                .ok_or(Error::Overflow)?;
+            terms.pending = Some(PendingUpgrade {
+                code_hash,
+                effective_at,
+            });
+            self.upgrades.set(&terms);
+            self.env().emit_event(UpgradeAnnounced {
+                code_hash,
+                effective_at,
+            });
+            Ok(())
+        }
+
+        /// Withdraws the announced upgrade.
+        ///
+        /// # Errors
+        /// [`Error::NotRegistrar`]; [`Error::UpgradeNotAnnounced`] when none is.
+        #[ink(message)]
+        pub fn cancel_upgrade(&mut self) -> Result<()> {
+            self.ensure_registrar()?;
+            let mut terms = self.upgrade_terms();
+            let pending = terms.pending.take().ok_or(Error::UpgradeNotAnnounced)?;
+            self.upgrades.set(&terms);
+            self.env().emit_event(UpgradeCancelled {
+                code_hash: pending.code_hash,
+            });
+            Ok(())
+        }
+
+        /// Applies the announced upgrade once its delay has passed: replaces the contract's
+        /// code with `code_hash`, then lets the new code migrate the storage (see
+        /// [`Self::migrate`]) in the same transaction; when the new code cannot, nothing
+        /// changes. The event reports the storage version before and after.
+        ///
+        /// Every storage field is a `Lazy` cell or a `Mapping` that writes itself at once, so
+        /// the root this message writes back when it returns holds no bytes: the old code
+        /// cannot overwrite what the new code's migration wrote.
+        ///
+        /// # Errors
+        /// [`Error::NotRegistrar`]; [`Error::UpgradeNotAnnounced`] unless this code was
+        /// announced; [`Error::UpgradeTooEarly`] before its `effective_at`;
+        /// [`Error::UpgradeFailed`] when the code is not uploaded or cannot migrate this
+        /// storage.
+        #[ink(message)]
+        pub fn upgrade(&mut self, code_hash: Hash) -> Result<()> {
+            self.ensure_registrar()?;
+            let mut terms = self.upgrade_terms();
+            let pending = terms
+                .pending
+                .take()
+                .filter(|p| p.code_hash == code_hash)
+                .ok_or(Error::UpgradeNotAnnounced)?;
+            if self.env().block_timestamp() < pending.effective_at {
+                return Err(Error::UpgradeTooEarly);
+            }
+            self.upgrades.set(&terms);
             let from_version = self.storage_version();
             self.env()
                 .set_code_hash(&code_hash)
@@ -477,91 +628,59 @@ pub mod consent_registry {
 
         // ---- patients and delegates -------------------------------------------------------
 
-        /// Grants `grantee` a consent, or replaces the caller's existing consent to it.
+        /// Grants `grantee` a consent to `patient`'s data, or replaces the pair's consent. The
+        /// caller is the patient, or acts for them as their unexpired delegate: then the
+        /// consent must end, no later than the delegation does, cannot name the delegate
+        /// itself, and stays in force only while this delegation lasts (removing or shortening
+        /// the delegation ends it too).
         ///
-        /// `categories`, `purposes` and `access` are bit sets (see `medledger-events`);
-        /// the consent is valid from `valid_from` until `expires_at` (exclusive; `None` for no
-        /// end), in milliseconds of block time. `terms_hash` is a salted commitment to the
-        /// off-chain consent document (see `medledger-proofs`).
+        /// `scope` names categories, purposes and access as bit sets (see
+        /// `medledger-events`), valid from `valid_from` until `expires_at` (exclusive; `None`
+        /// for no end), in milliseconds of block time. `terms_hash` is a salted commitment to
+        /// the off-chain consent document (see `medledger-proofs`).
         ///
         /// # Errors
-        /// - [`Error::SelfGrant`] if the caller grants to themself.
-        /// - [`Error::GranteeNotRegistered`] if `grantee` is not a registered organization.
+        /// - [`Error::NotDelegate`] unless the caller is the patient or their unexpired
+        ///   delegate.
+        /// - [`Error::SelfGrant`] if the patient grants to themself;
+        ///   [`Error::DelegateActsForItself`] if a delegate grants to itself.
+        /// - [`Error::OutlivesDelegation`] if a delegate's consent has no end, or ends after
+        ///   the delegation.
+        /// - [`Error::GranteeNotRegistered`] if `grantee` is not a registered organization,
+        ///   [`Error::GranteeSuspended`] if it is suspended.
         /// - [`Error::InvalidCategories`], [`Error::InvalidPurposes`], [`Error::InvalidAccess`]
         ///   for an empty set or unknown bits.
         /// - [`Error::InvalidValidity`] if `expires_at` is not after `valid_from`.
         #[ink(message)]
-        #[allow(clippy::too_many_arguments)]
         pub fn grant(
-            &mut self,
-            grantee: AccountId,
-            categories: CategorySet,
-            purposes: PurposeSet,
-            access: AccessSet,
-            valid_from: Timestamp,
-            expires_at: Option<Timestamp>,
-            terms_hash: Hash,
-        ) -> Result<()> {
-            let patient = self.env().caller();
-            let scope = Scope {
-                categories,
-                purposes,
-                access,
-                valid_from,
-                expires_at,
-            };
-            self.grant_as(patient, patient, grantee, scope, terms_hash)
-        }
-
-        /// Grants a consent on behalf of `patient`, as their delegate. The consent must end,
-        /// no later than the delegation does, and cannot name the delegate itself; it stays in
-        /// force only while this delegation lasts (removing or shortening the delegation ends
-        /// it too).
-        ///
-        /// # Errors
-        /// [`Error::NotDelegate`] unless the caller is an unexpired delegate of `patient`;
-        /// [`Error::DelegateSelfGrant`] if `grantee` is the caller;
-        /// [`Error::OutlivesDelegation`] if `scope.expires_at` is `None` or after the
-        /// delegation's end; the errors of [`Self::grant`] otherwise.
-        #[ink(message)]
-        pub fn grant_for(
             &mut self,
             patient: AccountId,
             grantee: AccountId,
             scope: Scope,
             terms_hash: Hash,
         ) -> Result<()> {
-            let (delegate, delegation) = self.ensure_delegate_of(patient)?;
-            if grantee == delegate {
-                return Err(Error::DelegateSelfGrant);
+            let (by, delegation) = self.acting_for(patient, grantee)?;
+            if let Some(delegation) = delegation {
+                if scope
+                    .expires_at
+                    .is_none_or(|end| end > delegation.expires_at)
+                {
+                    return Err(Error::OutlivesDelegation);
+                }
             }
-            if scope
-                .expires_at
-                .is_none_or(|end| end > delegation.expires_at)
-            {
-                return Err(Error::OutlivesDelegation);
-            }
-            self.grant_as(patient, delegate, grantee, scope, terms_hash)
+            self.grant_as(patient, by, grantee, scope, terms_hash)
         }
 
-        /// Revokes the caller's consent to `grantee`, effective at once.
+        /// Revokes `patient`'s consent to `grantee`, effective at once; the caller is the
+        /// patient or their unexpired delegate.
         ///
         /// # Errors
-        /// - [`Error::NoActiveConsent`] if there is no consent, or it is revoked already.
+        /// [`Error::NotDelegate`]; [`Error::NoActiveConsent`] if there is no consent, or it is
+        /// revoked already.
         #[ink(message)]
-        pub fn revoke(&mut self, grantee: AccountId) -> Result<()> {
-            let patient = self.env().caller();
-            self.revoke_as(patient, patient, grantee)
-        }
-
-        /// Revokes `patient`'s consent to `grantee`, as their delegate.
-        ///
-        /// # Errors
-        /// [`Error::NotDelegate`]; [`Error::NoActiveConsent`].
-        #[ink(message)]
-        pub fn revoke_for(&mut self, patient: AccountId, grantee: AccountId) -> Result<()> {
-            let (delegate, _) = self.ensure_delegate_of(patient)?;
-            self.revoke_as(patient, delegate, grantee)
+        pub fn revoke(&mut self, patient: AccountId, grantee: AccountId) -> Result<()> {
+            let (by, _) = self.acting_for(patient, grantee)?;
+            self.revoke_as(patient, by, grantee)
         }
 
         /// Appoints `delegate` (a guardian or proxy) to manage the caller's consents and
@@ -620,9 +739,10 @@ pub mod consent_registry {
 
         /// Opens a window of read access to `patient`'s non-sensitive data for treatment, for
         /// the policy's window length. Only active providers flagged EMERGENCY may, one window
-        /// per (patient, provider) at a time, not while the patient's cool-down after ending
-        /// their last window runs, and not when the patient blocked them. The emitted event
-        /// is the patient's alert.
+        /// per (patient, provider) at a time, not when the patient blocked them, and not
+        /// during the cool-down that follows every window: the policy's cool-down counts from
+        /// the window's end, whether it ran out or the patient (or a delegate, or a block)
+        /// ended it. The emitted event is the patient's alert.
         ///
         /// # Errors
         /// [`Error::NotEmergencyProvider`]; [`Error::SelfGrant`]; [`Error::EmergencyBlocked`];
@@ -655,7 +775,7 @@ pub mod consent_registry {
             if now < state.ends_at {
                 return Err(Error::EmergencyOpen);
             }
-            if now < state.cooldown_until {
+            if now < self.cooldown_until(&state) {
                 return Err(Error::EmergencyCoolingDown);
             }
             state.ends_at = now
@@ -672,50 +792,39 @@ pub mod consent_registry {
             Ok(())
         }
 
-        /// Closes `provider`'s emergency window on the caller's data at once; the provider may
-        /// not break glass for the caller again until the policy's cool-down has passed.
+        /// Ends `provider`'s last emergency window on `patient`'s data: an open one closes at
+        /// once, and one that ran out is ended too. Either way the provider may not break
+        /// glass for the patient again until the policy's cool-down has passed from now. A
+        /// window can be ended once. The caller is the patient or their unexpired delegate
+        /// (whose own windows are not its to end).
         ///
         /// # Errors
-        /// [`Error::NoOpenEmergency`].
+        /// [`Error::NotDelegate`]; [`Error::DelegateActsForItself`]; [`Error::NoWindowToEnd`].
         #[ink(message)]
-        pub fn end_emergency(&mut self, provider: AccountId) -> Result<()> {
-            let patient = self.env().caller();
-            self.end_emergency_as(patient, patient, provider)
+        pub fn end_emergency(&mut self, patient: AccountId, provider: AccountId) -> Result<()> {
+            let (by, _) = self.acting_for(patient, provider)?;
+            self.end_emergency_as(patient, by, provider)
         }
 
-        /// Closes `provider`'s emergency window on `patient`'s data, as their delegate, with
-        /// the same cool-down as [`Self::end_emergency`].
+        /// Forbids (`blocked = true`) or allows again `provider` to break glass on `patient`'s
+        /// data. Only registered providers flagged EMERGENCY can be blocked, whether or not
+        /// they ever broke glass. Blocking also ends an open window, with the policy's
+        /// cool-down, as [`Self::end_emergency`] does. The caller is the patient or their
+        /// unexpired delegate, which cannot block or unblock itself.
         ///
         /// # Errors
-        /// [`Error::NotDelegate`]; [`Error::NoOpenEmergency`].
+        /// [`Error::NotDelegate`]; [`Error::DelegateActsForItself`]; [`Error::SelfGrant`];
+        /// [`Error::NotEmergencyProvider`] when blocking anyone else;
+        /// [`Error::BlockUnchanged`] when the provider is already (un)blocked.
         #[ink(message)]
-        pub fn end_emergency_for(&mut self, patient: AccountId, provider: AccountId) -> Result<()> {
-            let (delegate, _) = self.ensure_delegate_of(patient)?;
-            self.end_emergency_as(patient, delegate, provider)
-        }
-
-        /// Forbids (`blocked = true`) or allows again `provider` to break glass on the
-        /// caller's data. Blocking also ends an open window, with the policy's cool-down, as
-        /// [`Self::end_emergency`] does.
-        #[ink(message)]
-        pub fn set_emergency_block(&mut self, provider: AccountId, blocked: bool) -> Result<()> {
-            let patient = self.env().caller();
-            self.set_emergency_block_as(patient, patient, provider, blocked)
-        }
-
-        /// [`Self::set_emergency_block`] for `patient`, as their delegate.
-        ///
-        /// # Errors
-        /// [`Error::NotDelegate`].
-        #[ink(message)]
-        pub fn set_emergency_block_for(
+        pub fn set_emergency_block(
             &mut self,
             patient: AccountId,
             provider: AccountId,
             blocked: bool,
         ) -> Result<()> {
-            let (delegate, _) = self.ensure_delegate_of(patient)?;
-            self.set_emergency_block_as(patient, delegate, provider, blocked)
+            let (by, _) = self.acting_for(patient, provider)?;
+            self.set_emergency_block_as(patient, by, provider, blocked)
         }
 
         // ---- the rule ---------------------------------------------------------------------
@@ -787,7 +896,10 @@ pub mod consent_registry {
             let Some(org) = self.orgs.get(accessor) else {
                 return AccessVerdict::Unregistered;
             };
-            if !org.active || categories == 0 || categories & !ALL_CATEGORIES != 0 {
+            if !org.active {
+                return AccessVerdict::Suspended;
+            }
+            if categories == 0 || categories & !ALL_CATEGORIES != 0 {
                 return AccessVerdict::Denied;
             }
             let now = self.env().block_timestamp();
@@ -815,8 +927,10 @@ pub mod consent_registry {
 
         // ---- queries ----------------------------------------------------------------------
 
-        /// The consent of the pair, revoked or not, if one was ever granted.
-        #[ink(message)]
+        /// The consent of the pair, revoked or not, if one was ever granted. (Not a message:
+        /// the mirror serves consents with their history, and the contract's code stays small;
+        /// `is_authorized` is the rule anyone can ask the chain.)
+        #[cfg(test)]
         pub fn consent(&self, patient: AccountId, grantee: AccountId) -> Option<Consent> {
             self.consents.get((patient, grantee))
         }
@@ -827,6 +941,23 @@ pub mod consent_registry {
             self.orgs.get(account)
         }
 
+        /// The name, kind and identifiers of the organization registered under `account`, if
+        /// the registrar set them.
+        #[ink(message)]
+        pub fn org_profile(&self, account: AccountId) -> Option<Vec<u8>> {
+            self.profiles.get(account)
+        }
+
+        /// How long an upgrade of either contract announced now would wait, and the upgrade
+        /// announced for this contract, if any.
+        #[ink(message)]
+        pub fn upgrade_terms(&self) -> UpgradeTerms {
+            self.upgrades.get().unwrap_or(UpgradeTerms {
+                delay_ms: DEFAULT_UPGRADE_DELAY_MS,
+                pending: None,
+            })
+        }
+
         /// The current registrar.
         #[ink(message)]
         pub fn registrar(&self) -> AccountId {
@@ -834,20 +965,21 @@ pub mod consent_registry {
             self.registrar.get().unwrap_or(AccountId::from([0; 32]))
         }
 
-        /// The proposed next registrar, until they accept.
-        #[ink(message)]
+        /// The proposed next registrar, until they accept (the `RegistrarProposed` event
+        /// publishes it).
+        #[cfg(test)]
         pub fn pending_registrar(&self) -> Option<AccountId> {
-            self.pending_registrar.get().flatten()
+            self.proposed_registrar()
         }
 
         /// `delegate`'s delegation by `patient`, if one was set (it may have ended).
-        #[ink(message)]
+        #[cfg(test)]
         pub fn delegate(&self, patient: AccountId, delegate: AccountId) -> Option<Delegation> {
             self.delegates.get((patient, delegate))
         }
 
         /// The break-glass state of `provider` on `patient`, if there is one.
-        #[ink(message)]
+        #[cfg(test)]
         pub fn emergency(&self, patient: AccountId, provider: AccountId) -> Option<Emergency> {
             self.emergencies.get((patient, provider))
         }
@@ -865,6 +997,11 @@ pub mod consent_registry {
         }
 
         // ---- internals --------------------------------------------------------------------
+
+        /// The proposed next registrar, if any.
+        fn proposed_registrar(&self) -> Option<AccountId> {
+            self.pending_registrar.get().flatten()
+        }
 
         /// The caller, if they are the registrar.
         fn ensure_registrar(&self) -> Result<AccountId> {
@@ -884,6 +1021,38 @@ pub mod consent_registry {
                 Some(d) if now < d.expires_at => Ok((caller, d)),
                 _ => Err(Error::NotDelegate),
             }
+        }
+
+        /// Who acts on `patient`'s data about `about` (a grantee or a provider): the patient
+        /// themself, or their unexpired delegate with its delegation, which may never act
+        /// about itself.
+        fn acting_for(
+            &self,
+            patient: AccountId,
+            about: AccountId,
+        ) -> Result<(AccountId, Option<Delegation>)> {
+            let caller = self.env().caller();
+            if caller == patient {
+                return Ok((caller, None));
+            }
+            let (delegate, delegation) = self.ensure_delegate_of(patient)?;
+            if about == delegate {
+                return Err(Error::DelegateActsForItself);
+            }
+            Ok((delegate, Some(delegation)))
+        }
+
+        /// Until when the provider may not break glass again: the policy's cool-down from the
+        /// end of its last window, however it ended (or the cool-down an ending started, if
+        /// later).
+        fn cooldown_until(&self, state: &Emergency) -> Timestamp {
+            if state.ends_at == 0 {
+                return state.cooldown_until;
+            }
+            let after_window = state
+                .ends_at
+                .saturating_add(self.policy().emergency_cooldown_ms);
+            state.cooldown_until.max(after_window)
         }
 
         fn set_org_active(&mut self, account: AccountId, active: bool) -> Result<()> {
@@ -943,8 +1112,10 @@ pub mod consent_registry {
             if patient == grantee {
                 return Err(Error::SelfGrant);
             }
-            if !self.orgs.contains(grantee) {
-                return Err(Error::GranteeNotRegistered);
+            match self.orgs.get(grantee) {
+                None => return Err(Error::GranteeNotRegistered),
+                Some(org) if !org.active => return Err(Error::GranteeSuspended),
+                Some(_) => {}
             }
             if scope.categories == 0 || scope.categories & !ALL_CATEGORIES != 0 {
                 return Err(Error::InvalidCategories);
@@ -1021,12 +1192,14 @@ pub mod consent_registry {
             provider: AccountId,
         ) -> Result<()> {
             let now = self.env().block_timestamp();
+            // A window was opened (`ends_at` set) and not ended since it closed: an ending
+            // always sets a cool-down that starts at or after the window's end.
             let mut state = self
                 .emergencies
                 .get((patient, provider))
-                .filter(|e| now < e.ends_at)
-                .ok_or(Error::NoOpenEmergency)?;
-            state.ends_at = now;
+                .filter(|e| e.ends_at != 0 && e.cooldown_until < e.ends_at)
+                .ok_or(Error::NoWindowToEnd)?;
+            state.ends_at = state.ends_at.min(now);
             state.cooldown_until = now.saturating_add(self.policy().emergency_cooldown_ms);
             self.emergencies.insert((patient, provider), &state);
             self.env().emit_event(EmergencyAccessEnded {
@@ -1045,11 +1218,24 @@ pub mod consent_registry {
             provider: AccountId,
             blocked: bool,
         ) -> Result<()> {
-            let now = self.env().block_timestamp();
+            if provider == patient {
+                return Err(Error::SelfGrant);
+            }
             let mut state = self
                 .emergencies
                 .get((patient, provider))
                 .unwrap_or_default();
+            if state.blocked == blocked {
+                return Err(Error::BlockUnchanged);
+            }
+            let emergency_provider = self
+                .orgs
+                .get(provider)
+                .is_some_and(|org| org.role == Role::Provider && org.flags & FLAG_EMERGENCY != 0);
+            if blocked && !emergency_provider {
+                return Err(Error::NotEmergencyProvider);
+            }
+            let now = self.env().block_timestamp();
             state.blocked = blocked;
             let mut cooldown_until = None;
             if blocked && now < state.ends_at {
@@ -1069,25 +1255,26 @@ pub mod consent_registry {
         }
 
         /// One migration step: storage of layout `version` to `version + 1`.
-        #[cfg(not(feature = "test-v2"))]
-        fn migrate_from(&mut self, _version: u32) -> Result<()> {
-            Err(Error::UnsupportedStorageVersion)
-        }
-
-        /// One migration step of the test-only second build, layout 1 to 2: it adds a field
-        /// (when the migration ran) and, as its data change, makes every cool-down at least
-        /// one emergency window long.
-        #[cfg(feature = "test-v2")]
+        ///
+        /// 1 to 2 (the second release to the third) changes no stored value: what layout 2
+        /// adds lives in cells of its own that read as empty (no profiles, the default
+        /// upgrade delay, no announced upgrade), and every stored type kept its encoding.
         fn migrate_from(&mut self, version: u32) -> Result<()> {
-            if version != 1 {
-                return Err(Error::UnsupportedStorageVersion);
+            match version {
+                1 => Ok(()),
+                #[cfg(feature = "test-next")]
+                2 => {
+                    // The test-only next build adds a field (when the migration ran) and, as
+                    // its data change, makes every cool-down at least one window long.
+                    self.migrated_at.set(&self.env().block_timestamp());
+                    let mut policy = self.policy();
+                    policy.emergency_cooldown_ms =
+                        policy.emergency_cooldown_ms.max(policy.emergency_window_ms);
+                    self.policy.set(&policy);
+                    Ok(())
+                }
+                _ => Err(Error::UnsupportedStorageVersion),
             }
-            self.migrated_at.set(&self.env().block_timestamp());
-            let mut policy = self.policy();
-            policy.emergency_cooldown_ms =
-                policy.emergency_cooldown_ms.max(policy.emergency_window_ms);
-            self.policy.set(&policy);
-            Ok(())
         }
     }
 
@@ -1095,6 +1282,15 @@ pub mod consent_registry {
         fn default() -> Self {
             Self::new()
         }
+    }
+
+    /// A profile is the SCALE encoding of `medledger_events::OrgProfile`, which clients check;
+    /// the registry only bounds what it stores.
+    fn ensure_profile_bounded(profile: &[u8]) -> Result<()> {
+        if profile.is_empty() || profile.len() > MAX_PROFILE_BYTES {
+            return Err(Error::InvalidProfile);
+        }
+        Ok(())
     }
 
     /// Whether a consent in force covers the category, purpose and access. Categories never

@@ -80,16 +80,27 @@ fn labs_for_treatment() -> Scope {
     }
 }
 
+/// The patient's grant to `grantee`, signed by whoever the caller is.
 fn grant(r: &mut ConsentRegistry, grantee: &str, scope: Scope) -> Result<()> {
-    r.grant(
-        id(grantee),
-        scope.categories,
-        scope.purposes,
-        scope.access,
-        scope.valid_from,
-        scope.expires_at,
-        Hash::from([7; 32]),
-    )
+    r.grant(id("patient"), id(grantee), scope, Hash::from([7; 32]))
+}
+
+/// The profile of a clinic named `name`, with one identifier, as the registry keeps it.
+fn profile(name: &str) -> Vec<u8> {
+    OrgProfile {
+        name: name.into(),
+        kind: OrgKind::Clinic,
+        identifiers: vec![OrgIdentifier {
+            system: NPI_SYSTEM.into(),
+            value: "1234567893".into(),
+        }],
+    }
+    .to_bytes()
+}
+
+/// Registers `account` with a profile named after it, as the registrar (the caller).
+fn register(r: &mut ConsentRegistry, account: AccountId, role: Role, flags: u32) -> Result<()> {
+    r.register_org(account, role, flags, profile("An organization"))
 }
 
 fn can(r: &ConsentRegistry, grantee: &str, category: DataCategory) -> bool {
@@ -103,9 +114,9 @@ fn can(r: &ConsentRegistry, grantee: &str, category: DataCategory) -> bool {
 }
 
 /// A registry where every actor is what its name says, at time [`NOW`]: the patient has
-/// granted the provider, the insurer and the suspended org lab results for treatment, has a
-/// delegate (until [`DELEGATION_ENDS`]) and an expired one, and the provider (flagged
-/// EMERGENCY) has an open emergency window on the patient.
+/// granted the provider, the insurer and the suspended org lab results for treatment (the
+/// last before its suspension), has a delegate (until [`DELEGATION_ENDS`]) and an expired
+/// one, and the provider (flagged EMERGENCY) has an open emergency window on the patient.
 fn world() -> ConsentRegistry {
     fresh_contract();
     set_block_timestamp::<Env>(1_000);
@@ -120,13 +131,16 @@ fn world() -> ConsentRegistry {
         ("suspended org", Role::Provider, FLAG_EMERGENCY),
     ];
     for (name, role, flags) in orgs {
-        r.register_org(id(name), role, flags).expect("register");
+        r.register_org(id(name), role, flags, profile(name))
+            .expect("register");
     }
-    r.suspend_org(id("suspended org")).expect("suspend");
     set_caller::<Env>(id("patient"));
     for grantee in ["provider", "insurer", "suspended org"] {
         grant(&mut r, grantee, labs_for_treatment()).expect("grant");
     }
+    set_caller::<Env>(id("registrar"));
+    r.suspend_org(id("suspended org")).expect("suspend");
+    set_caller::<Env>(id("patient"));
     r.set_delegate(id("delegate"), DELEGATION_ENDS)
         .expect("delegate");
     r.set_delegate(id("expired delegate"), 2_000)
@@ -153,6 +167,9 @@ mod messages {
             .find(|e| e.org == id("insurer"))
             .expect("registered");
         assert_eq!((event.role, event.flags), (Role::Insurer, 0));
+        assert_eq!(event.profile, profile("insurer"));
+        assert_eq!(r.org_profile(id("insurer")), Some(profile("insurer")));
+        assert_eq!(r.org_profile(id("stranger")), None);
         assert_eq!(
             r.org(id("provider")),
             Some(Org {
@@ -169,13 +186,139 @@ mod messages {
         let mut r = world();
         set_caller::<Env>(id("registrar"));
         assert_eq!(
-            r.register_org(id("insurer"), Role::App, 0),
+            register(&mut r, id("insurer"), Role::App, 0),
             Err(Error::AlreadyRegistered)
         );
         assert_eq!(
-            r.register_org(id("stranger"), Role::App, 0b10),
+            register(&mut r, id("stranger"), Role::App, 0b10),
             Err(Error::UnknownFlags)
         );
+        // the registry bounds what it stores; what the bytes say, clients check
+        for bad in [Vec::new(), vec![1; MAX_PROFILE_BYTES + 1]] {
+            assert_eq!(
+                r.register_org(id("stranger"), Role::App, 0, bad),
+                Err(Error::InvalidProfile)
+            );
+        }
+        assert!(r
+            .register_org(id("stranger"), Role::App, 0, vec![1; MAX_PROFILE_BYTES])
+            .is_ok());
+    }
+
+    #[ink::test]
+    fn the_registrar_renames_an_organization_with_an_event() {
+        let mut r = world();
+        set_caller::<Env>(id("registrar"));
+        let renamed = OrgProfile {
+            name: "St. Mary's Hospital".into(),
+            kind: OrgKind::Hospital,
+            identifiers: Vec::new(),
+        }
+        .to_bytes();
+        r.update_org(id("suspended org"), renamed.clone())
+            .expect("suspended organizations can be renamed too");
+        let event = last::<OrgUpdated>();
+        assert_eq!((event.org, &event.profile), (id("suspended org"), &renamed));
+        assert_eq!(r.org_profile(id("suspended org")), Some(renamed));
+        assert_eq!(
+            r.update_org(id("stranger"), profile("Nobody")),
+            Err(Error::NotRegistered)
+        );
+        assert_eq!(
+            r.update_org(id("insurer"), Vec::new()),
+            Err(Error::InvalidProfile)
+        );
+        assert_eq!(r.org_profile(id("insurer")), Some(profile("insurer")));
+    }
+
+    #[ink::test]
+    fn a_consent_to_a_suspended_organization_is_refused() {
+        let mut r = world();
+        set_caller::<Env>(id("patient"));
+        let before = r.consent(id("patient"), id("suspended org"));
+        assert_eq!(
+            grant(&mut r, "suspended org", labs_for_treatment()),
+            Err(Error::GranteeSuspended)
+        );
+        assert_eq!(r.consent(id("patient"), id("suspended org")), before);
+        set_caller::<Env>(id("delegate"));
+        let until_delegation_ends = Scope {
+            expires_at: Some(DELEGATION_ENDS),
+            ..labs_for_treatment()
+        };
+        assert_eq!(
+            r.grant(
+                id("patient"),
+                id("suspended org"),
+                until_delegation_ends,
+                Hash::default()
+            ),
+            Err(Error::GranteeSuspended)
+        );
+    }
+
+    #[ink::test]
+    fn an_upgrade_waits_its_announced_delay() {
+        // given: a registry whose upgrades wait 10 seconds
+        fresh_contract();
+        set_block_timestamp::<Env>(1_000);
+        set_caller::<Env>(id("registrar"));
+        let mut r = ConsentRegistry::with_upgrade_delay(10_000).expect("a delay within bounds");
+        assert_eq!(
+            r.upgrade_terms(),
+            UpgradeTerms {
+                delay_ms: 10_000,
+                pending: None
+            }
+        );
+        let code = Hash::from([0xc0; 32]);
+        assert_eq!(r.upgrade(code), Err(Error::UpgradeNotAnnounced));
+        // when: the registrar announces it
+        r.announce_upgrade(code).expect("announce");
+        let announced = last::<UpgradeAnnounced>();
+        assert_eq!(
+            (announced.code_hash, announced.effective_at),
+            (code, 11_000)
+        );
+        assert_eq!(
+            r.upgrade_terms().pending,
+            Some(PendingUpgrade {
+                code_hash: code,
+                effective_at: 11_000
+            })
+        );
+        // then: not before its time, and only the code announced
+        set_block_timestamp::<Env>(10_999);
+        assert_eq!(r.upgrade(code), Err(Error::UpgradeTooEarly));
+        set_block_timestamp::<Env>(11_000);
+        assert_eq!(
+            r.upgrade(Hash::from([0xc1; 32])),
+            Err(Error::UpgradeNotAnnounced)
+        );
+        // and a cancelled announcement leaves nothing to apply
+        r.cancel_upgrade().expect("cancel");
+        assert_eq!(last::<UpgradeCancelled>().code_hash, code);
+        assert_eq!(r.upgrade_terms().pending, None);
+        assert_eq!(r.upgrade(code), Err(Error::UpgradeNotAnnounced));
+        assert_eq!(r.cancel_upgrade(), Err(Error::UpgradeNotAnnounced));
+    }
+
+    #[ink::test]
+    fn the_upgrade_delay_is_set_at_creation_within_its_ceiling() {
+        let mut r = world();
+        set_caller::<Env>(id("registrar"));
+        assert_eq!(r.upgrade_terms().delay_ms, DEFAULT_UPGRADE_DELAY_MS);
+        r.announce_upgrade(Hash::from([1; 32])).expect("announce");
+        assert_eq!(
+            r.upgrade_terms().pending.map(|p| p.effective_at),
+            Some(NOW + DEFAULT_UPGRADE_DELAY_MS)
+        );
+        assert_eq!(
+            ConsentRegistry::with_upgrade_delay(MAX_UPGRADE_DELAY_MS + 1).err(),
+            Some(Error::InvalidPolicy)
+        );
+        assert!(ConsentRegistry::with_upgrade_delay(MAX_UPGRADE_DELAY_MS).is_ok());
+        assert!(ConsentRegistry::with_upgrade_delay(0).is_ok());
     }
 
     #[ink::test]
@@ -273,11 +416,14 @@ mod messages {
     fn revoke_ends_the_consent_at_once_and_only_once() {
         let mut r = world();
         set_caller::<Env>(id("patient"));
-        r.revoke(id("insurer")).expect("revoke");
+        r.revoke(id("patient"), id("insurer")).expect("revoke");
         let event = last::<ConsentRevoked>();
         assert_eq!((event.patient, event.version), (id("patient"), 1));
         assert!(!can(&r, "insurer", LABS));
-        assert_eq!(r.revoke(id("insurer")), Err(Error::NoActiveConsent));
+        assert_eq!(
+            r.revoke(id("patient"), id("insurer")),
+            Err(Error::NoActiveConsent)
+        );
     }
 
     #[ink::test]
@@ -331,7 +477,7 @@ mod audit {
         // given: the patient ends the provider's window at NOW
         let mut r = world();
         set_caller::<Env>(id("patient"));
-        r.end_emergency(id("provider")).expect("end");
+        r.end_emergency(id("patient"), id("provider")).expect("end");
         let cooldown_until = NOW + DEFAULT_POLICY.emergency_cooldown_ms;
         assert_eq!(
             last::<EmergencyAccessEnded>().cooldown_until,
@@ -345,23 +491,13 @@ mod audit {
     }
 
     #[ink::test]
-    fn a_window_that_ran_out_may_be_opened_again_at_once() {
-        let mut r = world();
-        let ends_at = r
-            .emergency(id("patient"), id("provider"))
-            .expect("open")
-            .ends_at;
-        set_block_timestamp::<Env>(ends_at);
-        assert_eq!(open_window(&mut r), Ok(()));
-    }
-
-    #[ink::test]
     fn a_patient_can_block_a_provider_from_breaking_glass() {
         // given: the patient ends the window and blocks the provider
         let mut r = world();
         set_caller::<Env>(id("patient"));
-        r.end_emergency(id("provider")).expect("end");
-        r.set_emergency_block(id("provider"), true).expect("block");
+        r.end_emergency(id("patient"), id("provider")).expect("end");
+        r.set_emergency_block(id("patient"), id("provider"), true)
+            .expect("block");
         let event = last::<EmergencyBlockChanged>();
         assert_eq!((event.provider, event.blocked), (id("provider"), true));
         // then: even long after the cool-down, the provider cannot break glass
@@ -369,7 +505,7 @@ mod audit {
         assert_eq!(open_window(&mut r), Err(Error::EmergencyBlocked));
         // until the patient lifts the block
         set_caller::<Env>(id("patient"));
-        r.set_emergency_block(id("provider"), false)
+        r.set_emergency_block(id("patient"), id("provider"), false)
             .expect("unblock");
         assert_eq!(open_window(&mut r), Ok(()));
     }
@@ -381,7 +517,8 @@ mod audit {
         assert!(can(&r, "provider", DataCategory::Imaging), "window open");
         // when: the patient blocks, then unblocks the provider
         set_caller::<Env>(id("patient"));
-        r.set_emergency_block(id("provider"), true).expect("block");
+        r.set_emergency_block(id("patient"), id("provider"), true)
+            .expect("block");
         let cooldown_until = NOW + DEFAULT_POLICY.emergency_cooldown_ms;
         assert_eq!(
             last::<EmergencyBlockChanged>().cooldown_until,
@@ -389,7 +526,7 @@ mod audit {
         );
         assert!(!can(&r, "provider", DataCategory::Imaging));
         assert!(can(&r, "provider", LABS), "the consent itself remains");
-        r.set_emergency_block(id("provider"), false)
+        r.set_emergency_block(id("patient"), id("provider"), false)
             .expect("unblock");
         // then: the window stays closed, and the cool-down runs as after an ending
         assert!(!can(&r, "provider", DataCategory::Imaging));
@@ -405,7 +542,7 @@ mod audit {
             expires_at: Some(DELEGATION_ENDS),
             ..labs_for_treatment()
         };
-        r.grant_for(
+        r.grant(
             id("patient"),
             id("app"),
             until_delegation_ends,
@@ -434,7 +571,7 @@ mod audit {
             expires_at: Some(DELEGATION_ENDS),
             ..labs_for_treatment()
         };
-        r.grant_for(
+        r.grant(
             id("patient"),
             id("app"),
             until_delegation_ends,
@@ -454,8 +591,7 @@ mod audit {
         // given: the patient's delegate is also a registered organization
         let mut r = world();
         set_caller::<Env>(id("registrar"));
-        r.register_org(id("delegate"), Role::Researcher, 0)
-            .expect("register");
+        register(&mut r, id("delegate"), Role::Researcher, 0).expect("register");
         // when: it grants itself everything, until its delegation ends
         set_caller::<Env>(id("delegate"));
         let everything = Scope {
@@ -465,9 +601,9 @@ mod audit {
             valid_from: 0,
             expires_at: Some(DELEGATION_ENDS),
         };
-        let result = r.grant_for(id("patient"), id("delegate"), everything, Hash::default());
+        let result = r.grant(id("patient"), id("delegate"), everything, Hash::default());
         // then
-        assert_eq!(result, Err(Error::DelegateSelfGrant));
+        assert_eq!(result, Err(Error::DelegateActsForItself));
         assert_eq!(r.consent(id("patient"), id("delegate")), None);
     }
 
@@ -481,11 +617,11 @@ mod audit {
         };
         let p = id("patient");
         assert_eq!(
-            r.grant_for(p, id("app"), until(None), Hash::default()),
+            r.grant(p, id("app"), until(None), Hash::default()),
             Err(Error::OutlivesDelegation)
         );
         assert_eq!(
-            r.grant_for(
+            r.grant(
                 p,
                 id("app"),
                 until(Some(DELEGATION_ENDS + 1)),
@@ -493,7 +629,7 @@ mod audit {
             ),
             Err(Error::OutlivesDelegation)
         );
-        r.grant_for(p, id("app"), until(Some(DELEGATION_ENDS)), Hash::default())
+        r.grant(p, id("app"), until(Some(DELEGATION_ENDS)), Hash::default())
             .expect("ending with the delegation");
         let granted = last::<ConsentGranted>();
         assert_eq!(
@@ -535,8 +671,7 @@ mod audit {
     fn only_providers_flagged_emergency_may_break_glass_and_never_for_themselves() {
         let mut r = world();
         set_caller::<Env>(id("registrar"));
-        r.register_org(id("stranger"), Role::Provider, 0)
-            .expect("a provider without the flag");
+        register(&mut r, id("stranger"), Role::Provider, 0).expect("a provider without the flag");
         set_caller::<Env>(id("stranger"));
         assert_eq!(
             r.break_glass(other_patient(), EmergencyReason::Other, Hash::default()),
@@ -583,7 +718,33 @@ mod authorization_matrix {
     #[ink::test]
     fn registrar_messages_are_the_registrars_alone() {
         assert_eq!(
-            who(|r| r.register_org(newcomer(), Role::App, 0).is_ok() && r.org(newcomer()).is_some()),
+            who(|r| register(r, newcomer(), Role::App, 0).is_ok() && r.org(newcomer()).is_some()),
+            ["registrar"]
+        );
+        assert_eq!(
+            who(|r| {
+                let _ = r.update_org(id("insurer"), profile("Renamed"));
+                r.org_profile(id("insurer")) == Some(profile("Renamed"))
+            }),
+            ["registrar"]
+        );
+        let code = Hash::from([0xc0; 32]);
+        assert_eq!(
+            who(|r| {
+                let _ = r.announce_upgrade(code);
+                r.upgrade_terms().pending.is_some()
+            }),
+            ["registrar"]
+        );
+        assert_eq!(
+            who(|r| {
+                let caller = ink::env::caller::<Env>();
+                set_caller::<Env>(id("registrar"));
+                r.announce_upgrade(code).expect("announce");
+                set_caller::<Env>(caller);
+                let _ = r.cancel_upgrade();
+                r.upgrade_terms().pending.is_none()
+            }),
             ["registrar"]
         );
         assert_eq!(
@@ -653,7 +814,8 @@ mod authorization_matrix {
                 let _ = grant(r, "app", scope);
                 granted_to_app(r)
             }),
-            ["patient"]
+            ["patient"],
+            "a consent without an end: never a delegate's"
         );
         let until_delegation_ends = Scope {
             expires_at: Some(DELEGATION_ENDS),
@@ -661,7 +823,7 @@ mod authorization_matrix {
         };
         assert_eq!(
             who(|r| {
-                let _ = r.grant_for(
+                let _ = r.grant(
                     id("patient"),
                     id("app"),
                     until_delegation_ends,
@@ -669,7 +831,7 @@ mod authorization_matrix {
                 );
                 granted_to_app(r)
             }),
-            ["delegate"]
+            ["patient", "delegate"]
         );
         let revoked = |r: &ConsentRegistry| {
             r.consent(id("patient"), id("insurer"))
@@ -677,17 +839,10 @@ mod authorization_matrix {
         };
         assert_eq!(
             who(|r| {
-                let _ = r.revoke(id("insurer"));
+                let _ = r.revoke(id("patient"), id("insurer"));
                 revoked(r)
             }),
-            ["patient"]
-        );
-        assert_eq!(
-            who(|r| {
-                let _ = r.revoke_for(id("patient"), id("insurer"));
-                revoked(r)
-            }),
-            ["delegate"]
+            ["patient", "delegate"]
         );
     }
 
@@ -724,17 +879,10 @@ mod authorization_matrix {
         let closed = |r: &ConsentRegistry| !can(r, "provider", DataCategory::Imaging);
         assert_eq!(
             who(|r| {
-                let _ = r.end_emergency(id("provider"));
+                let _ = r.end_emergency(id("patient"), id("provider"));
                 closed(r)
             }),
-            ["patient"]
-        );
-        assert_eq!(
-            who(|r| {
-                let _ = r.end_emergency_for(id("patient"), id("provider"));
-                closed(r)
-            }),
-            ["delegate"]
+            ["patient", "delegate"]
         );
         let blocked = |r: &ConsentRegistry| {
             r.emergency(id("patient"), id("provider"))
@@ -742,17 +890,10 @@ mod authorization_matrix {
         };
         assert_eq!(
             who(|r| {
-                let _ = r.set_emergency_block(id("provider"), true);
+                let _ = r.set_emergency_block(id("patient"), id("provider"), true);
                 blocked(r)
             }),
-            ["patient"]
-        );
-        assert_eq!(
-            who(|r| {
-                let _ = r.set_emergency_block_for(id("patient"), id("provider"), true);
-                blocked(r)
-            }),
-            ["delegate"]
+            ["patient", "delegate"]
         );
     }
 }
@@ -801,7 +942,7 @@ mod rules {
         let mut r = world();
         set_caller::<Env>(id("delegate"));
         set_block_timestamp::<Env>(DELEGATION_ENDS - 1);
-        r.revoke_for(id("patient"), id("insurer"))
+        r.revoke(id("patient"), id("insurer"))
             .expect("delegate revokes");
         let revoked = last::<ConsentRevoked>();
         assert_eq!(
@@ -810,7 +951,7 @@ mod rules {
         );
         set_block_timestamp::<Env>(DELEGATION_ENDS);
         assert_eq!(
-            r.revoke_for(id("patient"), id("provider")),
+            r.revoke(id("patient"), id("provider")),
             Err(Error::NotDelegate)
         );
     }
@@ -831,7 +972,7 @@ mod rules {
         );
         set_caller::<Env>(id("delegate"));
         assert_eq!(
-            r.revoke_for(id("patient"), id("insurer")),
+            r.revoke(id("patient"), id("insurer")),
             Err(Error::NotDelegate)
         );
     }
@@ -859,14 +1000,45 @@ mod rules {
     }
 
     #[ink::test]
-    fn the_patient_ends_a_window_at_once_and_only_an_open_one() {
+    fn the_patient_ends_a_window_at_once_and_only_once() {
         let mut r = world();
         set_caller::<Env>(id("patient"));
-        r.end_emergency(id("provider")).expect("end");
+        r.end_emergency(id("patient"), id("provider")).expect("end");
         assert_eq!(last::<EmergencyAccessEnded>().by, id("patient"));
         assert!(!can(&r, "provider", DataCategory::Imaging));
-        assert_eq!(r.end_emergency(id("provider")), Err(Error::NoOpenEmergency));
-        assert_eq!(r.end_emergency(id("insurer")), Err(Error::NoOpenEmergency));
+        assert_eq!(
+            r.end_emergency(id("patient"), id("provider")),
+            Err(Error::NoWindowToEnd)
+        );
+        assert_eq!(
+            r.end_emergency(id("patient"), id("insurer")),
+            Err(Error::NoWindowToEnd)
+        );
+        set_block_timestamp::<Env>(NOW + DEFAULT_POLICY.emergency_window_ms);
+        assert_eq!(
+            r.end_emergency(id("patient"), id("provider")),
+            Err(Error::NoWindowToEnd),
+            "an ended window does not become endable when its time runs out"
+        );
+    }
+
+    #[ink::test]
+    fn blocking_and_unblocking_must_change_something() {
+        let mut r = world();
+        set_caller::<Env>(id("patient"));
+        assert_eq!(
+            r.set_emergency_block(id("patient"), id("provider"), false),
+            Err(Error::BlockUnchanged)
+        );
+        r.set_emergency_block(id("patient"), id("provider"), true)
+            .expect("block");
+        assert_eq!(
+            r.set_emergency_block(id("patient"), id("provider"), true),
+            Err(Error::BlockUnchanged)
+        );
+        r.set_emergency_block(id("patient"), id("provider"), false)
+            .expect("unblock");
+        assert_eq!(emitted::<EmergencyBlockChanged>().len(), 2);
     }
 
     #[ink::test]
@@ -923,7 +1095,7 @@ mod rules {
         );
         set_caller::<Env>(id("registrar"));
         assert_eq!(
-            r.register_org(id("patient"), Role::App, 0),
+            register(&mut r, id("patient"), Role::App, 0),
             Err(Error::NotRegistrar)
         );
     }
@@ -980,7 +1152,7 @@ mod rules {
         );
         assert_eq!(
             verdict("suspended org", LABS.bit(), Purpose::Treatment),
-            AccessVerdict::Denied
+            AccessVerdict::Suspended
         );
         assert_eq!(
             verdict("stranger", LABS.bit(), Purpose::Treatment),
@@ -1112,10 +1284,30 @@ mod model_check {
         },
         EndEmergencyByDelegate {
             patient: u8,
+            provider: u8,
         },
         Block {
             patient: u8,
+            provider: u8,
             blocked: bool,
+        },
+        BlockByDelegate {
+            patient: u8,
+            provider: u8,
+            blocked: bool,
+        },
+        Rename {
+            org: u8,
+            profile_bytes: usize,
+        },
+        AnnounceUpgrade {
+            code: u8,
+        },
+        CancelUpgrade,
+        /// Applies the announced (or another) code, when the design says it must be refused:
+        /// the off-chain environment cannot switch code.
+        RefusedUpgrade {
+            code: u8,
         },
         SetPolicy {
             window: u64,
@@ -1162,9 +1354,14 @@ mod model_check {
             1 => org.clone().prop_map(|org| Step::Suspend { org }),
             1 => org.prop_map(|org| Step::Reinstate { org }),
             2 => (patient(), prop::sample::select(vec![3u8, 5])).prop_map(|(patient, provider)| Step::BreakGlass { patient, provider }),
-            1 => patient().prop_map(|patient| Step::EndEmergency { patient }),
-            1 => patient().prop_map(|patient| Step::EndEmergencyByDelegate { patient }),
-            1 => (patient(), any::<bool>()).prop_map(|(patient, blocked)| Step::Block { patient, blocked }),
+            2 => patient().prop_map(|patient| Step::EndEmergency { patient }),
+            1 => (patient(), prop::sample::select(vec![3u8, DELEGATE])).prop_map(|(patient, provider)| Step::EndEmergencyByDelegate { patient, provider }),
+            2 => (patient(), grantee(), any::<bool>()).prop_map(|(patient, provider, blocked)| Step::Block { patient, provider, blocked }),
+            1 => (patient(), grantee(), any::<bool>()).prop_map(|(patient, provider, blocked)| Step::BlockByDelegate { patient, provider, blocked }),
+            1 => (prop::sample::select(vec![3u8, 4, 6]), prop_oneof![0usize..4, 500usize..520]).prop_map(|(org, profile_bytes)| Step::Rename { org, profile_bytes }),
+            1 => (0u8..2).prop_map(|code| Step::AnnounceUpgrade { code }),
+            1 => Just(Step::CancelUpgrade),
+            1 => (0u8..2).prop_map(|code| Step::RefusedUpgrade { code }),
             1 => (0u64..12_000, 0u64..20_000, 0u64..60_000).prop_map(|(window, cooldown, max_delegation)| Step::SetPolicy { window, cooldown, max_delegation }),
             3 => (0u64..10_000).prop_map(|ms| Step::Advance { ms }),
         ]
@@ -1190,9 +1387,14 @@ mod model_check {
         until: u64,
     }
 
+    /// The flagged provider's last window on a patient.
     #[derive(Debug, Clone, Copy, Default)]
     struct Window {
+        opened: bool,
         until: u64,
+        /// Ended by the patient's side (or a block) since it opened.
+        ended: bool,
+        /// The cool-down an ending started.
         cooldown_until: u64,
     }
 
@@ -1206,7 +1408,13 @@ mod model_check {
         grants: HashMap<(u8, u8), Grant>,
         delegations: HashMap<u8, Delegation>,
         windows: HashMap<u8, Window>,
-        blocked: HashSet<u8>,
+        /// (patient, provider) pairs blocked from breaking glass.
+        blocked: HashSet<(u8, u8)>,
+        /// Organization -> the length of the name it was last given.
+        names: HashMap<u8, usize>,
+        upgrade_delay: u64,
+        /// The announced code and from when it may apply.
+        pending_upgrade: Option<(u8, u64)>,
     }
 
     impl Model {
@@ -1233,7 +1441,7 @@ mod model_check {
         /// Only the flagged provider (3) ever has a window.
         fn window_open(&self, patient: u8, provider: u8) -> bool {
             provider == 3
-                && !self.blocked.contains(&patient)
+                && !self.blocked.contains(&(patient, 3))
                 && self
                     .windows
                     .get(&patient)
@@ -1305,6 +1513,9 @@ mod model_check {
             if role_of(accessor).is_none() {
                 return AccessVerdict::Unregistered;
             }
+            if self.suspended.contains(&accessor) {
+                return AccessVerdict::Suspended;
+            }
             let mut window_needed = false;
             for c in categories {
                 if !self.authorized(patient, accessor, c, purpose, "Read") {
@@ -1324,6 +1535,22 @@ mod model_check {
             }
         }
 
+        /// Ends the flagged provider's last window on `patient`, open or run out, if it was
+        /// not ended yet; the cool-down starts now. Whether there was one to end.
+        fn end_window(&mut self, patient: u8) -> bool {
+            let now = self.now;
+            let cooldown_until = now + self.cooldown_ms;
+            match self.windows.get_mut(&patient) {
+                Some(w) if w.opened && !w.ended => {
+                    w.until = w.until.min(now);
+                    w.ended = true;
+                    w.cooldown_until = cooldown_until;
+                    true
+                }
+                _ => false,
+            }
+        }
+
         /// The grant these raw (categories, purposes, access) bits and times make, if it is
         /// well-formed for this grantee.
         fn grant_of(
@@ -1334,7 +1561,9 @@ mod model_check {
             from: u64,
             until: Option<u64>,
         ) -> Option<Grant> {
-            if patient == grantee || role_of(grantee).is_none() {
+            // consents name registered, unsuspended organizations other than the patient
+            if patient == grantee || role_of(grantee).is_none() || self.suspended.contains(&grantee)
+            {
                 return None;
             }
             let grant = Grant {
@@ -1370,15 +1599,14 @@ mod model_check {
                 let from = offset(m.now, from);
                 let until = length.map(|l| offset(from, l));
                 set_caller::<Env>(acc(patient));
-                let res = r.grant(
-                    acc(grantee),
+                let scope = Scope {
                     categories,
                     purposes,
                     access,
-                    from,
-                    until,
-                    hash,
-                );
+                    valid_from: from,
+                    expires_at: until,
+                };
+                let res = r.grant(acc(patient), acc(grantee), scope, hash);
                 let expected = m.grant_of(
                     patient,
                     grantee,
@@ -1407,7 +1635,7 @@ mod model_check {
                     expires_at: until,
                 };
                 set_caller::<Env>(acc(DELEGATE));
-                let res = r.grant_for(acc(patient), acc(grantee), scope, hash);
+                let res = r.grant(acc(patient), acc(grantee), scope, hash);
                 // the delegate acts for the patient, never for itself, and nothing it grants
                 // outlives the delegation
                 let expected = m.delegate_active(patient).and_then(|delegation_ends| {
@@ -1430,12 +1658,14 @@ mod model_check {
                 let by_delegate = matches!(step, Step::RevokeByDelegate { .. });
                 let res = if by_delegate {
                     set_caller::<Env>(acc(DELEGATE));
-                    r.revoke_for(acc(patient), acc(grantee))
+                    r.revoke(acc(patient), acc(grantee))
                 } else {
                     set_caller::<Env>(acc(patient));
-                    r.revoke(acc(grantee))
+                    r.revoke(acc(patient), acc(grantee))
                 };
-                let may = !by_delegate || m.delegate_active(patient).is_some();
+                // a delegate acts for the patient, and never about itself
+                let may =
+                    !by_delegate || (m.delegate_active(patient).is_some() && grantee != DELEGATE);
                 let grant = m.grants.get_mut(&(patient, grantee)).filter(|g| !g.revoked);
                 let ok = may && grant.is_some();
                 if let (true, Some(g)) = (may, grant) {
@@ -1484,64 +1714,104 @@ mod model_check {
                 set_caller::<Env>(acc(provider));
                 let res = r.break_glass(acc(patient), EmergencyReason::Other, hash);
                 let w = m.windows.get(&patient).copied().unwrap_or_default();
+                // a cool-down follows every window from its end, however it ended
+                let cooled_down =
+                    m.now >= w.cooldown_until && (!w.opened || m.now >= w.until + m.cooldown_ms);
                 let ok = provider == 3
                     && m.active(3)
-                    && !m.blocked.contains(&patient)
+                    && !m.blocked.contains(&(patient, 3))
                     && m.now >= w.until
-                    && m.now >= w.cooldown_until;
+                    && cooled_down;
                 if ok {
                     m.windows.insert(
                         patient,
                         Window {
+                            opened: true,
                             until: m.now + m.window_ms,
-                            ..w
+                            ended: false,
+                            cooldown_until: w.cooldown_until,
                         },
                     );
                 }
                 (res.is_ok(), ok)
             }
-            Step::EndEmergency { patient } | Step::EndEmergencyByDelegate { patient } => {
-                let by_delegate = matches!(step, Step::EndEmergencyByDelegate { .. });
+            Step::EndEmergency { patient } => {
+                set_caller::<Env>(acc(patient));
+                let res = r.end_emergency(acc(patient), acc(3));
+                (res.is_ok(), m.end_window(patient))
+            }
+            Step::EndEmergencyByDelegate { patient, provider } => {
+                set_caller::<Env>(acc(DELEGATE));
+                let res = r.end_emergency(acc(patient), acc(provider));
+                // a delegate acts for the patient, never about itself
+                let may = m.delegate_active(patient).is_some() && provider != DELEGATE;
+                (res.is_ok(), may && m.end_window(patient))
+            }
+            Step::Block {
+                patient,
+                provider,
+                blocked,
+            }
+            | Step::BlockByDelegate {
+                patient,
+                provider,
+                blocked,
+            } => {
+                let by_delegate = matches!(step, Step::BlockByDelegate { .. });
                 let res = if by_delegate {
                     set_caller::<Env>(acc(DELEGATE));
-                    r.end_emergency_for(acc(patient), acc(3))
+                    r.set_emergency_block(acc(patient), acc(provider), blocked)
                 } else {
                     set_caller::<Env>(acc(patient));
-                    r.end_emergency(acc(3))
+                    r.set_emergency_block(acc(patient), acc(provider), blocked)
                 };
-                let may = !by_delegate || m.delegate_active(patient).is_some();
-                let open = m.windows.get(&patient).is_some_and(|w| m.now < w.until);
-                let ok = may && open;
-                if ok {
-                    m.windows.insert(
-                        patient,
-                        Window {
-                            until: m.now,
-                            cooldown_until: m.now + m.cooldown_ms,
-                        },
-                    );
+                let may =
+                    !by_delegate || (m.delegate_active(patient).is_some() && provider != DELEGATE);
+                // blocks name registered emergency providers only, and must change something
+                let changes = m.blocked.contains(&(patient, provider)) != blocked;
+                let ok = may && changes && (!blocked || provider == 3);
+                if ok && blocked {
+                    m.blocked.insert((patient, provider));
+                    // blocking ends an open window, as the patient ending it would
+                    if m.windows.get(&patient).is_some_and(|w| m.now < w.until) {
+                        m.end_window(patient);
+                    }
+                } else if ok {
+                    m.blocked.remove(&(patient, provider));
                 }
                 (res.is_ok(), ok)
             }
-            Step::Block { patient, blocked } => {
-                set_caller::<Env>(acc(patient));
-                let res = r.set_emergency_block(acc(3), blocked);
-                if blocked {
-                    m.blocked.insert(patient);
-                    // blocking ends an open window, as the patient ending it would
-                    if m.windows.get(&patient).is_some_and(|w| m.now < w.until) {
-                        m.windows.insert(
-                            patient,
-                            Window {
-                                until: m.now,
-                                cooldown_until: m.now + m.cooldown_ms,
-                            },
-                        );
-                    }
-                } else {
-                    m.blocked.remove(&patient);
+            Step::Rename { org, profile_bytes } => {
+                set_caller::<Env>(acc(0));
+                let res = r.update_org(acc(org), vec![b'n'; profile_bytes]);
+                // registered organizations, with a profile of 1 to 512 bytes
+                let ok = role_of(org).is_some() && (1..=512).contains(&profile_bytes);
+                if ok {
+                    m.names.insert(org, profile_bytes);
                 }
+                (res.is_ok(), ok)
+            }
+            Step::AnnounceUpgrade { code } => {
+                set_caller::<Env>(acc(0));
+                let res = r.announce_upgrade(Hash::from([code; 32]));
+                m.pending_upgrade = Some((code, m.now + m.upgrade_delay));
                 (res.is_ok(), true)
+            }
+            Step::CancelUpgrade => {
+                set_caller::<Env>(acc(0));
+                let res = r.cancel_upgrade();
+                (res.is_ok(), m.pending_upgrade.take().is_some())
+            }
+            Step::RefusedUpgrade { code } => {
+                let due = m
+                    .pending_upgrade
+                    .is_some_and(|(announced, at)| announced == code && m.now >= at);
+                if due {
+                    // would switch code: nothing the off-chain environment can run
+                    return (false, false);
+                }
+                set_caller::<Env>(acc(0));
+                (r.upgrade(Hash::from([code; 32])).is_ok(), false)
             }
             Step::SetPolicy {
                 window,
@@ -1585,6 +1855,25 @@ mod model_check {
         step: &Step,
     ) -> core::result::Result<(), TestCaseError> {
         let name = |x: &dyn core::fmt::Debug| format!("{x:?}");
+        for org in GRANTEES {
+            prop_assert_eq!(
+                r.org_profile(acc(org)).map(|p| p.len()),
+                m.names.get(&org).copied(),
+                "org_profile({}) after {:?}",
+                org,
+                step
+            );
+        }
+        prop_assert_eq!(r.upgrade_terms().delay_ms, m.upgrade_delay);
+        prop_assert_eq!(
+            r.upgrade_terms()
+                .pending
+                .map(|p| (p.code_hash, p.effective_at)),
+            m.pending_upgrade
+                .map(|(code, at)| (Hash::from([code; 32]), at)),
+            "pending upgrade after {:?}",
+            step
+        );
         for p in PATIENTS {
             for g in GRANTEES {
                 for c in DataCategory::ALL {
@@ -1640,13 +1929,21 @@ mod model_check {
         fresh_contract();
         set_block_timestamp::<Env>(0);
         set_caller::<Env>(acc(0));
-        let mut r = ConsentRegistry::new();
         let fail = |e: Error| TestCaseError::fail(format!("setup: {e:?}"));
-        r.register_org(acc(3), Role::Provider, FLAG_EMERGENCY)
-            .map_err(fail)?;
-        r.register_org(acc(4), Role::Insurer, 0).map_err(fail)?;
-        r.register_org(acc(5), Role::Provider, 0).map_err(fail)?;
-        r.register_org(acc(7), Role::App, 0).map_err(fail)?;
+        // upgrades that wait seconds, so that the steps see them come due
+        let mut r = ConsentRegistry::with_upgrade_delay(5_000).map_err(fail)?;
+        let mut names = HashMap::new();
+        for (org, role, flags) in [
+            (3, Role::Provider, FLAG_EMERGENCY),
+            (4, Role::Insurer, 0),
+            (5, Role::Provider, 0),
+            (7, Role::App, 0),
+        ] {
+            let profile = profile(&format!("Organization {org}"));
+            names.insert(org, profile.len());
+            r.register_org(acc(org), role, flags, profile)
+                .map_err(fail)?;
+        }
         // time scales the steps reach: windows and cool-downs of seconds
         let policy = Policy {
             emergency_window_ms: 8_000,
@@ -1664,6 +1961,9 @@ mod model_check {
             delegations: HashMap::new(),
             windows: HashMap::new(),
             blocked: HashSet::new(),
+            names,
+            upgrade_delay: 5_000,
+            pending_upgrade: None,
         };
         for step in steps {
             let (contract_ok, model_ok) = apply(&mut r, &mut m, step);
@@ -1686,5 +1986,134 @@ mod model_check {
             .map_err(|e| TestCaseError::fail(format!("{e:?}")))?;
             outcome.into_inner()?;
         }
+    }
+}
+
+/// One test per hole the outside run of the second version found (contracts v3 issue), each
+/// first committed against that version, where it failed.
+mod outsider {
+    use super::*;
+
+    fn open_window(r: &mut ConsentRegistry, provider: &str) -> Result<()> {
+        set_caller::<Env>(id(provider));
+        r.break_glass(id("patient"), EmergencyReason::Other, Hash::default())
+    }
+
+    fn window_end(r: &ConsentRegistry) -> Timestamp {
+        r.emergency(id("patient"), id("provider"))
+            .expect("the world's window")
+            .ends_at
+    }
+
+    #[ink::test]
+    fn a_window_that_ran_out_is_followed_by_the_cool_down() {
+        // given: the provider's window runs out by time
+        let mut r = world();
+        let ends_at = window_end(&r);
+        let cooldown = DEFAULT_POLICY.emergency_cooldown_ms;
+        set_block_timestamp::<Env>(ends_at);
+        assert!(!can(&r, "provider", DataCategory::Imaging), "ran out");
+        // then: the provider cannot break glass again before the cool-down has passed
+        assert_eq!(
+            open_window(&mut r, "provider"),
+            Err(Error::EmergencyCoolingDown)
+        );
+        set_block_timestamp::<Env>(ends_at + cooldown - 1);
+        assert_eq!(
+            open_window(&mut r, "provider"),
+            Err(Error::EmergencyCoolingDown)
+        );
+        set_block_timestamp::<Env>(ends_at + cooldown);
+        assert_eq!(open_window(&mut r, "provider"), Ok(()));
+    }
+
+    #[ink::test]
+    fn the_patient_can_end_a_window_that_ran_out_and_its_cool_down_starts_then() {
+        // given: the window ran out a second ago
+        let mut r = world();
+        let ends_at = window_end(&r);
+        let cooldown = DEFAULT_POLICY.emergency_cooldown_ms;
+        let later = ends_at + 1_000;
+        set_block_timestamp::<Env>(later);
+        // when: the patient ends it
+        set_caller::<Env>(id("patient"));
+        r.end_emergency(id("patient"), id("provider"))
+            .expect("a window that ran out can be ended");
+        // then: the cool-down runs from now
+        let ended = last::<EmergencyAccessEnded>();
+        assert_eq!(
+            (ended.provider, ended.cooldown_until),
+            (id("provider"), later + cooldown)
+        );
+        set_block_timestamp::<Env>(ends_at + cooldown);
+        assert_eq!(
+            open_window(&mut r, "provider"),
+            Err(Error::EmergencyCoolingDown)
+        );
+        set_block_timestamp::<Env>(later + cooldown);
+        assert_eq!(open_window(&mut r, "provider"), Ok(()));
+    }
+
+    #[ink::test]
+    fn blocks_name_registered_emergency_providers_only() {
+        let mut r = world();
+        set_caller::<Env>(id("patient"));
+        assert_eq!(
+            r.set_emergency_block(id("patient"), id("patient"), true),
+            Err(Error::SelfGrant),
+            "oneself"
+        );
+        assert_eq!(
+            r.set_emergency_block(id("patient"), id("stranger"), true),
+            Err(Error::NotEmergencyProvider),
+            "an unregistered account"
+        );
+        assert_eq!(
+            r.set_emergency_block(id("patient"), id("insurer"), true),
+            Err(Error::NotEmergencyProvider),
+            "an organization that can never break glass"
+        );
+        assert!(emitted::<EmergencyBlockChanged>().is_empty());
+        // an emergency provider the patient never met can be blocked before it ever breaks
+        // glass: that is what blocks are for
+        r.set_emergency_block(id("patient"), id("suspended org"), true)
+            .expect("a registered emergency provider");
+    }
+
+    #[ink::test]
+    fn a_delegate_cannot_lift_a_block_on_itself_nor_end_its_own_window() {
+        // given: the patient's delegate is an emergency provider the patient blocked
+        let mut r = world();
+        set_caller::<Env>(id("registrar"));
+        register(&mut r, id("delegate"), Role::Provider, FLAG_EMERGENCY).expect("register");
+        set_caller::<Env>(id("patient"));
+        r.set_emergency_block(id("patient"), id("delegate"), true)
+            .expect("block");
+        // when: the delegate lifts the block on itself
+        set_caller::<Env>(id("delegate"));
+        assert_eq!(
+            r.set_emergency_block(id("patient"), id("delegate"), false),
+            Err(Error::DelegateActsForItself)
+        );
+        // then: it still cannot break glass
+        assert_eq!(
+            open_window(&mut r, "delegate"),
+            Err(Error::EmergencyBlocked)
+        );
+        // and once the patient unblocks it and it breaks glass, it cannot end its own window
+        // either (nor block itself, which would end it)
+        set_caller::<Env>(id("patient"));
+        r.set_emergency_block(id("patient"), id("delegate"), false)
+            .expect("unblock");
+        open_window(&mut r, "delegate").expect("break glass");
+        set_caller::<Env>(id("delegate"));
+        assert_eq!(
+            r.end_emergency(id("patient"), id("delegate")),
+            Err(Error::DelegateActsForItself)
+        );
+        assert_eq!(
+            r.set_emergency_block(id("patient"), id("delegate"), true),
+            Err(Error::DelegateActsForItself)
+        );
     }
 }

@@ -21,6 +21,8 @@
     )
 )]
 
+use ink::prelude::string::String;
+use ink::prelude::vec::Vec;
 use ink::primitives::{AccountId, Hash};
 
 /// Milliseconds since the Unix epoch, as returned by `block_timestamp`.
@@ -65,6 +67,170 @@ impl Role {
 pub const FLAG_EMERGENCY: u32 = 1;
 /// Every flag bit that has a meaning; others are refused.
 pub const KNOWN_FLAGS: u32 = FLAG_EMERGENCY;
+
+/// What an organization is, as the people it serves know it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[ink::scale_derive(Encode, Decode, TypeInfo)]
+#[cfg_attr(feature = "std", derive(ink::storage::traits::StorageLayout))]
+pub enum OrgKind {
+    /// A hospital.
+    Hospital,
+    /// A clinic or a practice.
+    Clinic,
+    /// A medical laboratory.
+    Laboratory,
+    /// A pharmacy.
+    Pharmacy,
+    /// A health insurer or another payer.
+    Insurer,
+    /// A research institution.
+    Research,
+    /// A public health authority.
+    PublicHealth,
+    /// An application acting for patients.
+    App,
+}
+
+impl OrgKind {
+    /// Every kind, in declaration order.
+    pub const ALL: [OrgKind; 8] = [
+        OrgKind::Hospital,
+        OrgKind::Clinic,
+        OrgKind::Laboratory,
+        OrgKind::Pharmacy,
+        OrgKind::Insurer,
+        OrgKind::Research,
+        OrgKind::PublicHealth,
+        OrgKind::App,
+    ];
+}
+
+/// An identifier an organization is known by elsewhere, as a FHIR `Identifier`: the system
+/// that issued it (a URI) and the value within that system.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[ink::scale_derive(Encode, Decode, TypeInfo)]
+#[cfg_attr(feature = "std", derive(ink::storage::traits::StorageLayout))]
+pub struct OrgIdentifier {
+    /// The issuing system, e.g. [`NPI_SYSTEM`] or [`URL_SYSTEM`].
+    pub system: String,
+    /// The identifier within that system.
+    pub value: String,
+}
+
+/// The system of a US National Provider Identifier (its value: ten digits).
+pub const NPI_SYSTEM: &str = "http://hl7.org/fhir/sid/us-npi";
+/// The system of an identifier that is a URL, such as the organization's FHIR
+/// `Organization` resource (its value: the URL).
+pub const URL_SYSTEM: &str = "urn:ietf:rfc:3986";
+
+/// The longest display name, in bytes of UTF-8.
+pub const MAX_ORG_NAME: usize = 64;
+/// The longest profile, in bytes of its SCALE encoding: what the ConsentRegistry stores and
+/// checks (it does not read profiles, see [`OrgProfile`]).
+pub const MAX_PROFILE_BYTES: usize = 512;
+/// The most identifiers one organization may carry.
+pub const MAX_ORG_IDENTIFIERS: usize = 4;
+/// The longest identifier system, in bytes.
+pub const MAX_IDENTIFIER_SYSTEM: usize = 64;
+/// The longest identifier value, in bytes (long enough for a FHIR resource URL).
+pub const MAX_IDENTIFIER_VALUE: usize = 200;
+
+/// What people need to recognize an organization: public by nature, set by the registrar.
+///
+/// The ConsentRegistry keeps it as bytes, the SCALE encoding of this type, bounded to
+/// [`MAX_PROFILE_BYTES`] and not read on chain (reading and checking text would add a sixth
+/// to the contract's code); clients write it with [`OrgProfile::to_bytes`] after
+/// [`OrgProfile::check`], as the CLI does, and read it with [`OrgProfile::from_bytes`], as the
+/// indexer does. Names are bytes on chain, as Substrate's own identity pallet keeps them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[ink::scale_derive(Encode, Decode, TypeInfo)]
+#[cfg_attr(feature = "std", derive(ink::storage::traits::StorageLayout))]
+pub struct OrgProfile {
+    /// The name people know it by, e.g. "Riverside Clinic".
+    pub name: String,
+    /// What kind of organization it is.
+    pub kind: OrgKind,
+    /// Identifiers it is known by elsewhere (at most [`MAX_ORG_IDENTIFIERS`]).
+    pub identifiers: Vec<OrgIdentifier>,
+}
+
+/// Why an [`OrgProfile`] is refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProfileProblem {
+    /// The name is empty, or longer than [`MAX_ORG_NAME`] bytes.
+    NameLength,
+    /// A text has a control character, or starts or ends with a space.
+    BadText,
+    /// More than [`MAX_ORG_IDENTIFIERS`] identifiers.
+    TooManyIdentifiers,
+    /// Its encoding is longer than [`MAX_PROFILE_BYTES`].
+    TooLong,
+    /// The bytes are not a profile's SCALE encoding.
+    Undecodable,
+    /// An identifier's system is empty or longer than [`MAX_IDENTIFIER_SYSTEM`] bytes, or
+    /// its value empty or longer than [`MAX_IDENTIFIER_VALUE`] bytes.
+    IdentifierLength,
+}
+
+/// Whether `text` is 1 to `max` bytes without control characters or surrounding spaces.
+fn text_ok(text: &str, max: usize) -> Result<(), ProfileProblem> {
+    if text.is_empty() || text.len() > max {
+        return Err(ProfileProblem::IdentifierLength);
+    }
+    let bytes = text.as_bytes();
+    let spaced = bytes.first() == Some(&b' ') || bytes.last() == Some(&b' ');
+    if spaced || bytes.iter().any(|&b| b < 0x20 || b == 0x7f) {
+        return Err(ProfileProblem::BadText);
+    }
+    Ok(())
+}
+
+impl OrgProfile {
+    /// The SCALE encoding the ConsentRegistry stores.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        ink::scale::Encode::encode(self)
+    }
+
+    /// The profile these bytes encode, if they encode exactly one that passes
+    /// [`OrgProfile::check`].
+    ///
+    /// # Errors
+    /// [`ProfileProblem::Undecodable`], or what [`OrgProfile::check`] finds.
+    pub fn from_bytes(bytes: &[u8]) -> Result<OrgProfile, ProfileProblem> {
+        if bytes.len() > MAX_PROFILE_BYTES {
+            return Err(ProfileProblem::TooLong);
+        }
+        let profile = <OrgProfile as ink::scale::DecodeAll>::decode_all(&mut &*bytes)
+            .map_err(|_| ProfileProblem::Undecodable)?;
+        profile.check()?;
+        Ok(profile)
+    }
+
+    /// Checks a profile's bounds: a name of 1 to [`MAX_ORG_NAME`] bytes, at most
+    /// [`MAX_ORG_IDENTIFIERS`] identifiers of bounded length, no control characters or
+    /// surrounding spaces in any text, and at most [`MAX_PROFILE_BYTES`] in all (the one bound
+    /// the ConsentRegistry itself enforces).
+    ///
+    /// # Errors
+    /// The first [`ProfileProblem`] found.
+    pub fn check(&self) -> Result<(), ProfileProblem> {
+        text_ok(&self.name, MAX_ORG_NAME).map_err(|p| match p {
+            ProfileProblem::IdentifierLength => ProfileProblem::NameLength,
+            other => other,
+        })?;
+        if self.identifiers.len() > MAX_ORG_IDENTIFIERS {
+            return Err(ProfileProblem::TooManyIdentifiers);
+        }
+        for id in &self.identifiers {
+            text_ok(&id.system, MAX_IDENTIFIER_SYSTEM)?;
+            text_ok(&id.value, MAX_IDENTIFIER_VALUE)?;
+        }
+        if ink::scale::Encode::encoded_size(self) > MAX_PROFILE_BYTES {
+            return Err(ProfileProblem::TooLong);
+        }
+        Ok(())
+    }
+}
 
 /// A part of a patient's health data. Consents name categories as a [`CategorySet`].
 ///
@@ -317,6 +483,53 @@ pub struct BatchInfo {
     pub block_number: u32,
 }
 
+/// An upgrade the registrar announced: the code a contract may switch to, and from when.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[ink::scale_derive(Encode, Decode, TypeInfo)]
+#[cfg_attr(feature = "std", derive(ink::storage::traits::StorageLayout))]
+pub struct PendingUpgrade {
+    /// The uploaded code the contract will run.
+    pub code_hash: Hash,
+    /// The earliest block time the upgrade may be applied: the announcement's time plus the
+    /// upgrade delay then in force.
+    pub effective_at: Timestamp,
+}
+
+/// How a contract's upgrades are governed: how long an announced upgrade waits, and the one
+/// announced, if any (the ConsentRegistry's delay applies to both contracts).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[ink::scale_derive(Encode, Decode, TypeInfo)]
+#[cfg_attr(feature = "std", derive(ink::storage::traits::StorageLayout))]
+pub struct UpgradeTerms {
+    /// How long an upgrade announced now would wait, in milliseconds.
+    pub delay_ms: Timestamp,
+    /// The upgrade announced and not yet applied or withdrawn.
+    pub pending: Option<PendingUpgrade>,
+}
+
+/// How a document of a new claim was claimed before.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[ink::scale_derive(Encode, Decode, TypeInfo)]
+#[cfg_attr(feature = "std", derive(ink::storage::traits::StorageLayout))]
+pub enum ClaimReuse {
+    /// The same insurer claimed it before: possibly billed twice.
+    SameInsurer,
+    /// Only other insurers claimed it before: a document shared by two payers
+    /// (coordination of benefits), or another payer claiming it first.
+    OtherInsurer,
+}
+
+/// What a document of a new claim has in common with an earlier claim's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[ink::scale_derive(Encode, Decode, TypeInfo)]
+#[cfg_attr(feature = "std", derive(ink::storage::traits::StorageLayout))]
+pub enum ClaimOverlap {
+    /// The very same anchored document (commitment).
+    SameDocument,
+    /// Another version of the same record (same custodian and record id).
+    SameRecord,
+}
+
 // ---- ConsentRegistry events --------------------------------------------------------------
 
 /// The registrar registered an organization.
@@ -330,6 +543,20 @@ pub struct OrgRegistered {
     pub role: Role,
     /// Its flags (see [`FLAG_EMERGENCY`]).
     pub flags: u32,
+    /// Its name, kind and identifiers: an [`OrgProfile`] in its SCALE encoding (read it
+    /// with [`OrgProfile::from_bytes`]).
+    pub profile: Vec<u8>,
+}
+
+/// The registrar changed an organization's name, kind or identifiers.
+#[ink::event]
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OrgUpdated {
+    /// The organization's account.
+    #[ink(topic)]
+    pub org: AccountId,
+    /// Its name, kind and identifiers from now on: an [`OrgProfile`] in its SCALE encoding.
+    pub profile: Vec<u8>,
 }
 
 /// The registrar suspended an organization: its access ends at once.
@@ -393,6 +620,27 @@ pub struct ContractUpgraded {
     pub from_version: u32,
     /// The storage layout version the new code migrated the storage to.
     pub storage_version: u32,
+}
+
+/// The registrar announced an upgrade of a contract's code (either contract emits it for
+/// itself): patients and apps have until `effective_at` to look at the new code.
+#[ink::event]
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UpgradeAnnounced {
+    /// The code the contract may run from `effective_at` on.
+    #[ink(topic)]
+    pub code_hash: Hash,
+    /// The earliest block time the upgrade may be applied.
+    pub effective_at: Timestamp,
+}
+
+/// The registrar withdrew an announced upgrade.
+#[ink::event]
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UpgradeCancelled {
+    /// The code that was announced.
+    #[ink(topic)]
+    pub code_hash: Hash,
 }
 
 /// A patient (or their delegate) granted or replaced the consent of a (patient, grantee) pair.
@@ -599,8 +847,9 @@ pub struct ClaimAttested {
     pub all_current: bool,
 }
 
-/// A document of a claim was already used by an earlier claim of the same patient: a fraud
-/// signal.
+/// A document of a claim, or another version of its record, was already used by an earlier
+/// claim of the same patient. By the same insurer, it is a fraud signal (billed twice); by
+/// other insurers only, a document shared by two payers.
 #[ink::event]
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DuplicateClaimUse {
@@ -610,15 +859,20 @@ pub struct DuplicateClaimUse {
     /// Who attested the new claim.
     #[ink(topic)]
     pub insurer: AccountId,
-    /// The reused document's commitment.
+    /// The new claim's document that was claimed before.
     #[ink(topic)]
     pub commitment: Hash,
     /// The new claim's reference.
     pub claim_ref: Hash,
-    /// Who attested the first claim that used the document.
+    /// Who attested the earlier claim: the same insurer when `reuse` is `SameInsurer`, else
+    /// the first insurer that claimed it.
     pub first_insurer: AccountId,
-    /// That first claim's reference.
+    /// That earlier claim's reference.
     pub first_claim_ref: Hash,
+    /// Whether the same insurer claimed it before, or only others.
+    pub reuse: ClaimReuse,
+    /// The same document, or another version of the same record.
+    pub overlap: ClaimOverlap,
 }
 
 /// A registered organization declared an access the rule allows.
@@ -657,6 +911,50 @@ pub struct AccessDenied {
     pub categories: CategorySet,
     /// Why.
     pub purpose: Purpose,
+}
+
+/// The events whose layout changed in the contracts' third version, as the second version
+/// emitted them (storage layout 1). Their signature topics differ from the new ones (ink!
+/// derives a topic from the event's name and field types), so the indexer tells them apart
+/// and still reads a chain's history from before an upgrade.
+pub mod v2 {
+    use super::Role;
+    use ink::primitives::{AccountId, Hash};
+
+    /// The registrar registered an organization (no name, kind or identifiers yet).
+    #[ink::event]
+    #[derive(Debug, Clone, PartialEq, Eq)]
+    pub struct OrgRegistered {
+        /// The organization's account.
+        #[ink(topic)]
+        pub org: AccountId,
+        /// What it is registered as.
+        pub role: Role,
+        /// Its flags.
+        pub flags: u32,
+    }
+
+    /// A document of a claim was already used by an earlier claim of the same patient (by
+    /// commitment only; `first_insurer` is whoever claimed it first).
+    #[ink::event]
+    #[derive(Debug, Clone, PartialEq, Eq)]
+    pub struct DuplicateClaimUse {
+        /// Whose documents.
+        #[ink(topic)]
+        pub patient: AccountId,
+        /// Who attested the new claim.
+        #[ink(topic)]
+        pub insurer: AccountId,
+        /// The reused document's commitment.
+        #[ink(topic)]
+        pub commitment: Hash,
+        /// The new claim's reference.
+        pub claim_ref: Hash,
+        /// Who attested the first claim that used the document.
+        pub first_insurer: AccountId,
+        /// That first claim's reference.
+        pub first_claim_ref: Hash,
+    }
 }
 
 #[cfg(test)]
@@ -722,6 +1020,11 @@ mod tests {
             DuplicateClaimUse::SIGNATURE_TOPIC,
             AccessRecorded::SIGNATURE_TOPIC,
             AccessDenied::SIGNATURE_TOPIC,
+            OrgUpdated::SIGNATURE_TOPIC,
+            UpgradeAnnounced::SIGNATURE_TOPIC,
+            UpgradeCancelled::SIGNATURE_TOPIC,
+            v2::OrgRegistered::SIGNATURE_TOPIC,
+            v2::DuplicateClaimUse::SIGNATURE_TOPIC,
         ];
         for (i, a) in topics.iter().enumerate() {
             assert!(a.is_some());
@@ -729,5 +1032,134 @@ mod tests {
                 assert_ne!(a, b);
             }
         }
+    }
+
+    fn clinic() -> OrgProfile {
+        OrgProfile {
+            name: "Riverside Clinic".into(),
+            kind: OrgKind::Clinic,
+            identifiers: vec![
+                OrgIdentifier {
+                    system: NPI_SYSTEM.into(),
+                    value: "1234567893".into(),
+                },
+                OrgIdentifier {
+                    system: URL_SYSTEM.into(),
+                    value: "https://fhir.riverside.example/Organization/1".into(),
+                },
+            ],
+        }
+    }
+
+    #[test]
+    fn a_profile_within_its_bounds_passes() {
+        assert_eq!(clinic().check(), Ok(()));
+        let longest = OrgProfile {
+            name: "é".repeat(MAX_ORG_NAME / 2),
+            identifiers: vec![
+                OrgIdentifier {
+                    system: "s".repeat(MAX_IDENTIFIER_SYSTEM),
+                    value: "v".repeat(MAX_IDENTIFIER_VALUE),
+                },
+                OrgIdentifier {
+                    system: NPI_SYSTEM.into(),
+                    value: "1234567893".into(),
+                },
+            ],
+            ..clinic()
+        };
+        assert_eq!(longest.check(), Ok(()));
+    }
+
+    #[test]
+    fn a_profile_beyond_its_bounds_says_what_is_wrong() {
+        let with_name = |name: &str| OrgProfile {
+            name: name.into(),
+            ..clinic()
+        };
+        assert_eq!(with_name("").check(), Err(ProfileProblem::NameLength));
+        assert_eq!(
+            with_name(&"x".repeat(MAX_ORG_NAME + 1)).check(),
+            Err(ProfileProblem::NameLength)
+        );
+        for bad in [" Riverside", "Riverside ", "River\nside", "River\u{7f}side"] {
+            assert_eq!(
+                with_name(bad).check(),
+                Err(ProfileProblem::BadText),
+                "{bad:?}"
+            );
+        }
+        let mut many = clinic();
+        many.identifiers = vec![many.identifiers[0].clone(); MAX_ORG_IDENTIFIERS + 1];
+        assert_eq!(many.check(), Err(ProfileProblem::TooManyIdentifiers));
+        let mut long_value = clinic();
+        long_value.identifiers[1].value = "v".repeat(MAX_IDENTIFIER_VALUE + 1);
+        assert_eq!(long_value.check(), Err(ProfileProblem::IdentifierLength));
+        let mut empty_system = clinic();
+        empty_system.identifiers[0].system.clear();
+        assert_eq!(empty_system.check(), Err(ProfileProblem::IdentifierLength));
+    }
+
+    #[test]
+    fn a_profile_travels_as_bytes_and_comes_back_checked() {
+        let bytes = clinic().to_bytes();
+        assert!(bytes.len() <= MAX_PROFILE_BYTES);
+        assert_eq!(OrgProfile::from_bytes(&bytes), Ok(clinic()));
+        let mut longer = bytes.clone();
+        longer.push(0);
+        assert_eq!(
+            OrgProfile::from_bytes(&longer),
+            Err(ProfileProblem::Undecodable)
+        );
+        assert_eq!(
+            OrgProfile::from_bytes(b"not a profile"),
+            Err(ProfileProblem::Undecodable)
+        );
+        let unnamed = OrgProfile {
+            name: String::new(),
+            ..clinic()
+        };
+        assert_eq!(
+            OrgProfile::from_bytes(&unnamed.to_bytes()),
+            Err(ProfileProblem::NameLength)
+        );
+        // the largest profile the field bounds allow is more than the contract stores
+        let largest = OrgProfile {
+            name: "n".repeat(MAX_ORG_NAME),
+            identifiers: vec![
+                OrgIdentifier {
+                    system: "s".repeat(MAX_IDENTIFIER_SYSTEM),
+                    value: "v".repeat(MAX_IDENTIFIER_VALUE),
+                };
+                MAX_ORG_IDENTIFIERS
+            ],
+            ..clinic()
+        };
+        assert_eq!(
+            largest.check(),
+            Err(ProfileProblem::TooLong),
+            "the byte bound also binds"
+        );
+        assert_eq!(
+            OrgProfile::from_bytes(&largest.to_bytes()),
+            Err(ProfileProblem::TooLong)
+        );
+    }
+
+    #[test]
+    fn the_second_releases_events_keep_their_signature_topics() {
+        use ink::env::Event;
+        // What the second version's metadata lists (contracts/releases/v2); the indexer reads
+        // a chain's history from before an upgrade by these.
+        assert_eq!(
+            v2::OrgRegistered::SIGNATURE_TOPIC,
+            Some(ink::blake2x256!("OrgRegistered(AccountId,Role,u32)"))
+        );
+        assert_eq!(
+            v2::DuplicateClaimUse::SIGNATURE_TOPIC,
+            Some(ink::blake2x256!(
+                "DuplicateClaimUse(AccountId,AccountId,Hash,Hash,AccountId,Hash)"
+            ))
+        );
     }
 }

@@ -1,7 +1,7 @@
 //! The RecordRegistry on a real node (`ink_e2e`, feature `e2e-tests`), with the real
 //! ConsentRegistry answering its cross-contract calls. One test per behaviour.
 
-use crate::record_registry::{Error, RecordOpening, RecordRegistry, RecordRegistryRef};
+use crate::record_registry::{Error, RecordRegistry, RecordRegistryRef};
 use ink::env::hash::Blake2x256;
 use ink::env::Event;
 use ink::prelude::vec;
@@ -9,7 +9,7 @@ use ink::primitives::{AccountId, Hash};
 use ink::scale::Decode;
 use ink_e2e::events::{ContractEmitted, EventWithTopics};
 use ink_e2e::{AccountKeyring, ContractsBackend};
-use medledger_consent::consent_registry::{ConsentRegistry, ConsentRegistryRef};
+use medledger_consent::consent_registry::{ConsentRegistry, ConsentRegistryRef, Scope};
 use medledger_events::*;
 
 type E2EResult<T> = std::result::Result<T, Box<dyn std::error::Error>>;
@@ -39,15 +39,16 @@ fn category_commitment(salt: [u8; 32], category: DataCategory) -> Hash {
 
 const LAB_SALT: [u8; 32] = [0x42; 32];
 
-/// Both contracts, //Alice the registrar; //Bob a provider, //Charlie an insurer; //Dave the
-/// patient, consenting to Bob writing and reading lab results for treatment and to Charlie
-/// reading them for payment. Returns (consent registry, record registry).
+/// Both contracts, //Alice the registrar (upgrades wait no delay after their announcement);
+/// //Bob a provider, //Charlie an insurer; //Dave the patient, consenting to Bob writing and
+/// reading lab results for treatment and to Charlie reading them for payment. Returns
+/// (consent registry, record registry).
 async fn deployed<Client>(client: &mut Client) -> (AccountId, AccountId)
 where
     Client: ink_e2e::E2EBackend,
     <Client as ContractsBackend<ink::env::DefaultEnvironment>>::Error: std::fmt::Debug,
 {
-    let mut consent_ctor = ConsentRegistryRef::new();
+    let mut consent_ctor = ConsentRegistryRef::with_upgrade_delay(0);
     let consent = client
         .instantiate("medledger-consent", &ink_e2e::alice(), &mut consent_ctor)
         .submit()
@@ -60,13 +61,30 @@ where
         .submit()
         .await
         .expect("instantiate the RecordRegistry");
-    let (bob, charlie) = (
+    let (bob, charlie, dave) = (
         account(AccountKeyring::Bob),
         account(AccountKeyring::Charlie),
+        account(AccountKeyring::Dave),
     );
-    for (org, role) in [(bob, Role::Provider), (charlie, Role::Insurer)] {
+    for (org, role, name, kind) in [
+        (bob, Role::Provider, "Riverside Clinic", OrgKind::Clinic),
+        (
+            charlie,
+            Role::Insurer,
+            "Acme Health Insurance",
+            OrgKind::Insurer,
+        ),
+    ] {
+        let profile = OrgProfile {
+            name: name.into(),
+            kind,
+            identifiers: vec![],
+        };
         client
-            .call(&ink_e2e::alice(), &c.register_org(org, role, 0))
+            .call(
+                &ink_e2e::alice(),
+                &c.register_org(org, role, 0, profile.to_bytes()),
+            )
             .submit()
             .await
             .expect("register");
@@ -80,12 +98,15 @@ where
             .call(
                 &ink_e2e::dave(),
                 &c.grant(
+                    dave,
                     grantee,
-                    labs,
-                    purpose.bit(),
-                    access,
-                    0,
-                    None,
+                    Scope {
+                        categories: labs,
+                        purposes: purpose.bit(),
+                        access,
+                        valid_from: 0,
+                        expires_at: None,
+                    },
                     Hash::default(),
                 ),
             )
@@ -131,7 +152,7 @@ async fn a_provider_anchors_only_with_the_patients_write_consent<Client: E2EBack
 
     // when: dave revokes bob's consent, bob can no longer anchor
     client
-        .call(&ink_e2e::dave(), &c.revoke(bob))
+        .call(&ink_e2e::dave(), &c.revoke(dave, bob))
         .submit()
         .await?;
     let next = r.anchor(dave, Hash::from([3; 32]), Hash::from([4; 32]), cc);
@@ -221,7 +242,7 @@ async fn an_amendment_is_refused_once_the_write_consent_is_revoked<Client: E2EBa
 
     // when: dave revokes bob's consent
     client
-        .call(&ink_e2e::dave(), &c.revoke(bob))
+        .call(&ink_e2e::dave(), &c.revoke(dave, bob))
         .submit()
         .await?;
 
@@ -289,6 +310,42 @@ async fn a_claim_needs_payment_consent_and_flags_a_reused_document<Client: E2EBa
         ),
         (report, charlie, Hash::from([13; 32]))
     );
+    assert_eq!(
+        (duplicate[0].reuse, duplicate[0].overlap),
+        (ClaimReuse::SameInsurer, ClaimOverlap::SameDocument)
+    );
+    // and so does a claim on the report's amended version: the signal follows the record
+    let amended = Hash::from([0x1b; 32]);
+    client
+        .call(
+            &ink_e2e::bob(),
+            &r.amend(Hash::from([12; 32]), amended, AmendReason::Correction),
+        )
+        .submit()
+        .await?;
+    let out = client
+        .call(
+            &ink_e2e::charlie(),
+            &r.attest_claim(
+                Hash::from([0x1c; 32]),
+                dave,
+                vec![AnchorKey {
+                    custodian: bob,
+                    commitment: amended,
+                }],
+            ),
+        )
+        .submit()
+        .await?;
+    let duplicate: Vec<DuplicateClaimUse> = events_of(&out.contract_emitted_events()?);
+    assert_eq!(
+        (
+            duplicate[0].commitment,
+            duplicate[0].first_claim_ref,
+            duplicate[0].overlap
+        ),
+        (amended, Hash::from([13; 32]), ClaimOverlap::SameRecord)
+    );
     // and bob, a provider, is no insurer
     let refused = client
         .call(
@@ -302,11 +359,12 @@ async fn a_claim_needs_payment_consent_and_flags_a_reused_document<Client: E2EBa
 }
 
 #[ink_e2e::test]
-async fn the_access_log_checks_a_named_records_category<Client: E2EBackend>(
+async fn the_access_log_names_a_record_without_opening_its_category<Client: E2EBackend>(
     mut client: Client,
 ) -> E2EResult<()> {
     // given: bob anchored a lab report of dave
-    let (_, records) = deployed(&mut client).await;
+    let (consent, records) = deployed(&mut client).await;
+    let mut c = ink_e2e::create_call_builder::<ConsentRegistry>(consent);
     let mut r = ink_e2e::create_call_builder::<RecordRegistry>(records);
     let (bob, dave) = (account(AccountKeyring::Bob), account(AccountKeyring::Dave));
     let record = Hash::from([16; 32]);
@@ -318,35 +376,47 @@ async fn the_access_log_checks_a_named_records_category<Client: E2EBackend>(
         )
         .submit()
         .await?;
-    let opening = RecordOpening {
+    let key = RecordKey {
         custodian: bob,
         record_id: record,
-        category_salt: Hash::from(LAB_SALT),
     };
     let labs = DataCategory::LabResults.bit();
 
     // when: bob logs reading it as lab results
-    let out = client
-        .call(
-            &ink_e2e::bob(),
-            &r.record_access(dave, labs, Purpose::Treatment, Some(opening)),
-        )
-        .submit()
-        .await?;
+    let call = r.record_access(dave, labs, Purpose::Treatment, Some(key));
+    let out = client.call(&ink_e2e::bob(), &call).submit().await?;
 
-    // then: recorded, naming the record
+    // then: recorded, naming the record, and the call carried nothing that opens its
+    // category (the salt stays with the receipt holder)
     let recorded: Vec<AccessRecorded> = events_of(&out.contract_emitted_events()?);
-    assert_eq!(recorded[0].record.map(|k| k.record_id), Some(record));
-    // naming it as another category is refused
-    let imaging = DataCategory::Imaging.bit();
+    assert_eq!(recorded[0].record, Some(key));
+    let call_data = ink::scale::Encode::encode(
+        r.record_access(dave, labs, Purpose::Treatment, Some(key))
+            .params()
+            .exec_input(),
+    );
+    assert!(!call_data.windows(32).any(|w| w == LAB_SALT));
+    // a record that is not dave's cannot be named
     let refused = client
         .call(
             &ink_e2e::bob(),
-            &r.record_access(dave, imaging, Purpose::Treatment, Some(opening)),
+            &r.record_access(
+                account(AccountKeyring::Eve),
+                labs,
+                Purpose::Treatment,
+                Some(key),
+            ),
         )
         .dry_run()
         .await?;
-    assert_eq!(refused.return_value(), Err(Error::CategoryMismatch));
+    assert_eq!(refused.return_value(), Err(Error::UnknownRecord));
+    // a suspended organization alerts no one
+    client
+        .call(&ink_e2e::alice(), &c.suspend_org(bob))
+        .submit()
+        .await?;
+    let refused = client.call(&ink_e2e::bob(), &call).dry_run().await?;
+    assert_eq!(refused.return_value(), Err(Error::OrgSuspended));
     // an unregistered account cannot log at all; a registered one without consent is an alert
     let refused = client
         .call(
@@ -391,12 +461,23 @@ async fn the_consent_registrar_upgrades_the_record_registry<Client: E2EBackend>(
         .expect("upload")
         .code_hash;
     let refused = client
-        .call(&ink_e2e::bob(), &r.upgrade(code_hash))
+        .call(&ink_e2e::bob(), &r.announce_upgrade(code_hash))
         .dry_run()
         .await?;
     assert_eq!(refused.return_value(), Err(Error::NotRegistrar));
+    let refused = client
+        .call(&ink_e2e::alice(), &r.upgrade(code_hash))
+        .dry_run()
+        .await?;
+    assert_eq!(refused.return_value(), Err(Error::UpgradeNotAnnounced));
 
-    // when: alice, the ConsentRegistry's registrar, upgrades
+    // when: alice, the ConsentRegistry's registrar, announces and (no delay here) upgrades
+    let out = client
+        .call(&ink_e2e::alice(), &r.announce_upgrade(code_hash))
+        .submit()
+        .await?;
+    let announced: Vec<UpgradeAnnounced> = events_of(&out.contract_emitted_events()?);
+    assert_eq!(announced[0].code_hash, code_hash);
     let out = client
         .call(&ink_e2e::alice(), &r.upgrade(code_hash))
         .submit()
@@ -406,7 +487,7 @@ async fn the_consent_registrar_upgrades_the_record_registry<Client: E2EBackend>(
     let upgraded: Vec<ContractUpgraded> = events_of(&out.contract_emitted_events()?);
     assert_eq!(
         (upgraded[0].code_hash, upgraded[0].storage_version),
-        (code_hash, 1)
+        (code_hash, 2)
     );
     let info = client
         .call(&ink_e2e::eve(), &r.verify(bob, Hash::from([19; 32])))

@@ -5,10 +5,10 @@
 //! uploads) anchors the commitment of a record version; anyone holding the document and its
 //! receipt can then [`RecordRegistry::verify`] that it is exactly the one anchored. Only
 //! commitments go on chain, never documents, and never a record's category in the clear: it
-//! is a salted category commitment too. Records, anchors, batches and claims live in the key
-//! space of whoever made them, so copying someone's pending call cannot block it or take its
-//! place. Consent is checked by a call to the ConsentRegistry, whose registrar also upgrades
-//! this contract.
+//! is a salted category commitment whose opening no message takes. Records, anchors, batches
+//! and claims live in the key space of whoever made them, so copying someone's pending call
+//! cannot block it or take its place. Consent is checked by a call to the ConsentRegistry,
+//! whose registrar also upgrades this contract, after announcing it.
 #![cfg_attr(not(feature = "std"), no_std, no_main)]
 #![deny(missing_docs)]
 #![cfg_attr(
@@ -35,7 +35,6 @@ mod e2e_tests;
 pub mod record_registry {
     use ink::codegen::TraitCallBuilder;
     use ink::env::call::FromAccountId;
-    use ink::env::hash::Blake2x256;
     use ink::env::CallFlags;
     use ink::prelude::vec::Vec;
     use ink::storage::{Lazy, Mapping};
@@ -44,17 +43,20 @@ pub mod record_registry {
     use medledger_consent::consent_registry::{AccessVerdict, Org, Standing};
     use medledger_events::{
         Access, AccessDenied, AccessRecorded, AmendReason, AnchorInfo, AnchorKey, BatchAnchored,
-        BatchInfo, CategorySet, ClaimAttested, ContractUpgraded, DataCategory, DuplicateClaimUse,
-        Purpose, RecordAmended, RecordAnchored, RecordKey, Role, ALL_CATEGORIES, CATEGORY_DOMAIN,
+        BatchInfo, CategorySet, ClaimAttested, ClaimOverlap, ClaimReuse, ContractUpgraded,
+        DuplicateClaimUse, PendingUpgrade, Purpose, RecordAmended, RecordAnchored, RecordKey, Role,
+        UpgradeAnnounced, UpgradeCancelled, ALL_CATEGORIES,
     };
 
     /// The layout version of this build's storage. An upgrade migrates older storage to it.
-    #[cfg(not(feature = "test-v2"))]
-    pub const STORAGE_VERSION: u32 = 1;
-    /// The layout version of the test-only second build (feature `test-v2`), which exists to
-    /// prove upgrades: it migrates version 1 storage to 2.
-    #[cfg(feature = "test-v2")]
+    /// Version 1 was the second release; version 2 (the third release) adds per-insurer and
+    /// per-record claim uses and announced upgrades, in cells of their own.
+    #[cfg(not(feature = "test-next"))]
     pub const STORAGE_VERSION: u32 = 2;
+    /// The layout version of the test-only next build (feature `test-next`), which exists to
+    /// prove upgrades: it migrates version 2 storage to 3.
+    #[cfg(feature = "test-next")]
+    pub const STORAGE_VERSION: u32 = 3;
 
     /// The most documents one claim may name.
     pub const MAX_CLAIM_DOCUMENTS: usize = 32;
@@ -100,18 +102,12 @@ pub mod record_registry {
         pub claim_ref: Hash,
     }
 
-    /// A record named in the access log, with the salt that opens its category commitment.
-    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-    #[ink::scale_derive(Encode, Decode, TypeInfo)]
-    pub struct RecordOpening {
-        /// Who anchored the record.
-        pub custodian: AccountId,
-        /// The custodian's id of the record.
-        pub record_id: Hash,
-        /// The salt of the record's category commitment. It goes on chain with the call, so
-        /// naming a record in the access log makes that record's category public.
-        pub category_salt: Hash,
-    }
+    /// (patient, insurer, commitment or [`record_key`]): what one insurer claimed.
+    type InsurerUse = (AccountId, AccountId, Hash);
+
+    /// What a claim's document shares with an earlier claim, in the order the signal looks:
+    /// the document itself, then its record.
+    const OVERLAPS: [ClaimOverlap; 2] = [ClaimOverlap::SameDocument, ClaimOverlap::SameRecord];
 
     /// The RecordRegistry's storage. Every field is a `Lazy` cell or a `Mapping`, each under
     /// its own key, so the root holds no bytes: a later build that adds fields still loads
@@ -132,8 +128,20 @@ pub mod record_registry {
         claims: Mapping<(AccountId, Hash), ClaimInfo>,
         /// (patient, commitment) -> the first claim that used the document.
         claim_uses: Mapping<(AccountId, Hash), ClaimKey>,
-        /// Test-only second build: when the storage was migrated to layout 2.
-        #[cfg(feature = "test-v2")]
+        /// (patient, [`record_key`]) -> the first claim that used any version of the record
+        /// (layout 2). Kept apart from documents, so that no commitment, which its custodian
+        /// chooses freely, can stand for a record.
+        record_claim_uses: Mapping<(AccountId, Hash), ClaimKey>,
+        /// (patient, insurer, commitment) -> that insurer's first claim that used the
+        /// document (layout 2).
+        insurer_claim_uses: Mapping<InsurerUse, Hash>,
+        /// (patient, insurer, [`record_key`]) -> that insurer's first claim that used any
+        /// version of the record (layout 2).
+        insurer_record_uses: Mapping<InsurerUse, Hash>,
+        /// The upgrade the registrar announced for this contract, if any (layout 2).
+        pending_upgrade: Lazy<Option<PendingUpgrade>>,
+        /// Test-only next build: when the storage was migrated to layout 3.
+        #[cfg(feature = "test-next")]
         migrated_at: Lazy<Timestamp>,
     }
 
@@ -179,8 +187,6 @@ pub mod record_registry {
         InvalidCategories,
         /// Only registered organizations may write the access log.
         NotRegistered,
-        /// The named record's category commitment does not open to the one category named.
-        CategoryMismatch,
         /// Only the ConsentRegistry's registrar may upgrade this contract.
         NotRegistrar,
         /// `set_code_hash` failed, or the new code could not migrate the storage; nothing
@@ -190,8 +196,12 @@ pub mod record_registry {
         NotUpgrading,
         /// The storage is of a layout version this code cannot migrate from.
         UnsupportedStorageVersion,
-        /// A version counter would overflow.
+        /// A version counter or a time would overflow.
         Overflow,
+        /// No upgrade to this code was announced.
+        UpgradeNotAnnounced,
+        /// The announced upgrade's delay has not passed yet.
+        UpgradeTooEarly,
     }
 
     /// The result of a RecordRegistry message.
@@ -209,7 +219,11 @@ pub mod record_registry {
                 batches: Mapping::default(),
                 claims: Mapping::default(),
                 claim_uses: Mapping::default(),
-                #[cfg(feature = "test-v2")]
+                record_claim_uses: Mapping::default(),
+                insurer_claim_uses: Mapping::default(),
+                insurer_record_uses: Mapping::default(),
+                pending_upgrade: Lazy::new(),
+                #[cfg(feature = "test-next")]
                 migrated_at: Lazy::new(),
             };
             registry.consent_registry.set(&consent_registry);
@@ -327,6 +341,10 @@ pub mod record_registry {
         /// Anchors the Merkle root of `leaf_count` commitments (see `medledger-proofs`) in one
         /// call: nothing is stored per leaf, so the cost does not grow with the batch.
         ///
+        /// A batch attests only that this organization committed to these documents at this
+        /// block. Its leaves name no patient and no category, so no consent is checked: a
+        /// batch proof says nothing of whose documents they are or who allowed them.
+        ///
         /// # Errors
         /// [`Error::EmptyBatch`]; [`Error::NotActiveOrg`] unless the caller is an active
         /// registered organization; [`Error::BatchExists`] if the caller anchored `root`
@@ -361,8 +379,14 @@ pub mod record_registry {
 
         /// The caller, an insurer, attests that its claim `claim_ref` of `patient` rests on
         /// `documents`, each anchored for `patient` by the named custodian. Returns whether
-        /// none of them is superseded. A document an earlier claim of the same patient used
-        /// emits [`DuplicateClaimUse`], the fraud signal, besides [`ClaimAttested`].
+        /// none of them is superseded.
+        ///
+        /// A document that an earlier claim of the patient used, itself or through another
+        /// version of its record, emits [`DuplicateClaimUse`] besides [`ClaimAttested`]:
+        /// `SameInsurer` when this insurer claimed it before (billed twice), else
+        /// `OtherInsurer` naming the first insurer (a document shared by two payers). An
+        /// insurer's own earlier claim wins over another's, so claiming a document first does
+        /// not hide a rival's reuse, nor make the rival's own first claim look like one.
         ///
         /// # Errors
         /// [`Error::EmptyClaim`], [`Error::TooManyDocuments`], [`Error::DuplicateDocument`],
@@ -409,6 +433,7 @@ pub mod record_registry {
                 Standing::NoConsent => return Err(Error::NotAuthorized),
             }
             let mut all_current = true;
+            let mut records = Vec::with_capacity(documents.len());
             for d in &documents {
                 let anchor = self
                     .anchors
@@ -416,21 +441,45 @@ pub mod record_registry {
                     .filter(|a| a.patient == patient)
                     .ok_or(Error::DocumentNotAnchored)?;
                 all_current &= anchor.superseded_by.is_none();
+                records.push(record_key(d.custodian, anchor.record_id));
             }
             let this = ClaimKey { insurer, claim_ref };
-            for d in &documents {
-                match self.claim_uses.get((patient, d.commitment)) {
-                    Some(first) => self.env().emit_event(DuplicateClaimUse {
+            for (d, record) in documents.iter().zip(records) {
+                let own = [
+                    self.insurer_claim_uses
+                        .get((patient, insurer, d.commitment)),
+                    self.insurer_record_uses.get((patient, insurer, record)),
+                ];
+                let first = [
+                    self.claim_uses.get((patient, d.commitment)),
+                    self.record_claim_uses.get((patient, record)),
+                ];
+                if let Some(signal) = reuse_signal(&own, &first, this) {
+                    let (earlier, reuse, overlap) = signal;
+                    self.env().emit_event(DuplicateClaimUse {
                         patient,
                         insurer,
                         commitment: d.commitment,
                         claim_ref,
-                        first_insurer: first.insurer,
-                        first_claim_ref: first.claim_ref,
-                    }),
-                    None => {
-                        self.claim_uses.insert((patient, d.commitment), &this);
-                    }
+                        first_insurer: earlier.insurer,
+                        first_claim_ref: earlier.claim_ref,
+                        reuse,
+                        overlap,
+                    });
+                }
+                if own[0].is_none() {
+                    self.insurer_claim_uses
+                        .insert((patient, insurer, d.commitment), &claim_ref);
+                }
+                if own[1].is_none() {
+                    self.insurer_record_uses
+                        .insert((patient, insurer, record), &claim_ref);
+                }
+                if first[0].is_none() {
+                    self.claim_uses.insert((patient, d.commitment), &this);
+                }
+                if first[1].is_none() {
+                    self.record_claim_uses.insert((patient, record), &this);
                 }
             }
             let count = u32::try_from(documents.len()).map_err(|_| Error::Overflow)?;
@@ -453,38 +502,47 @@ pub mod record_registry {
             Ok(all_current)
         }
 
-        /// The caller, a registered organization, declares that it reads `categories` of
-        /// `patient`'s data for `purpose`, from `record` if it names one. Emits
-        /// [`AccessRecorded`] when the ConsentRegistry's rule allows every category, and
+        /// The caller, an active registered organization, declares that it reads
+        /// `categories` of `patient`'s data for `purpose`, from `record` if it names one.
+        /// Emits [`AccessRecorded`] when the ConsentRegistry's rule allows every category, and
         /// [`AccessDenied`] (the alert) when not; either way the call succeeds and returns
         /// whether access was allowed.
         ///
-        /// A named record must be anchored for `patient` by its custodian, and `categories`
-        /// must be exactly the one category its commitment opens to with the given salt.
+        /// A named record must be anchored for `patient` by its custodian. Whether it is of a
+        /// declared category is not checked here: that would need the opening of its category
+        /// commitment in the call, which would publish the category for good. The receipt
+        /// holder checks it off chain (the API's `verifyCommitment` with the category).
         ///
         /// # Errors
         /// [`Error::InvalidCategories`] for an empty set or unknown bits;
-        /// [`Error::UnknownRecord`]; [`Error::CategoryMismatch`]; [`Error::NotRegistered`]
-        /// unless the caller is a registered organization; [`Error::ConsentCheckFailed`].
+        /// [`Error::UnknownRecord`]; [`Error::NotRegistered`] unless the caller is a
+        /// registered organization; [`Error::OrgSuspended`] while it is suspended (its
+        /// attempts alert no one); [`Error::ConsentCheckFailed`].
         #[ink(message)]
         pub fn record_access(
-            &self,
+            &mut self,
             patient: AccountId,
             categories: CategorySet,
             purpose: Purpose,
-            record: Option<RecordOpening>,
+            record: Option<RecordKey>,
         ) -> Result<bool> {
             if categories == 0 || categories & !ALL_CATEGORIES != 0 {
                 return Err(Error::InvalidCategories);
             }
-            let record = match record {
-                Some(opening) => Some(self.open_category(patient, categories, &opening)?),
-                None => None,
-            };
+            if let Some(key) = &record {
+                let anchored = self
+                    .records
+                    .get((key.custodian, key.record_id))
+                    .is_some_and(|r| r.patient == patient);
+                if !anchored {
+                    return Err(Error::UnknownRecord);
+                }
+            }
             let accessor = self.env().caller();
             let verdict = self.consent_verdict(patient, accessor, categories, purpose)?;
             let emergency = match verdict {
                 AccessVerdict::Unregistered => return Err(Error::NotRegistered),
+                AccessVerdict::Suspended => return Err(Error::OrgSuspended),
                 AccessVerdict::Denied => {
                     self.env().emit_event(AccessDenied {
                         patient,
@@ -509,21 +567,72 @@ pub mod record_registry {
             Ok(true)
         }
 
-        /// Replaces the contract's code with the uploaded `code_hash`, then lets the new code
-        /// migrate the storage (see [`Self::migrate`]) in the same transaction: when the new
-        /// code cannot, nothing changes. Only the ConsentRegistry's registrar may.
-        ///
-        /// Takes `&self` on purpose: the new code writes the storage; this (old) code must
-        /// not write its stale view back when it returns.
+        /// Announces that this contract will switch to the uploaded `code_hash`, no sooner
+        /// than the ConsentRegistry's upgrade delay from now. Only the ConsentRegistry's
+        /// registrar may; a new announcement replaces an earlier one.
         ///
         /// # Errors
-        /// [`Error::NotRegistrar`]; [`Error::ConsentCheckFailed`]; [`Error::UpgradeFailed`]
-        /// when the code is not uploaded or cannot migrate this storage.
+        /// [`Error::NotRegistrar`]; [`Error::ConsentCheckFailed`]; [`Error::Overflow`].
         #[ink(message)]
-        pub fn upgrade(&self, code_hash: Hash) -> Result<()> {
-            if self.env().caller() != self.consent_registrar()? {
-                return Err(Error::NotRegistrar);
+        pub fn announce_upgrade(&mut self, code_hash: Hash) -> Result<()> {
+            self.ensure_registrar()?;
+            let effective_at = self
+                .env()
+                .block_timestamp()
+                .checked_add(self.consent_upgrade_delay()?)
+                .ok_or(Error::Overflow)?;
+            self.pending_upgrade.set(&Some(PendingUpgrade {
+                code_hash,
+                effective_at,
+            }));
+            self.env().emit_event(UpgradeAnnounced {
+                code_hash,
+                effective_at,
+            });
+            Ok(())
+        }
+
+        /// Withdraws the announced upgrade.
+        ///
+        /// # Errors
+        /// [`Error::NotRegistrar`]; [`Error::ConsentCheckFailed`];
+        /// [`Error::UpgradeNotAnnounced`] when none is.
+        #[ink(message)]
+        pub fn cancel_upgrade(&mut self) -> Result<()> {
+            self.ensure_registrar()?;
+            let pending = self.pending_upgrade().ok_or(Error::UpgradeNotAnnounced)?;
+            self.pending_upgrade.set(&None);
+            self.env().emit_event(UpgradeCancelled {
+                code_hash: pending.code_hash,
+            });
+            Ok(())
+        }
+
+        /// Applies the announced upgrade once its delay has passed: replaces the contract's
+        /// code with `code_hash`, then lets the new code migrate the storage (see
+        /// [`Self::migrate`]) in the same transaction; when the new code cannot, nothing
+        /// changes. Only the ConsentRegistry's registrar may.
+        ///
+        /// Every storage field is a `Lazy` cell or a `Mapping` that writes itself at once, so
+        /// the root this message writes back when it returns holds no bytes: the old code
+        /// cannot overwrite what the new code's migration wrote.
+        ///
+        /// # Errors
+        /// [`Error::NotRegistrar`]; [`Error::ConsentCheckFailed`];
+        /// [`Error::UpgradeNotAnnounced`] unless this code was announced;
+        /// [`Error::UpgradeTooEarly`] before its `effective_at`; [`Error::UpgradeFailed`] when
+        /// the code is not uploaded or cannot migrate this storage.
+        #[ink(message)]
+        pub fn upgrade(&mut self, code_hash: Hash) -> Result<()> {
+            self.ensure_registrar()?;
+            let pending = self
+                .pending_upgrade()
+                .filter(|p| p.code_hash == code_hash)
+                .ok_or(Error::UpgradeNotAnnounced)?;
+            if self.env().block_timestamp() < pending.effective_at {
+                return Err(Error::UpgradeTooEarly);
             }
+            self.pending_upgrade.set(&None);
             let from_version = self.storage_version();
             self.env()
                 .set_code_hash(&code_hash)
@@ -589,7 +698,7 @@ pub mod record_registry {
         }
 
         /// `insurer`'s claim `claim_ref`, if attested.
-        #[ink(message)]
+        #[cfg(test)]
         pub fn claim(&self, insurer: AccountId, claim_ref: Hash) -> Option<ClaimInfo> {
             self.claims.get((insurer, claim_ref))
         }
@@ -598,6 +707,25 @@ pub mod record_registry {
         #[ink(message)]
         pub fn first_claim_use(&self, patient: AccountId, commitment: Hash) -> Option<ClaimKey> {
             self.claim_uses.get((patient, commitment))
+        }
+
+        /// The first claim of `patient` that used any version of `custodian`'s record
+        /// `record_id`, if any (claims attested since layout 2).
+        #[cfg(test)]
+        pub fn first_record_claim(
+            &self,
+            patient: AccountId,
+            custodian: AccountId,
+            record_id: Hash,
+        ) -> Option<ClaimKey> {
+            self.record_claim_uses
+                .get((patient, record_key(custodian, record_id)))
+        }
+
+        /// The upgrade announced for this contract, if any.
+        #[ink(message)]
+        pub fn pending_upgrade(&self) -> Option<PendingUpgrade> {
+            self.pending_upgrade.get().flatten()
         }
 
         /// The ConsentRegistry this registry asks.
@@ -659,63 +787,30 @@ pub mod record_registry {
             }
         }
 
-        /// Checks that `opening` names a record anchored for `patient` whose category
-        /// commitment opens to the single category of `categories`.
-        fn open_category(
-            &self,
-            patient: AccountId,
-            categories: CategorySet,
-            opening: &RecordOpening,
-        ) -> Result<RecordKey> {
-            let record = self
-                .records
-                .get((opening.custodian, opening.record_id))
-                .filter(|r| r.patient == patient)
-                .ok_or(Error::UnknownRecord)?;
-            let category = DataCategory::ALL
-                .into_iter()
-                .find(|c| c.bit() == categories)
-                .ok_or(Error::CategoryMismatch)?;
-            if self.category_commitment(&opening.category_salt, category)
-                != record.category_commitment
-            {
-                return Err(Error::CategoryMismatch);
+        /// Refuses anyone but the ConsentRegistry's registrar.
+        fn ensure_registrar(&self) -> Result<()> {
+            if self.env().caller() != self.consent_registrar()? {
+                return Err(Error::NotRegistrar);
             }
-            Ok(RecordKey {
-                custodian: opening.custodian,
-                record_id: opening.record_id,
-            })
-        }
-
-        /// `blake2b_256(CATEGORY_DOMAIN || salt || [category index])`.
-        fn category_commitment(&self, salt: &Hash, category: DataCategory) -> Hash {
-            const LEN: usize = CATEGORY_DOMAIN.len() + 32 + 1;
-            let mut input = [0u8; LEN];
-            let (domain, rest) = input.split_at_mut(CATEGORY_DOMAIN.len());
-            domain.copy_from_slice(CATEGORY_DOMAIN);
-            let (salt_part, index) = rest.split_at_mut(32);
-            salt_part.copy_from_slice(salt.as_ref());
-            index.fill(category.index());
-            let mut out = [0u8; 32];
-            ink::env::hash_bytes::<Blake2x256>(&input, &mut out);
-            Hash::from(out)
+            Ok(())
         }
 
         /// One migration step: storage of layout `version` to `version + 1`.
-        #[cfg(not(feature = "test-v2"))]
-        fn migrate_from(&mut self, _version: u32) -> Result<()> {
-            Err(Error::UnsupportedStorageVersion)
-        }
-
-        /// One migration step of the test-only second build, layout 1 to 2: it adds a field,
-        /// when the migration ran.
-        #[cfg(feature = "test-v2")]
+        ///
+        /// 1 to 2 (the second release to the third) changes no stored value: what layout 2
+        /// adds lives in cells of its own that read as empty, and every stored type kept its
+        /// encoding. Claims attested before are followed by their commitments only.
         fn migrate_from(&mut self, version: u32) -> Result<()> {
-            if version != 1 {
-                return Err(Error::UnsupportedStorageVersion);
+            match version {
+                1 => Ok(()),
+                #[cfg(feature = "test-next")]
+                2 => {
+                    // The test-only next build adds a field: when the migration ran.
+                    self.migrated_at.set(&self.env().block_timestamp());
+                    Ok(())
+                }
+                _ => Err(Error::UnsupportedStorageVersion),
             }
-            self.migrated_at.set(&self.env().block_timestamp());
-            Ok(())
         }
 
         #[cfg(not(test))]
@@ -782,6 +877,15 @@ pub mod record_registry {
             }
         }
 
+        /// The ConsentRegistry's upgrade delay, which both contracts' upgrades wait.
+        #[cfg(not(test))]
+        fn consent_upgrade_delay(&self) -> Result<Timestamp> {
+            match self.consent_ref().call().upgrade_terms().try_invoke() {
+                Ok(Ok(terms)) => Ok(terms.delay_ms),
+                _ => Err(Error::ConsentCheckFailed),
+            }
+        }
+
         // Unit tests cannot make cross-contract calls (ink!'s off-chain environment has none):
         // they script the ConsentRegistry's answers instead (see tests.rs). The e2e tests use
         // the real one.
@@ -817,5 +921,50 @@ pub mod record_registry {
         fn consent_registrar(&self) -> Result<AccountId> {
             crate::tests::scripted_consent::registrar()
         }
+
+        #[cfg(test)]
+        fn consent_upgrade_delay(&self) -> Result<Timestamp> {
+            crate::tests::scripted_consent::upgrade_delay()
+        }
+    }
+
+    /// The key a record is remembered under by the claims that used it: `blake2b_256` of its
+    /// custodian and id.
+    fn record_key(custodian: AccountId, record_id: Hash) -> Hash {
+        let mut out = [0u8; 32];
+        ink::env::hash_encoded::<ink::env::hash::Blake2x256, _>(&(custodian, record_id), &mut out);
+        Hash::from(out)
+    }
+
+    /// What an earlier claim has in common with the document a new claim (`this`) names,
+    /// given the claims that used that document and its record ([`OVERLAPS`]) before: by
+    /// this insurer (`own`) or by anyone (`first`). This insurer's own earlier claim comes
+    /// first, else the first claim of anyone. What `this` claim wrote itself, for an earlier
+    /// document of the same record, is no reuse.
+    fn reuse_signal(
+        own: &[Option<Hash>; 2],
+        first: &[Option<ClaimKey>; 2],
+        this: ClaimKey,
+    ) -> Option<(ClaimKey, ClaimReuse, ClaimOverlap)> {
+        let mine = OVERLAPS.iter().zip(own).find_map(|(overlap, claim_ref)| {
+            let claim_ref = claim_ref.filter(|r| *r != this.claim_ref)?;
+            let earlier = ClaimKey {
+                insurer: this.insurer,
+                claim_ref,
+            };
+            Some((earlier, ClaimReuse::SameInsurer, *overlap))
+        });
+        mine.or_else(|| {
+            // Claims attested before layout 2 left only the first use of each commitment.
+            OVERLAPS.iter().zip(first).find_map(|(overlap, earlier)| {
+                let earlier = earlier.filter(|e| *e != this)?;
+                let reuse = if earlier.insurer == this.insurer {
+                    ClaimReuse::SameInsurer
+                } else {
+                    ClaimReuse::OtherInsurer
+                };
+                Some((earlier, reuse, *overlap))
+            })
+        })
     }
 }

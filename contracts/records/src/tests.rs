@@ -33,6 +33,7 @@ pub(crate) mod scripted_consent {
         static GRANTS: RefCell<Vec<Grant>> = const { RefCell::new(Vec::new()) };
         static REGISTRAR: RefCell<Option<AccountId>> = const { RefCell::new(None) };
         static DOWN: RefCell<bool> = const { RefCell::new(false) };
+        static UPGRADE_DELAY: RefCell<Timestamp> = const { RefCell::new(0) };
     }
 
     pub fn reset(registrar: AccountId) {
@@ -40,6 +41,16 @@ pub(crate) mod scripted_consent {
         GRANTS.with(|g| g.borrow_mut().clear());
         REGISTRAR.with(|r| *r.borrow_mut() = Some(registrar));
         DOWN.with(|d| *d.borrow_mut() = false);
+        UPGRADE_DELAY.with(|d| *d.borrow_mut() = 0);
+    }
+
+    pub fn set_upgrade_delay(ms: Timestamp) {
+        UPGRADE_DELAY.with(|d| *d.borrow_mut() = ms);
+    }
+
+    pub fn upgrade_delay() -> Result<Timestamp> {
+        up()?;
+        Ok(UPGRADE_DELAY.with(|d| *d.borrow()))
     }
 
     pub fn register(account: AccountId, role: Role, active: bool) {
@@ -137,7 +148,7 @@ pub(crate) mod scripted_consent {
     ) -> Result<AccessVerdict> {
         Ok(match org(accessor)? {
             None => AccessVerdict::Unregistered,
-            Some(o) if !o.active => AccessVerdict::Denied,
+            Some(o) if !o.active => AccessVerdict::Suspended,
             Some(_) => {
                 let all = DataCategory::ALL
                     .into_iter()
@@ -490,7 +501,7 @@ mod messages {
 
     #[ink::test]
     fn the_access_log_records_allowed_reads_and_alerts_on_refused_ones() {
-        let r = world();
+        let mut r = world();
         let p = id("patient");
         set_caller::<Env>(id("provider"));
         assert_eq!(
@@ -520,54 +531,65 @@ mod messages {
     }
 
     #[ink::test]
-    fn a_named_record_is_logged_when_its_category_opens() {
-        let r = world();
+    fn a_named_record_is_logged_when_it_is_the_patients() {
+        let mut r = world();
         set_caller::<Env>(id("provider"));
-        let opening = RecordOpening {
+        let key = RecordKey {
             custodian: id("provider"),
             record_id: the_record(),
-            category_salt: salt(),
         };
         assert_eq!(
-            r.record_access(id("patient"), LABS.bit(), Purpose::Treatment, Some(opening)),
+            r.record_access(id("patient"), LABS.bit(), Purpose::Treatment, Some(key)),
             Ok(true)
         );
+        assert_eq!(last::<AccessRecorded>().record, Some(key));
         assert_eq!(
-            last::<AccessRecorded>().record,
-            Some(RecordKey {
-                custodian: id("provider"),
-                record_id: the_record()
-            })
-        );
-        let wrong_salt = RecordOpening {
-            category_salt: Hash::from([0x12; 32]),
-            ..opening
-        };
-        assert_eq!(
-            r.record_access(
-                id("patient"),
-                LABS.bit(),
-                Purpose::Treatment,
-                Some(wrong_salt)
-            ),
-            Err(Error::CategoryMismatch)
-        );
-        let two = LABS.bit() | DataCategory::Imaging.bit();
-        assert_eq!(
-            r.record_access(id("patient"), two, Purpose::Treatment, Some(opening)),
-            Err(Error::CategoryMismatch),
-            "a named record is one category"
-        );
-        assert_eq!(
-            r.record_access(
-                id("stranger"),
-                LABS.bit(),
-                Purpose::Treatment,
-                Some(opening)
-            ),
+            r.record_access(id("stranger"), LABS.bit(), Purpose::Treatment, Some(key)),
             Err(Error::UnknownRecord),
             "the record is not that patient's"
         );
+        let unknown = RecordKey {
+            record_id: Hash::from([0x99; 32]),
+            ..key
+        };
+        assert_eq!(
+            r.record_access(id("patient"), LABS.bit(), Purpose::Treatment, Some(unknown)),
+            Err(Error::UnknownRecord)
+        );
+    }
+
+    #[ink::test]
+    fn an_upgrade_waits_the_consent_registrys_delay_after_its_announcement() {
+        let mut r = world();
+        consent::set_upgrade_delay(10_000);
+        set_caller::<Env>(id("registrar"));
+        let code = Hash::from([0xc0; 32]);
+        assert_eq!(r.upgrade(code), Err(Error::UpgradeNotAnnounced));
+        r.announce_upgrade(code).expect("announce");
+        let announced = last::<UpgradeAnnounced>();
+        assert_eq!(
+            (announced.code_hash, announced.effective_at),
+            (code, 17_000)
+        );
+        assert_eq!(
+            r.pending_upgrade(),
+            Some(PendingUpgrade {
+                code_hash: code,
+                effective_at: 17_000
+            })
+        );
+        set_block_timestamp::<Env>(16_999);
+        assert_eq!(r.upgrade(code), Err(Error::UpgradeTooEarly));
+        set_block_timestamp::<Env>(17_000);
+        assert_eq!(
+            r.upgrade(Hash::from([0xc1; 32])),
+            Err(Error::UpgradeNotAnnounced),
+            "only the code announced"
+        );
+        r.cancel_upgrade().expect("cancel");
+        assert_eq!(last::<UpgradeCancelled>().code_hash, code);
+        assert_eq!(r.upgrade(code), Err(Error::UpgradeNotAnnounced));
+        assert_eq!(r.cancel_upgrade(), Err(Error::UpgradeNotAnnounced));
     }
 
     #[ink::test]
@@ -762,7 +784,7 @@ mod audit {
 
     #[ink::test]
     fn only_registered_organizations_write_the_access_log() {
-        let r = world();
+        let mut r = world();
         let before = recorded_events().count();
         for caller in ["stranger", "patient", "delegate"] {
             set_caller::<Env>(id(caller));
@@ -778,36 +800,6 @@ mod audit {
             );
         }
         assert_eq!(recorded_events().count(), before, "nothing logged");
-    }
-
-    #[ink::test]
-    fn a_lab_results_consent_cannot_log_a_mental_health_record_as_lab_results() {
-        // given: the provider holds a mental-health record of the patient
-        let mut r = world();
-        let mental = Hash::from([0x5b; 32]);
-        let salt = Hash::from([0x5c; 32]);
-        r.anchor(
-            id("patient"),
-            mental,
-            Hash::from([0x5d; 32]),
-            category_commitment(salt, DataCategory::MentalHealth),
-        )
-        .expect("anchor");
-        let opening = RecordOpening {
-            custodian: id("provider"),
-            record_id: mental,
-            category_salt: salt,
-        };
-        // when: it logs reading that record as lab results, which it may read
-        let result = r.record_access(id("patient"), LABS.bit(), Purpose::Treatment, Some(opening));
-        // then
-        assert_eq!(result, Err(Error::CategoryMismatch));
-        // and logged as what it is, the read is refused: no MentalHealth consent
-        let mh = DataCategory::MentalHealth.bit();
-        assert_eq!(
-            r.record_access(id("patient"), mh, Purpose::Treatment, Some(opening)),
-            Ok(false)
-        );
     }
 
     #[ink::test]
@@ -933,21 +925,42 @@ mod authorization_matrix {
                 "insurer without consent",
                 "researcher",
                 "auditor",
-                "app",
-                "suspended provider",
-                "suspended insurer"
+                "app"
             ],
-            "registered organizations, suspended ones included (their attempts are alerts)"
+            "active registered organizations: a suspended one alerts no one"
         );
         assert_eq!(who(|r| read(r) == Ok(true)), ["provider"]);
     }
 
     #[ink::test]
     fn upgrades_are_the_consent_registrars_alone() {
+        let code = Hash::from([0xc0; 32]);
+        assert_eq!(
+            who(|r| {
+                let _ = r.announce_upgrade(code);
+                r.pending_upgrade().is_some()
+            }),
+            ["registrar"]
+        );
+        assert_eq!(
+            who(|r| {
+                let caller = caller();
+                set_caller::<Env>(id("registrar"));
+                r.announce_upgrade(code).expect("announce");
+                set_caller::<Env>(caller);
+                let _ = r.cancel_upgrade();
+                r.pending_upgrade().is_none()
+            }),
+            ["registrar"]
+        );
         // `upgrade` needs a real chain to succeed (see the e2e tests); here: who is refused
-        // before anything happens.
+        // before anything happens, even once an upgrade is announced and due.
         let refused = who(|r| {
-            caller() != id("registrar") && r.upgrade(Hash::default()) == Err(Error::NotRegistrar)
+            let caller = caller();
+            set_caller::<Env>(id("registrar"));
+            r.announce_upgrade(code).expect("announce");
+            set_caller::<Env>(caller);
+            caller != id("registrar") && r.upgrade(code) == Err(Error::NotRegistrar)
         });
         assert_eq!(refused.len(), ACTORS.len() - 1);
         assert!(!refused.contains(&"registrar"));
@@ -955,5 +968,189 @@ mod authorization_matrix {
             who(|r| r.migrate().is_ok()).is_empty(),
             "migrate runs only inside an upgrade"
         );
+    }
+}
+
+/// One test per hole the outside run of the second version found (contracts v3 issue), each
+/// first committed against that version, where it failed.
+mod outsider {
+    use super::*;
+
+    fn second() -> Hash {
+        Hash::from([0xc2; 32])
+    }
+
+    /// A second insurer the patient consented to, for payment.
+    fn rival() -> AccountId {
+        AccountId::from([0x77; 32])
+    }
+
+    fn with_rival() -> RecordRegistry {
+        let r = world();
+        consent::register(rival(), Role::Insurer, true);
+        consent::grant(
+            id("patient"),
+            rival(),
+            LABS.bit(),
+            Purpose::Payment,
+            Access::Read,
+        );
+        r
+    }
+
+    #[ink::test]
+    fn a_record_claimed_again_through_its_amended_version_is_flagged() {
+        // given: the insurer claimed version 1 of the record
+        let mut r = world();
+        let p = id("patient");
+        set_caller::<Env>(id("insurer"));
+        r.attest_claim(
+            Hash::from([1; 32]),
+            p,
+            vec![anchor_ref("provider", first())],
+        )
+        .expect("first claim");
+        // when: the provider amends the record and the insurer is sent version 2
+        set_caller::<Env>(id("provider"));
+        r.amend(the_record(), second(), AmendReason::Other)
+            .expect("amend");
+        set_caller::<Env>(id("insurer"));
+        r.attest_claim(
+            Hash::from([2; 32]),
+            p,
+            vec![anchor_ref("provider", second())],
+        )
+        .expect("second claim");
+        // then: the second claim is flagged, naming the first
+        let flagged = emitted::<DuplicateClaimUse>();
+        assert_eq!(flagged.len(), 1, "{flagged:?}");
+        assert_eq!(
+            (flagged[0].commitment, flagged[0].first_claim_ref),
+            (second(), Hash::from([1; 32]))
+        );
+        assert_eq!(
+            (flagged[0].reuse, flagged[0].overlap),
+            (ClaimReuse::SameInsurer, ClaimOverlap::SameRecord)
+        );
+        assert_eq!(
+            r.first_record_claim(p, id("provider"), the_record())
+                .map(|k| k.claim_ref),
+            Some(Hash::from([1; 32]))
+        );
+    }
+
+    #[ink::test]
+    fn an_insurer_that_claims_a_document_first_cannot_hide_a_rivals_own_reuse() {
+        // given: a rival insurer claims the document first
+        let mut r = with_rival();
+        let p = id("patient");
+        let docs = || vec![anchor_ref("provider", first())];
+        set_caller::<Env>(rival());
+        r.attest_claim(Hash::from([0xa0; 32]), p, docs())
+            .expect("the rival's claim");
+        // when: the insurer claims it: a document shared by two payers, said so
+        set_caller::<Env>(id("insurer"));
+        r.attest_claim(Hash::from([1; 32]), p, docs())
+            .expect("the insurer's claim");
+        let shared = last::<DuplicateClaimUse>();
+        assert_eq!(
+            (shared.reuse, shared.first_insurer, shared.overlap),
+            (
+                ClaimReuse::OtherInsurer,
+                rival(),
+                ClaimOverlap::SameDocument
+            )
+        );
+        // and claims it again
+        r.attest_claim(Hash::from([2; 32]), p, docs())
+            .expect("the insurer's second claim");
+        // then: the second claim is reported as the insurer's own reuse of its first claim,
+        // not as the rival's document
+        let reuse = last::<DuplicateClaimUse>();
+        assert_eq!(
+            (reuse.claim_ref, reuse.first_insurer, reuse.first_claim_ref),
+            (Hash::from([2; 32]), id("insurer"), Hash::from([1; 32]))
+        );
+        assert_eq!(reuse.reuse, ClaimReuse::SameInsurer);
+    }
+
+    #[ink::test]
+    fn one_claim_naming_two_versions_of_a_record_is_no_reuse() {
+        // given: the provider amended the record, and an insurer's claim names both versions
+        // (the original report and its addendum)
+        let mut r = world();
+        let p = id("patient");
+        set_caller::<Env>(id("provider"));
+        r.amend(the_record(), second(), AmendReason::Other)
+            .expect("amend");
+        set_caller::<Env>(id("insurer"));
+        let both = || {
+            vec![
+                anchor_ref("provider", first()),
+                anchor_ref("provider", second()),
+            ]
+        };
+        r.attest_claim(Hash::from([1; 32]), p, both())
+            .expect("one claim, both versions");
+        // then: the claim is not flagged against itself
+        assert!(emitted::<DuplicateClaimUse>().is_empty());
+        // but a later claim naming them again is, once per document
+        r.attest_claim(Hash::from([2; 32]), p, both())
+            .expect("a second claim");
+        let flagged = emitted::<DuplicateClaimUse>();
+        assert_eq!(flagged.len(), 2, "{flagged:?}");
+        assert!(flagged
+            .iter()
+            .all(|f| f.first_claim_ref == Hash::from([1; 32])
+                && f.reuse == ClaimReuse::SameInsurer
+                && f.overlap == ClaimOverlap::SameDocument));
+    }
+
+    #[ink::test]
+    fn a_commitment_chosen_to_look_like_a_record_signals_nothing() {
+        // given: the patient anchors, as their own upload, a "document" whose commitment is
+        // the key the contract remembers the provider's record under when claims use it
+        // (anyone can compute it from the public RecordAnchored), and a rival insurer claims
+        // that fake document
+        let mut r = with_rival();
+        let p = id("patient");
+        let mut lookalike = [0u8; 32];
+        ink::env::hash_encoded::<Blake2x256, _>(&(id("provider"), the_record()), &mut lookalike);
+        let lookalike = Hash::from(lookalike);
+        set_caller::<Env>(p);
+        r.anchor(p, Hash::from([0xf0; 32]), lookalike, Hash::from([0xf1; 32]))
+            .expect("the patient's own upload");
+        set_caller::<Env>(rival());
+        r.attest_claim(
+            Hash::from([0xa0; 32]),
+            p,
+            vec![AnchorKey {
+                custodian: p,
+                commitment: lookalike,
+            }],
+        )
+        .expect("the rival claims the fake document");
+        // when: the insurer claims the provider's real record for the first time
+        set_caller::<Env>(id("insurer"));
+        r.attest_claim(
+            Hash::from([1; 32]),
+            p,
+            vec![anchor_ref("provider", first())],
+        )
+        .expect("the insurer's claim");
+        // then: nothing is flagged: a document's commitment never stands for a record
+        assert!(emitted::<DuplicateClaimUse>().is_empty());
+    }
+
+    #[ink::test]
+    fn a_suspended_organization_cannot_alert_a_patient() {
+        let mut r = world();
+        set_caller::<Env>(id("suspended provider"));
+        let before = recorded_events().count();
+        assert_eq!(
+            r.record_access(id("patient"), LABS.bit(), Purpose::Treatment, None),
+            Err(Error::OrgSuspended)
+        );
+        assert_eq!(recorded_events().count(), before, "no alert was emitted");
     }
 }
