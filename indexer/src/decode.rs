@@ -1,13 +1,15 @@
 use ink::env::Event;
 use medledger_events::{
-    AccessDenied, AccessRecorded, AmendReason, BatchAnchored, ClaimAttested, ConsentGranted,
-    ConsentRevoked, ContractUpgraded, DelegateRemoved, DelegateSet, DuplicateClaimUse,
-    EmergencyAccessEnded, EmergencyAccessOpened, EmergencyBlockChanged, EmergencyReason,
-    OrgRegistered, OrgReinstated, OrgSuspended, PolicyChanged, Purpose, RecordAmended,
-    RecordAnchored, RecordKey, RegistrarChanged, RegistrarProposed, Role,
+    AccessDenied, AccessRecorded, AmendReason, BatchAnchored, ClaimAttested, ClaimOverlap,
+    ClaimReuse, ConsentGranted, ConsentRevoked, ContractUpgraded, DelegateRemoved, DelegateSet,
+    DuplicateClaimUse, EmergencyAccessEnded, EmergencyAccessOpened, EmergencyBlockChanged,
+    EmergencyReason, OrgKind, OrgProfile, OrgRegistered, OrgReinstated, OrgSuspended, OrgUpdated,
+    PolicyChanged, Purpose, RecordAmended, RecordAnchored, RecordKey, RegistrarChanged,
+    RegistrarProposed, Role, UpgradeAnnounced, UpgradeCancelled, v2,
 };
 use medledger_store::{
-    AccountId, AnchorRef, ChainEvent, Hash32, PURPOSE_NAMES, ROLE_NAMES, RecordRef,
+    AccountId, AnchorRef, CLAIM_OVERLAP_NAMES, CLAIM_REUSE_NAMES, ChainEvent, Hash32,
+    ORG_KIND_NAMES, OrgIdentifier, PURPOSE_NAMES, ROLE_NAMES, RecordRef,
 };
 use scale::Decode;
 
@@ -37,6 +39,36 @@ fn role_name(role: Role) -> &'static str {
 
 fn purpose_name(purpose: Purpose) -> &'static str {
     PURPOSE_NAMES[purpose as usize]
+}
+
+fn kind_name(kind: OrgKind) -> &'static str {
+    ORG_KIND_NAMES[kind as usize]
+}
+
+/// The profile these bytes encode (`OrgProfile::to_bytes`), if they encode one that passes
+/// its checks: the contract only bounds them, and an unreadable profile is shown as none.
+fn profile(bytes: &[u8]) -> Option<medledger_store::OrgProfile> {
+    let p = OrgProfile::from_bytes(bytes).ok()?;
+    Some(medledger_store::OrgProfile {
+        name: p.name,
+        kind: kind_name(p.kind).to_string(),
+        identifiers: p
+            .identifiers
+            .into_iter()
+            .map(|i| OrgIdentifier {
+                system: i.system,
+                value: i.value,
+            })
+            .collect(),
+    })
+}
+
+fn reuse_name(reuse: ClaimReuse) -> &'static str {
+    CLAIM_REUSE_NAMES[reuse as usize]
+}
+
+fn overlap_name(overlap: ClaimOverlap) -> &'static str {
+    CLAIM_OVERLAP_NAMES[overlap as usize]
 }
 
 fn record_ref(key: Option<RecordKey>) -> Option<RecordRef> {
@@ -106,11 +138,53 @@ pub fn decode_event(raw: &RawContractEvent) -> Result<Option<ChainEvent>, Decode
     let Some(topic) = raw.topics.first() else {
         return Ok(None);
     };
+    // The second release's layouts first: their topics differ from the third's, and a chain
+    // upgraded in place holds both.
+    if is::<v2::OrgRegistered>(topic) {
+        let e: v2::OrgRegistered = decode_exact("OrgRegistered", &raw.data)?;
+        return Ok(Some(ChainEvent::OrgRegistered {
+            org: account(&e.org),
+            role: role_name(e.role),
+            flags: e.flags,
+            profile: None,
+        }));
+    }
+    if is::<v2::DuplicateClaimUse>(topic) {
+        let e: v2::DuplicateClaimUse = decode_exact("DuplicateClaimUse", &raw.data)?;
+        // The second release followed commitments only, and named the first insurer.
+        let reuse = if e.first_insurer == e.insurer {
+            ClaimReuse::SameInsurer
+        } else {
+            ClaimReuse::OtherInsurer
+        };
+        return Ok(Some(ChainEvent::DuplicateClaimUse {
+            patient: account(&e.patient),
+            insurer: account(&e.insurer),
+            commitment: hash(&e.commitment),
+            claim_ref: hash(&e.claim_ref),
+            first_insurer: account(&e.first_insurer),
+            first_claim_ref: hash(&e.first_claim_ref),
+            reuse: reuse_name(reuse),
+            overlap: overlap_name(ClaimOverlap::SameDocument),
+        }));
+    }
     dispatch!(topic, &raw.data[..];
         OrgRegistered => |e| ChainEvent::OrgRegistered {
             org: account(&e.org),
             role: role_name(e.role),
             flags: e.flags,
+            profile: profile(&e.profile),
+        },
+        OrgUpdated => |e| ChainEvent::OrgUpdated {
+            org: account(&e.org),
+            profile: profile(&e.profile),
+        },
+        UpgradeAnnounced => |e| ChainEvent::UpgradeAnnounced {
+            code_hash: hash(&e.code_hash),
+            effective_at: e.effective_at,
+        },
+        UpgradeCancelled => |e| ChainEvent::UpgradeCancelled {
+            code_hash: hash(&e.code_hash),
         },
         OrgSuspended => |e| ChainEvent::OrgSuspended { org: account(&e.org) },
         OrgReinstated => |e| ChainEvent::OrgReinstated { org: account(&e.org) },
@@ -222,6 +296,8 @@ pub fn decode_event(raw: &RawContractEvent) -> Result<Option<ChainEvent>, Decode
             claim_ref: hash(&e.claim_ref),
             first_insurer: account(&e.first_insurer),
             first_claim_ref: hash(&e.first_claim_ref),
+            reuse: reuse_name(e.reuse),
+            overlap: overlap_name(e.overlap),
         },
         AccessRecorded => |e| ChainEvent::AccessRecorded {
             patient: account(&e.patient),
@@ -298,6 +374,12 @@ mod tests {
             org: InkAccount::from([3; 32]),
             role: Role::Insurer,
             flags: 1,
+            profile: OrgProfile {
+                name: "Acme Health Insurance".into(),
+                kind: OrgKind::Insurer,
+                identifiers: vec![],
+            }
+            .to_bytes(),
         };
         let revoked = ConsentRevoked {
             patient: InkAccount::from([1; 32]),
@@ -336,6 +418,8 @@ mod tests {
             claim_ref: InkHash::from([4; 32]),
             first_insurer: InkAccount::from([2; 32]),
             first_claim_ref: InkHash::from([5; 32]),
+            reuse: ClaimReuse::OtherInsurer,
+            overlap: ClaimOverlap::SameRecord,
         };
         let denied = AccessDenied {
             patient: InkAccount::from([1; 32]),
@@ -405,6 +489,78 @@ mod tests {
     }
 
     #[test]
+    fn the_second_releases_events_still_decode() {
+        let registered = v2::OrgRegistered {
+            org: InkAccount::from([3; 32]),
+            role: Role::Provider,
+            flags: 1,
+        };
+        assert_eq!(
+            decode_event(&raw(&registered)),
+            Ok(Some(ChainEvent::OrgRegistered {
+                org: AccountId([3; 32]),
+                role: "Provider",
+                flags: 1,
+                profile: None,
+            }))
+        );
+        let reused = v2::DuplicateClaimUse {
+            patient: InkAccount::from([1; 32]),
+            insurer: InkAccount::from([2; 32]),
+            commitment: InkHash::from([9; 32]),
+            claim_ref: InkHash::from([4; 32]),
+            first_insurer: InkAccount::from([2; 32]),
+            first_claim_ref: InkHash::from([5; 32]),
+        };
+        match decode_event(&raw(&reused)) {
+            Ok(Some(ChainEvent::DuplicateClaimUse { reuse, overlap, .. })) => {
+                assert_eq!((reuse, overlap), ("SameInsurer", "SameDocument"))
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+
+    #[test]
+    fn an_organizations_profile_decodes_with_its_name_kind_and_identifiers() {
+        let updated = |profile: Vec<u8>| OrgUpdated {
+            org: InkAccount::from([3; 32]),
+            profile,
+        };
+        let clinic = OrgProfile {
+            name: "Riverside Clinic".into(),
+            kind: OrgKind::Clinic,
+            identifiers: vec![medledger_events::OrgIdentifier {
+                system: medledger_events::NPI_SYSTEM.into(),
+                value: "1234567893".into(),
+            }],
+        };
+        match decode_event(&raw(&updated(clinic.to_bytes()))) {
+            Ok(Some(ChainEvent::OrgUpdated {
+                profile: Some(profile),
+                ..
+            })) => {
+                assert_eq!(
+                    (profile.name.as_str(), profile.kind.as_str()),
+                    ("Riverside Clinic", "Clinic")
+                );
+                assert_eq!(profile.identifiers[0].value, "1234567893");
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+        // bytes the registrar got wrong are shown as no profile, never misread
+        let unnamed = OrgProfile {
+            name: "\n".into(),
+            ..clinic
+        };
+        for bytes in [b"not a profile".to_vec(), unnamed.to_bytes()] {
+            assert!(matches!(
+                decode_event(&raw(&updated(bytes))),
+                Ok(Some(ChainEvent::OrgUpdated { profile: None, .. }))
+            ));
+        }
+    }
+
+    #[test]
     fn unknown_signatures_and_topicless_events_are_skipped() {
         let mut unknown = raw(&granted());
         unknown.topics[0] = [0xee; 32];
@@ -434,6 +590,15 @@ mod tests {
         }
         for r in Role::ALL {
             assert_eq!(role_name(r), format!("{r:?}"));
+        }
+        for k in OrgKind::ALL {
+            assert_eq!(kind_name(k), format!("{k:?}"));
+        }
+        for r in [ClaimReuse::SameInsurer, ClaimReuse::OtherInsurer] {
+            assert_eq!(reuse_name(r), format!("{r:?}"));
+        }
+        for o in [ClaimOverlap::SameDocument, ClaimOverlap::SameRecord] {
+            assert_eq!(overlap_name(o), format!("{o:?}"));
         }
         for p in Purpose::ALL {
             assert_eq!(purpose_name(p), format!("{p:?}"));

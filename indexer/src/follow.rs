@@ -7,8 +7,8 @@ use std::time::Duration;
 use backon::{BackoffBuilder, ExponentialBuilder};
 use futures::{FutureExt, StreamExt, stream};
 use medledger_store::{
-    AccountId, BlockChanges, Hash32, IndexedEvent, Mirror, PreparedBlock, Store, StoreError,
-    UndecodedEvent,
+    AccountId, BlockChanges, Cursor, Hash32, IndexedEvent, Mirror, PreparedBlock, Store,
+    StoreError, UndecodedEvent,
 };
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc};
 
@@ -272,14 +272,22 @@ impl<S: BlockSource> Indexer<S> {
         self.store.check_mirror(&mirror).await?;
         if let Some(cursor) = self.store.cursor().await? {
             self.stats.indexed.store(cursor.number, Ordering::Relaxed);
-            let chain = self.source.block_hash(cursor.number).await?.map(Hash32);
-            if chain != Some(cursor.hash) {
-                return Err(IndexerError::CursorNotOnChain {
-                    number: cursor.number,
-                    stored: cursor.hash,
-                    chain,
-                });
-            }
+            self.check_on_chain(&cursor).await?;
+        }
+        Ok(())
+    }
+
+    /// Checks that the store's last block is still the chain's block at that number, so
+    /// that blocks of another chain (a dev chain started afresh behind the same address)
+    /// are never appended to this one's.
+    async fn check_on_chain(&self, cursor: &Cursor) -> Result<(), IndexerError> {
+        let chain = self.source.block_hash(cursor.number).await?.map(Hash32);
+        if chain != Some(cursor.hash) {
+            return Err(IndexerError::CursorNotOnChain {
+                number: cursor.number,
+                stored: cursor.hash,
+                chain,
+            });
         }
         Ok(())
     }
@@ -295,11 +303,17 @@ impl<S: BlockSource> Indexer<S> {
     pub async fn catch_up(&self) -> Result<Option<u64>, IndexerError> {
         let head = self.source.finalized_head().await?;
         self.stats.head.fetch_max(head, Ordering::Relaxed);
-        let next = match self.store.cursor().await? {
+        let cursor = self.store.cursor().await?;
+        let next = match &cursor {
             Some(cursor) => cursor.number + 1,
             None => self.config.watched.start_block,
         };
         if next <= head {
+            // The node may have become another chain since the last block was applied
+            // (without the head subscription ending first): its blocks must not follow ours.
+            if let Some(cursor) = &cursor {
+                self.check_on_chain(cursor).await?;
+            }
             let _ = self.stats.backfill_from.set(next);
             let many = head - next >= self.config.batch_blocks as u64;
             if many {
@@ -493,12 +507,14 @@ impl<S: BlockSource> Indexer<S> {
                     self.check().await?;
                     checked = true;
                 }
-                self.catch_up().await?;
-                self.stats.progressed();
+                // Subscribed before catching up, so that a head finalized (or the node
+                // swapped) while catching up is not missed until the next one.
                 let stream = match heads.as_mut() {
                     Some(stream) => stream,
                     None => heads.insert(self.source.finalized_heads().await?),
                 };
+                self.catch_up().await?;
+                self.stats.progressed();
                 // Wait for a head past what was just indexed.
                 let indexed = self.stats.indexed.load(Ordering::Relaxed);
                 loop {

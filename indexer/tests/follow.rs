@@ -605,6 +605,34 @@ async fn a_chain_swapped_under_a_running_indexer_is_refused_not_mixed_in() {
 }
 
 #[tokio::test]
+async fn catching_up_on_a_chain_swapped_since_the_last_block_is_refused() {
+    // given: a store caught up with block 2 of a chain
+    let chain = ScriptedChain::default();
+    chain.push(vec![event(CONSENT, 1, &grant(1))]);
+    chain.push(vec![event(CONSENT, 1, &grant(2))]);
+    let node = Swappable::new(chain.clone());
+    let dir = tempfile::tempdir().expect("dir");
+    let store = store(&dir).await;
+    let indexer = Indexer::new(node.clone(), store.clone(), config());
+    indexer.check().await.expect("bound");
+    assert_eq!(indexer.catch_up().await.expect("caught up"), Some(2));
+    // when: the node has become another chain of the same genesis, with a block 3, and
+    // nothing told the indexer (no subscription ended, no error)
+    let mut fresh = chain.other();
+    fresh.genesis = chain.genesis;
+    fresh.push(vec![event(CONSENT, 1, &grant(7))]);
+    node.swap(fresh);
+    // then: the next catch-up refuses instead of appending the other chain's block 3
+    let err = indexer.catch_up().await.expect_err("refused");
+    assert!(
+        matches!(err, IndexerError::CursorNotOnChain { number: 2, .. }),
+        "{err:?}"
+    );
+    let c = &store.consents_of_patient(&PATIENT).await.expect("consents")[0];
+    assert_eq!(c.version, 2, "nothing of the other chain was mirrored");
+}
+
+#[tokio::test]
 async fn health_turns_stuck_while_a_failure_lasts_and_healthy_again_after() {
     let stall = std::time::Duration::from_millis(200);
     let chain = ScriptedChain::default();
@@ -626,6 +654,11 @@ async fn health_turns_stuck_while_a_failure_lasts_and_healthy_again_after() {
     // the node answers again
     chain.fail_at(None);
     wait_for_cursor(&store, 2).await;
+    // The block is committed a moment before the indexer marks its progress.
+    let started = std::time::Instant::now();
+    while stats.health(stall) != Health::Healthy && started.elapsed() < stall {
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
     assert_eq!(stats.health(stall), Health::Healthy);
     // an idle chain stays healthy: nothing to index is no failure
     tokio::time::sleep(stall * 2).await;

@@ -2,13 +2,17 @@
 //! written by `cargo run -p medledger-e2e --bin record-events`): every contract message sent
 //! once, so every event kind, as the node's `ContractEmitted` events carried them. Each must
 //! decode to what the step that emitted it did; each, damaged, must be refused or skipped,
-//! never misread.
+//! never misread. `fixtures/recorded-events-v2.json` holds the same walk recorded from the
+//! contracts' second release: a chain upgraded in place holds its events too, and every one
+//! must still decode.
 
 use std::collections::BTreeSet;
 
 use medledger_events::{DataCategory, FLAG_EMERGENCY, Purpose};
 use medledger_indexer::{RawContractEvent, decode_event};
-use medledger_store::{AccountId, AnchorRef, ChainEvent, Hash32, RecordRef};
+use medledger_store::{
+    AccountId, AnchorRef, ChainEvent, Hash32, OrgIdentifier, OrgProfile, RecordRef,
+};
 use serde::Deserialize;
 
 #[derive(Deserialize)]
@@ -30,8 +34,17 @@ fn bytes(s: &str) -> Vec<u8> {
     hex::decode(digits).expect("hex")
 }
 
+/// The third release's events.
 fn recorded() -> Vec<(String, RawContractEvent)> {
-    let text = include_str!("fixtures/recorded-events.json");
+    recorded_in(include_str!("fixtures/recorded-events.json"))
+}
+
+/// The second release's events.
+fn recorded_v2() -> Vec<(String, RawContractEvent)> {
+    recorded_in(include_str!("fixtures/recorded-events-v2.json"))
+}
+
+fn recorded_in(text: &str) -> Vec<(String, RawContractEvent)> {
     let fixture: Fixture = serde_json::from_str(text).expect("the fixture parses");
     fixture
         .events
@@ -103,6 +116,9 @@ fn every_recorded_event_decodes_and_every_kind_was_recorded() {
     }
     let all = [
         "OrgRegistered",
+        "OrgUpdated",
+        "UpgradeAnnounced",
+        "UpgradeCancelled",
         "OrgSuspended",
         "OrgReinstated",
         "RegistrarProposed",
@@ -130,12 +146,23 @@ fn every_recorded_event_decodes_and_every_kind_was_recorded() {
 
 #[test]
 fn organizations_and_the_registrar_decode_as_sent() {
+    let named = |name: &str, kind: &str| {
+        Some(OrgProfile {
+            name: name.into(),
+            kind: kind.into(),
+            identifiers: vec![OrgIdentifier {
+                system: "http://hl7.org/fhir/sid/us-npi".into(),
+                value: "1234567893".into(),
+            }],
+        })
+    };
     assert_eq!(
         one("register_org"),
         ChainEvent::OrgRegistered {
             org: dev("bob"),
             role: "Provider",
-            flags: FLAG_EMERGENCY
+            flags: FLAG_EMERGENCY,
+            profile: named("Riverside Clinic", "Clinic"),
         }
     );
     assert_eq!(
@@ -143,7 +170,15 @@ fn organizations_and_the_registrar_decode_as_sent() {
         ChainEvent::OrgRegistered {
             org: dev("charlie"),
             role: "Insurer",
-            flags: 0
+            flags: 0,
+            profile: named("Acme Health Insurance", "Insurer"),
+        }
+    );
+    assert_eq!(
+        one("update_org"),
+        ChainEvent::OrgUpdated {
+            org: dev("bob"),
+            profile: named("Riverside Hospital", "Hospital"),
         }
     );
     assert_eq!(
@@ -209,7 +244,7 @@ fn consents_delegations_and_emergencies_decode_as_sent() {
     };
     assert_eq!((patient, delegate), (dev("dave"), dev("eve")));
     // The delegate grants on the patient's behalf, until the delegation ends.
-    match one("grant_for") {
+    match one("grant (by a delegate)") {
         ChainEvent::ConsentGranted {
             patient,
             grantee,
@@ -227,10 +262,10 @@ fn consents_delegations_and_emergencies_decode_as_sent() {
             assert_eq!((purposes, access), (Purpose::Payment.bit(), 0b01));
             assert_eq!((expires_at, terms_hash), (Some(delegation_ends), h(2)));
         }
-        other => panic!("grant_for: {other:?}"),
+        other => panic!("grant (by a delegate): {other:?}"),
     }
     assert!(matches!(
-        one("revoke_for"),
+        one("revoke (by a delegate)"),
         ChainEvent::ConsentRevoked { patient, grantee, by, .. }
             if (patient, grantee, by) == (dev("dave"), dev("charlie"), dev("eve"))
     ));
@@ -254,7 +289,7 @@ fn consents_delegations_and_emergencies_decode_as_sent() {
             if justification_hash == h(4)
     ));
     assert!(matches!(
-        one("end_emergency_for"),
+        one("end_emergency (by a delegate)"),
         ChainEvent::EmergencyAccessEnded { patient, provider, by, .. }
             if (patient, provider, by) == (dev("dave"), dev("bob"), dev("eve"))
     ));
@@ -268,7 +303,7 @@ fn consents_delegations_and_emergencies_decode_as_sent() {
             if (provider, by) == (dev("bob"), dev("dave"))
     ));
     assert!(matches!(
-        one("set_emergency_block_for"),
+        one("set_emergency_block (by a delegate)"),
         ChainEvent::EmergencyBlockChanged { blocked: false, by, .. } if by == dev("eve")
     ));
     assert_eq!(
@@ -346,6 +381,8 @@ fn records_batches_claims_and_accesses_decode_as_sent() {
                 claim_ref: h(31),
                 first_insurer: dev("charlie"),
                 first_claim_ref: h(30),
+                reuse: "SameInsurer",
+                overlap: "SameDocument",
             },
             ChainEvent::ClaimAttested {
                 patient: dev("dave"),
@@ -356,6 +393,12 @@ fn records_batches_claims_and_accesses_decode_as_sent() {
             },
         ]
     );
+    // The first version of the claimed record, claimed again: the signal follows the record.
+    assert!(matches!(
+        &decoded("attest_claim (another version of a claimed record)")[0],
+        ChainEvent::DuplicateClaimUse { commitment, first_claim_ref, reuse: "SameInsurer", overlap: "SameRecord", .. }
+            if (*commitment, *first_claim_ref) == (h(13), h(30))
+    ));
     let labs = DataCategory::LabResults.bit();
     assert_eq!(
         one("record_access (allowed)"),
@@ -385,16 +428,59 @@ fn records_batches_claims_and_accesses_decode_as_sent() {
     );
     for contract in ["ConsentRegistry", "RecordRegistry"] {
         assert!(matches!(
+            one(&format!("announce_upgrade ({contract})")),
+            ChainEvent::UpgradeAnnounced { effective_at, .. } if effective_at > 0
+        ));
+        assert!(matches!(
             one(&format!("upgrade ({contract})")),
             ChainEvent::ContractUpgraded { from_version, storage_version, .. }
                 if from_version == storage_version
         ));
     }
+    assert!(matches!(
+        one("cancel_upgrade (ConsentRegistry)"),
+        ChainEvent::UpgradeCancelled { .. }
+    ));
+}
+
+#[test]
+fn the_second_releases_events_all_still_decode() {
+    let events = recorded_v2();
+    assert!(events.len() > 20, "the second release's walk is recorded");
+    for (label, raw) in events {
+        let event = decode_event(&raw)
+            .unwrap_or_else(|e| panic!("{label}: {e}"))
+            .unwrap_or_else(|| panic!("{label}: skipped as not ours"));
+        match (label.split(" (block").next().unwrap_or_default(), event) {
+            ("register_org", e) => assert_eq!(
+                e,
+                ChainEvent::OrgRegistered {
+                    org: dev("bob"),
+                    role: "Provider",
+                    flags: FLAG_EMERGENCY,
+                    profile: None,
+                }
+            ),
+            (
+                "attest_claim (reused document)",
+                ChainEvent::DuplicateClaimUse {
+                    reuse,
+                    overlap,
+                    first_insurer,
+                    ..
+                },
+            ) => {
+                assert_eq!((reuse, overlap), ("SameInsurer", "SameDocument"));
+                assert_eq!(first_insurer, dev("charlie"));
+            }
+            _ => {}
+        }
+    }
 }
 
 #[test]
 fn recorded_events_damaged_in_any_way_are_refused_or_skipped_never_misread() {
-    for (label, raw) in recorded() {
+    for (label, raw) in recorded().into_iter().chain(recorded_v2()) {
         let kind = decode_event(&raw)
             .unwrap_or_else(|e| panic!("{label}: {e}"))
             .unwrap_or_else(|| panic!("{label}: skipped"))

@@ -28,12 +28,16 @@ pub use history::{
     ConsentChange, DelegationChange, EmergencyWindow, Grant, OrgAction, OrgChange, PatientHistory,
     Position, Upto,
 };
-pub use lists::{AccessRow, BatchRow, ClaimRow, DelegationRow, DuplicateUseRow, Page, RecordRow};
+pub use lists::{
+    AccessRow, BatchRow, ClaimRow, DelegationRow, DuplicateUseRow, EmergencyBlockRow, Page,
+    RecordRow,
+};
 pub use prepare::PreparedBlock;
 pub use sql::{Backend, SqlStore};
 pub use types::{
-    ACCESS_NAMES, AccountId, AnchorRef, BlockChanges, CATEGORY_NAMES, ChainEvent, ConsentRow,
-    ContractRow, Cursor, Hash32, IndexedEvent, IndexerStatus, Mirror, OrganizationRow,
+    ACCESS_NAMES, AccountId, AnchorRef, BlockChanges, CATEGORY_NAMES, CLAIM_OVERLAP_NAMES,
+    CLAIM_REUSE_NAMES, ChainEvent, ConsentRow, ContractRow, Cursor, Hash32, IndexedEvent,
+    IndexerStatus, Mirror, ORG_KIND_NAMES, OrgIdentifier, OrgProfile, OrganizationRow,
     PURPOSE_NAMES, ParseError, ROLE_NAMES, RecordRef, RecordVersionRow, UndecodedEvent,
     names_of_bits,
 };
@@ -137,10 +141,12 @@ pub trait Store: Send + Sync + 'static {
     /// falls behind skips announcements (`Lagged`); read by block range to catch up.
     fn commits(&self) -> tokio::sync::broadcast::Receiver<u64>;
 
-    /// Registered organizations (only those of `role` when given), by account.
+    /// Registered organizations (only those of `role`, and those whose name holds
+    /// `name_contains` ignoring ASCII case, when given), by account.
     async fn organizations(
         &self,
         role: Option<&str>,
+        name_contains: Option<&str>,
         after: Option<&str>,
         limit: usize,
     ) -> Result<Page<OrganizationRow>, StoreError>;
@@ -172,6 +178,16 @@ pub trait Store: Send + Sync + 'static {
         after: Option<&str>,
         limit: usize,
     ) -> Result<Page<EmergencyWindow>, StoreError>;
+
+    /// The providers patients barred from breaking glass (`blocked_only`: those still
+    /// barred), by patient and provider.
+    async fn emergency_blocks(
+        &self,
+        patient: Option<&AccountId>,
+        blocked_only: bool,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<Page<EmergencyBlockRow>, StoreError>;
 
     /// The access log (`outcome` `recorded` or `denied` when given), in chain order.
     async fn access_log(

@@ -8,7 +8,7 @@ use sqlx::any::AnyRow;
 use crate::error::StoreError;
 use crate::readers::Readers;
 use crate::sql::{col, num, num_or_null, parsed, text};
-use crate::types::{AccountId, AnchorRef, Hash32, OrganizationRow};
+use crate::types::{AccountId, AnchorRef, Hash32, OrgProfile, OrganizationRow};
 use crate::writer::{Value, bind_value};
 
 /// One page of a list.
@@ -29,11 +29,13 @@ pub(crate) enum Kind {
     Text,
 }
 
-/// A page of `table` where each `filters` column equals its value (a `None` keeps all), in
-/// `key` order, after the row `after` names, at most `limit` rows.
+/// A page of `table` where each `filters` column equals its value (a `None` keeps all) and
+/// the `contains` column holds the text, ignoring ASCII case, in `key` order, after the row
+/// `after` names, at most `limit` rows.
 pub(crate) struct List<'a> {
     pub table: &'static str,
     pub filters: Vec<(&'static str, Option<Value>)>,
+    pub contains: Option<(&'static str, &'a str)>,
     pub key: &'static [(&'static str, Kind)],
     pub after: Option<&'a str>,
     pub limit: usize,
@@ -98,7 +100,7 @@ impl Plan {
     /// # Errors
     /// [`StoreError::BadCursor`] when `after` is not a cursor of this list.
     pub(crate) fn new(list: List<'_>) -> Result<Plan, StoreError> {
-        let (columns, filters): (Vec<&str>, Vec<Value>) = list
+        let (columns, mut filters): (Vec<&str>, Vec<Value>) = list
             .filters
             .into_iter()
             .filter_map(|(c, v)| v.map(|v| (c, v)))
@@ -108,6 +110,23 @@ impl Plan {
             .enumerate()
             .map(|(i, c)| format!("{c} = ${}", i + 1))
             .collect();
+        if let Some((column, text)) = list.contains {
+            // LIKE with the pattern's own wildcards escaped; LOWER on both sides, since
+            // PostgreSQL's LIKE minds case and SQLite's does not
+            let escaped: String = text
+                .to_lowercase()
+                .chars()
+                .flat_map(|c| match c {
+                    '%' | '_' | '\\' => vec!['\\', c],
+                    c => vec![c],
+                })
+                .collect();
+            filters.push(Value::from(format!("%{escaped}%")));
+            conditions.push(format!(
+                "LOWER({column}) LIKE ${} ESCAPE '\\'",
+                filters.len()
+            ));
+        }
         let where_ = |conditions: &[String]| {
             if conditions.is_empty() {
                 String::new()
@@ -211,6 +230,31 @@ pub(crate) fn delegation(r: &AnyRow) -> Result<DelegationRow, StoreError> {
         set_at: num(r, "set_at")?,
         removed_block: num_or_null(r, "removed_block")?,
         removed_at: num_or_null(r, "removed_at")?,
+    })
+}
+
+/// Whether a patient barred a provider from breaking glass, as last changed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EmergencyBlockRow {
+    pub patient: AccountId,
+    pub provider: AccountId,
+    /// False once the patient (or a delegate) lifted the block.
+    pub blocked: bool,
+    /// The patient, or the delegate who changed it.
+    pub changed_by: AccountId,
+    pub changed_block: u64,
+    pub changed_at: u64,
+}
+
+pub(crate) fn emergency_block(r: &AnyRow) -> Result<EmergencyBlockRow, StoreError> {
+    let blocked: i64 = num(r, "blocked")?;
+    Ok(EmergencyBlockRow {
+        patient: text(r, "patient")?,
+        provider: text(r, "provider")?,
+        blocked: blocked != 0,
+        changed_by: text(r, "changed_by")?,
+        changed_block: num(r, "changed_block")?,
+        changed_at: num(r, "changed_at")?,
     })
 }
 
@@ -354,6 +398,10 @@ pub struct DuplicateUseRow {
     pub first_insurer: AccountId,
     pub first_claim_ref: Hash32,
     pub at: u64,
+    /// `SameInsurer` (claimed before by this insurer) or `OtherInsurer`.
+    pub reuse: String,
+    /// `SameDocument` or `SameRecord` (another version of the document's record).
+    pub overlap: String,
 }
 
 pub(crate) fn duplicate_use(r: &AnyRow) -> Result<DuplicateUseRow, StoreError> {
@@ -367,6 +415,8 @@ pub(crate) fn duplicate_use(r: &AnyRow) -> Result<DuplicateUseRow, StoreError> {
         first_insurer: text(r, "first_insurer")?,
         first_claim_ref: text(r, "first_claim_ref")?,
         at: num(r, "at")?,
+        reuse: col(r, "reuse")?,
+        overlap: col(r, "overlap")?,
     })
 }
 
@@ -378,6 +428,19 @@ pub(crate) fn organization(r: &AnyRow) -> Result<OrganizationRow, StoreError> {
         active: col::<i64>(r, "active")? != 0,
         registered_block: num(r, "registered_block")?,
         registered_at: num(r, "registered_at")?,
+        profile: match col::<Option<String>>(r, "name")? {
+            Some(name) => {
+                let identifiers: String = col(r, "identifiers")?;
+                Some(OrgProfile {
+                    name,
+                    kind: col::<Option<String>>(r, "kind")?.unwrap_or_default(),
+                    identifiers: serde_json::from_str(&identifiers).map_err(|e| {
+                        StoreError::Corrupt(format!("organizations.identifiers: {e}"))
+                    })?,
+                })
+            }
+            None => None,
+        },
     })
 }
 

@@ -21,8 +21,8 @@ use crate::activity::{self, EventKey, StoredEvent};
 use crate::error::{StoreError, redact};
 use crate::history::{self, ConsentChange, EmergencyWindow, PatientHistory, Upto};
 use crate::lists::{
-    self, AccessRow, BatchRow, ClaimRow, DelegationRow, DuplicateUseRow, Kind, List, Page,
-    RecordRow,
+    self, AccessRow, BatchRow, ClaimRow, DelegationRow, DuplicateUseRow, EmergencyBlockRow, Kind,
+    List, Page, RecordRow,
 };
 use crate::prepare::PreparedBlock;
 use crate::readers::Readers;
@@ -623,6 +623,13 @@ impl Store for SqlStore {
                     code_hash: text(r, "code_hash")?,
                     storage_version: num_or_null(r, "storage_version")?,
                     updated_block: num(r, "updated_block")?,
+                    pending_upgrade: match col::<Option<String>>(r, "pending_code_hash")? {
+                        Some(code) => Some((
+                            parsed(code, "pending_code_hash")?,
+                            num(r, "pending_effective_at")?,
+                        )),
+                        None => None,
+                    },
                 })
             })
             .collect()
@@ -691,12 +698,14 @@ impl Store for SqlStore {
     async fn organizations(
         &self,
         role: Option<&str>,
+        name_contains: Option<&str>,
         after: Option<&str>,
         limit: usize,
     ) -> Result<Page<OrganizationRow>, StoreError> {
         let list = List {
             table: "organizations",
             filters: vec![("role", role.map(Value::from))],
+            contains: name_contains.map(|text| ("name", text)),
             key: &[("account", Kind::Text)],
             after,
             limit,
@@ -717,6 +726,7 @@ impl Store for SqlStore {
                 ("patient", Some(patient.into())),
                 ("grantee", grantee.map(Value::from)),
             ],
+            contains: None,
             key: EVENT_KEY,
             after,
             limit,
@@ -737,6 +747,7 @@ impl Store for SqlStore {
                 ("patient", patient.map(Value::from)),
                 ("delegate", delegate.map(Value::from)),
             ],
+            contains: None,
             key: &[("patient", Kind::Text), ("delegate", Kind::Text)],
             after,
             limit,
@@ -757,11 +768,33 @@ impl Store for SqlStore {
                 ("patient", patient.map(Value::from)),
                 ("provider", provider.map(Value::from)),
             ],
+            contains: None,
             key: &[("opened_block", Kind::Int), ("opened_index", Kind::Int)],
             after,
             limit,
         };
         lists::page(&self.readers, list, history::window).await
+    }
+
+    async fn emergency_blocks(
+        &self,
+        patient: Option<&AccountId>,
+        blocked_only: bool,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<Page<EmergencyBlockRow>, StoreError> {
+        let list = List {
+            table: "emergency_blocks",
+            filters: vec![
+                ("patient", patient.map(Value::from)),
+                ("blocked", blocked_only.then_some(Value::from(1i64))),
+            ],
+            contains: None,
+            key: &[("patient", Kind::Text), ("provider", Kind::Text)],
+            after,
+            limit,
+        };
+        lists::page(&self.readers, list, lists::emergency_block).await
     }
 
     async fn access_log(
@@ -779,6 +812,7 @@ impl Store for SqlStore {
                 ("accessor", accessor.map(Value::from)),
                 ("outcome", outcome.map(Value::from)),
             ],
+            contains: None,
             key: EVENT_KEY,
             after,
             limit,
@@ -799,6 +833,7 @@ impl Store for SqlStore {
                 ("patient", patient.map(Value::from)),
                 ("custodian", custodian.map(Value::from)),
             ],
+            contains: None,
             key: &[("custodian", Kind::Text), ("record_id", Kind::Text)],
             after,
             limit,
@@ -860,6 +895,7 @@ impl Store for SqlStore {
                 ("patient", patient.map(Value::from)),
                 ("insurer", insurer.map(Value::from)),
             ],
+            contains: None,
             key: &[("insurer", Kind::Text), ("claim_ref", Kind::Text)],
             after,
             limit,
@@ -913,6 +949,7 @@ impl Store for SqlStore {
                 ("patient", patient.map(Value::from)),
                 ("insurer", insurer.map(Value::from)),
             ],
+            contains: None,
             key: EVENT_KEY,
             after,
             limit,
@@ -937,8 +974,11 @@ impl Store for SqlStore {
         let mut conn = self.readers.get().await?;
         let row = sqlx::query(
             "SELECT c.block_number, c.block_hash, c.block_time, c.finalized_head, m.genesis_hash,
-               (SELECT COUNT(*) FROM undecoded_events) AS undecoded
+               (SELECT COUNT(*) FROM undecoded_events) AS undecoded,
+               f.number AS first_number, f.timestamp_ms AS first_time
              FROM (SELECT 1 AS one) AS o
+             LEFT JOIN (SELECT number, timestamp_ms FROM blocks ORDER BY number LIMIT 1) f
+               ON 1 = 1
              LEFT JOIN cursor c ON c.id = 1
              LEFT JOIN mirror m ON m.id = 1",
         )
@@ -963,6 +1003,13 @@ impl Store for SqlStore {
             finalized_head: head.map(|h| uint(h, "finalized head")).transpose()?,
             genesis_hash: genesis.map(|g| parsed(g, "genesis hash")).transpose()?,
             undecoded_events: uint(col(&row, "undecoded")?, "undecoded events")?,
+            first_block: match (
+                col::<Option<i64>>(&row, "first_number")?,
+                col::<Option<i64>>(&row, "first_time")?,
+            ) {
+                (Some(n), Some(t)) => Some((uint(n, "first block")?, uint(t, "first block time")?)),
+                _ => None,
+            },
         })
     }
 }

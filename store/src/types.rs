@@ -1,7 +1,7 @@
 use std::fmt;
 use std::str::FromStr;
 
-use serde::{Serialize, Serializer};
+use serde::{Deserialize, Serialize, Serializer};
 
 /// The SS58 address format used for display: 42, generic Substrate.
 const SS58_PREFIX: u8 = 42;
@@ -37,6 +37,38 @@ pub const PURPOSE_NAMES: [&str; 6] = [
 pub const ACCESS_NAMES: [&str; 2] = ["Read", "Write"];
 /// Names of the organization roles.
 pub const ROLE_NAMES: [&str; 5] = ["Provider", "Insurer", "Researcher", "Auditor", "App"];
+/// Names of the organization kinds, in the contracts' order.
+pub const ORG_KIND_NAMES: [&str; 8] = [
+    "Hospital",
+    "Clinic",
+    "Laboratory",
+    "Pharmacy",
+    "Insurer",
+    "Research",
+    "PublicHealth",
+    "App",
+];
+/// Whether a reused claim document was claimed before by the same insurer or only by others.
+pub const CLAIM_REUSE_NAMES: [&str; 2] = ["SameInsurer", "OtherInsurer"];
+/// Whether a reused claim document is the same document or another version of its record.
+pub const CLAIM_OVERLAP_NAMES: [&str; 2] = ["SameDocument", "SameRecord"];
+
+/// An identifier an organization is known by elsewhere: the issuing system (a URI) and the
+/// value within it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrgIdentifier {
+    pub system: String,
+    pub value: String,
+}
+
+/// What people recognize an organization by, as the registrar set it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct OrgProfile {
+    pub name: String,
+    /// One of [`ORG_KIND_NAMES`].
+    pub kind: String,
+    pub identifiers: Vec<OrgIdentifier>,
+}
 
 /// The names of the bits set in `bits`, in bit order.
 pub fn names_of_bits(bits: u64, names: &[&'static str]) -> Vec<&'static str> {
@@ -206,6 +238,13 @@ pub enum ChainEvent {
         org: AccountId,
         role: &'static str,
         flags: u32,
+        /// `None` for registrations of the contracts' second release, which had none.
+        profile: Option<OrgProfile>,
+    },
+    OrgUpdated {
+        org: AccountId,
+        /// `None` when the bytes the registrar gave are no readable profile.
+        profile: Option<OrgProfile>,
     },
     OrgSuspended {
         org: AccountId,
@@ -230,6 +269,13 @@ pub enum ChainEvent {
         code_hash: Hash32,
         from_version: u32,
         storage_version: u32,
+    },
+    UpgradeAnnounced {
+        code_hash: Hash32,
+        effective_at: u64,
+    },
+    UpgradeCancelled {
+        code_hash: Hash32,
     },
     ConsentGranted {
         patient: AccountId,
@@ -314,6 +360,10 @@ pub enum ChainEvent {
         claim_ref: Hash32,
         first_insurer: AccountId,
         first_claim_ref: Hash32,
+        /// One of [`CLAIM_REUSE_NAMES`].
+        reuse: &'static str,
+        /// One of [`CLAIM_OVERLAP_NAMES`].
+        overlap: &'static str,
     },
     AccessRecorded {
         patient: AccountId,
@@ -353,6 +403,9 @@ impl ChainEvent {
             | E::AccessRecorded { patient, .. }
             | E::AccessDenied { patient, .. } => Some(patient),
             E::OrgRegistered { .. }
+            | E::OrgUpdated { .. }
+            | E::UpgradeAnnounced { .. }
+            | E::UpgradeCancelled { .. }
             | E::OrgSuspended { .. }
             | E::OrgReinstated { .. }
             | E::RegistrarProposed { .. }
@@ -367,6 +420,9 @@ impl ChainEvent {
     pub fn kind(&self) -> &'static str {
         match self {
             ChainEvent::OrgRegistered { .. } => "OrgRegistered",
+            ChainEvent::OrgUpdated { .. } => "OrgUpdated",
+            ChainEvent::UpgradeAnnounced { .. } => "UpgradeAnnounced",
+            ChainEvent::UpgradeCancelled { .. } => "UpgradeCancelled",
             ChainEvent::OrgSuspended { .. } => "OrgSuspended",
             ChainEvent::OrgReinstated { .. } => "OrgReinstated",
             ChainEvent::RegistrarProposed { .. } => "RegistrarProposed",
@@ -461,6 +517,9 @@ pub struct ContractRow {
     /// Known once the contract was upgraded (the event names it).
     pub storage_version: Option<u32>,
     pub updated_block: u64,
+    /// The upgrade announced for it and not yet applied or withdrawn: the code and the
+    /// earliest block time it may apply.
+    pub pending_upgrade: Option<(Hash32, u64)>,
 }
 
 /// The last block applied.
@@ -481,6 +540,9 @@ pub struct IndexerStatus {
     pub genesis_hash: Option<Hash32>,
     /// Events of the watched contracts stored raw because they did not decode.
     pub undecoded_events: u64,
+    /// The first block the mirror holds events of, and its time (ms): nothing before it
+    /// was mirrored.
+    pub first_block: Option<(u64, u64)>,
 }
 
 /// The current consent of a (patient, grantee) pair.
@@ -510,6 +572,9 @@ pub struct OrganizationRow {
     pub active: bool,
     pub registered_block: u64,
     pub registered_at: u64,
+    /// Its name, kind and identifiers; `None` for an organization of the contracts' second
+    /// release the registrar has not named yet.
+    pub profile: Option<OrgProfile>,
 }
 
 /// An anchored record version.

@@ -4,7 +4,8 @@
 use medledger_pg_runner::Postgres;
 use medledger_store::{
     AccountId, AnchorRef, BlockChanges, ChainEvent, Hash32, IndexedEvent, Mirror, OrgAction,
-    Position, RecordRef, SqlStore, Store, StoreError, UndecodedEvent, Upto,
+    OrgIdentifier, OrgProfile, Position, RecordRef, SqlStore, Store, StoreError, UndecodedEvent,
+    Upto,
 };
 
 struct Fixture {
@@ -131,6 +132,7 @@ async fn a_grant_becomes_the_current_consent_and_a_revoke_marks_it(store: &SqlSt
         org: PROVIDER,
         role: "Provider",
         flags: 0,
+        profile: None,
     };
     // when
     assert!(
@@ -331,6 +333,7 @@ async fn suspension_and_reinstatement_update_the_organization(store: &SqlStore) 
         org: PROVIDER,
         role: "Provider",
         flags: 0,
+        profile: None,
     };
     store
         .apply_block(&block(1, vec![registered]))
@@ -478,9 +481,25 @@ fn one_of_each() -> Vec<ChainEvent> {
             org: PROVIDER,
             role: "Provider",
             flags: 1,
+            profile: None,
+        },
+        ChainEvent::OrgUpdated {
+            org: PROVIDER,
+            profile: Some(OrgProfile {
+                name: "Riverside Clinic".into(),
+                kind: "Clinic".into(),
+                identifiers: Vec::new(),
+            }),
         },
         ChainEvent::OrgSuspended { org: PROVIDER },
         ChainEvent::OrgReinstated { org: PROVIDER },
+        ChainEvent::UpgradeAnnounced {
+            code_hash: Hash32([0xee; 32]),
+            effective_at: 1_700_000_000_000,
+        },
+        ChainEvent::UpgradeCancelled {
+            code_hash: Hash32([0xee; 32]),
+        },
         ChainEvent::RegistrarProposed {
             current: PATIENT,
             proposed: DELEGATE,
@@ -567,6 +586,8 @@ fn one_of_each() -> Vec<ChainEvent> {
             claim_ref: Hash32([0x22; 32]),
             first_insurer: INSURER,
             first_claim_ref: Hash32([0x21; 32]),
+            reuse: "OtherInsurer",
+            overlap: "SameDocument",
         },
         ChainEvent::AccessRecorded {
             patient: PATIENT,
@@ -634,6 +655,18 @@ async fn every_event_kind_reaches_its_table(store: &SqlStore) {
     let batch = rows(store, "batches").await;
     assert_eq!(field(&batch[0], "leaf_count"), "100");
     assert_eq!(field(&batch[0], "block_number"), "5");
+    let orgs = rows(store, "organizations").await;
+    assert!(
+        orgs[0].contains("name=Riverside Clinic"),
+        "renamed: {}",
+        orgs[0]
+    );
+    assert_eq!(field(&orgs[0], "kind"), "Clinic");
+    let reuse = rows(store, "duplicate_claim_uses").await;
+    assert_eq!(
+        (field(&reuse[0], "reuse"), field(&reuse[0], "overlap")),
+        ("OtherInsurer", "SameDocument")
+    );
 }
 
 async fn emergency_windows_open_end_and_run_out(store: &SqlStore) {
@@ -866,6 +899,45 @@ async fn an_upgrade_moves_the_contract_to_its_new_code(store: &SqlStore) {
     let contracts = store.contracts().await.expect("contracts");
     assert_eq!(contracts.len(), 2);
     assert!(contracts.iter().all(|c| c.storage_version.is_none()));
+    // both announce an upgrade; the ConsentRegistry's is withdrawn
+    let announced = |contract, code: u8| {
+        let mut b = block(
+            6,
+            vec![ChainEvent::UpgradeAnnounced {
+                code_hash: Hash32([code; 32]),
+                effective_at: 1_700_000_600_000,
+            }],
+        );
+        b.events[0].contract = contract;
+        b
+    };
+    let mut both = announced(mirror().record_registry, 0x2d);
+    let consent_too = announced(mirror().consent_registry, 0x3e).events;
+    both.events.extend(consent_too.into_iter().map(|mut e| {
+        e.index = 2;
+        e
+    }));
+    store.apply_block(&both).await.expect("apply");
+    let mut withdrawn = block(
+        7,
+        vec![ChainEvent::UpgradeCancelled {
+            code_hash: Hash32([0x3e; 32]),
+        }],
+    );
+    withdrawn.events[0].contract = mirror().consent_registry;
+    store.apply_block(&withdrawn).await.expect("apply");
+    let pending = |name: &str, contracts: &[medledger_store::ContractRow]| {
+        contracts
+            .iter()
+            .find(|c| c.name == name)
+            .and_then(|c| c.pending_upgrade)
+    };
+    let contracts = store.contracts().await.expect("contracts");
+    assert_eq!(
+        pending("RecordRegistry", &contracts),
+        Some((Hash32([0x2d; 32]), 1_700_000_600_000))
+    );
+    assert_eq!(pending("ConsentRegistry", &contracts), None, "withdrawn");
     let mut b = block(
         8,
         vec![ChainEvent::ContractUpgraded {
@@ -885,6 +957,10 @@ async fn an_upgrade_moves_the_contract_to_its_new_code(store: &SqlStore) {
     assert_eq!(
         (records.storage_version, records.updated_block),
         (Some(2), 8)
+    );
+    assert_eq!(
+        records.pending_upgrade, None,
+        "applied, so no longer pending"
     );
     let consent = contracts
         .iter()
@@ -1033,6 +1109,7 @@ fn busy_history() -> Vec<BlockChanges> {
                     org: PROVIDER,
                     role: "Provider",
                     flags: 1,
+                    profile: None,
                 },
                 grant_to(PROVIDER, 1, 0b1),
                 grant_to(grantee(1), 1, 0b10),
@@ -1115,6 +1192,15 @@ async fn together_equals_one_by_one(one_by_one: &SqlStore, together: &SqlStore) 
         assert_eq!(one, all, "table {table} differs");
     }
     assert!(rows(together, "consents").await.len() >= 702);
+    // blocked, lifted, blocked again: barred; with a lifted block too when asked for all
+    let barred = together
+        .emergency_blocks(Some(&PATIENT), true, None, 10)
+        .await
+        .expect("list");
+    assert_eq!(barred.total, 1);
+    let block = &barred.rows[0].1;
+    assert_eq!((block.provider, block.blocked), (PROVIDER, true));
+    assert_eq!(block.changed_by, PATIENT);
     let consent_events = blocks
         .iter()
         .flat_map(|b| &b.events)
@@ -1155,6 +1241,7 @@ async fn a_patients_history_reaches_back_to_a_block_or_an_instant(store: &SqlSto
         org,
         role: "Provider",
         flags: 1,
+        profile: None,
     };
     let revoked = ChainEvent::ConsentRevoked {
         patient: PATIENT,
@@ -1291,6 +1378,7 @@ async fn a_patients_events_are_read_in_chain_order_and_commits_announced(store: 
                         org: PROVIDER,
                         role: "Provider",
                         flags: 1,
+                        profile: None,
                     },
                     granted(1, 1),
                 ],
@@ -1428,6 +1516,14 @@ async fn every_list_pages_in_key_order_with_its_filters_and_total(store: &SqlSto
                     org: insurer,
                     role: "Insurer",
                     flags: 0,
+                    profile: Some(OrgProfile {
+                        name: "Acme 100% Health_Insurance".into(),
+                        kind: "Insurer".into(),
+                        identifiers: vec![OrgIdentifier {
+                            system: "http://hl7.org/fhir/sid/us-npi".into(),
+                            value: "1234567893".into(),
+                        }],
+                    }),
                 }],
             ),
         ])
@@ -1435,22 +1531,57 @@ async fn every_list_pages_in_key_order_with_its_filters_and_total(store: &SqlSto
         .expect("apply");
 
     // organizations: two, a page of one at a time, by account
-    let first = store.organizations(None, None, 1).await.expect("list");
+    let first = store
+        .organizations(None, None, None, 1)
+        .await
+        .expect("list");
     assert_eq!((first.rows.len(), first.more, first.total), (1, true, 2));
     let (cursor, org) = &first.rows[0];
     assert_eq!(org.account, PROVIDER.min(insurer));
     let second = store
-        .organizations(None, Some(cursor), 1)
+        .organizations(None, None, Some(cursor), 1)
         .await
         .expect("list");
     assert_eq!((second.rows.len(), second.more), (1, false));
     assert_eq!(second.rows[0].1.account, PROVIDER.max(insurer));
     let insurers = store
-        .organizations(Some("Insurer"), None, 10)
+        .organizations(Some("Insurer"), None, None, 10)
         .await
         .expect("list");
     assert_eq!(insurers.total, 1);
     assert_eq!(insurers.rows[0].1.role, "Insurer");
+    // by a part of the name, in any case; LIKE's own wildcards are taken as they are
+    let named = |part: &'static str| async move {
+        store
+            .organizations(None, Some(part), None, 10)
+            .await
+            .expect("list")
+            .rows
+            .into_iter()
+            .map(|(_, o)| o.account)
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(named("ACME").await, [insurer]);
+    assert_eq!(named("100%").await, [insurer]);
+    assert_eq!(named("h_i").await, [insurer]);
+    assert!(named("0%H").await.is_empty(), "% is no wildcard");
+    assert!(named("h.i").await.is_empty());
+    assert_eq!(
+        named("riverside").await,
+        [PROVIDER],
+        "named by its OrgUpdated"
+    );
+    assert!(named("lakeside").await.is_empty());
+    let acme = &insurers.rows[0].1;
+    let profile = acme.profile.as_ref().expect("a profile");
+    assert_eq!(
+        (
+            profile.name.as_str(),
+            profile.kind.as_str(),
+            profile.identifiers.len()
+        ),
+        ("Acme 100% Health_Insurance", "Insurer", 1)
+    );
 
     // the access log, filtered by outcome
     let denied = store

@@ -1,5 +1,6 @@
 //! `claims`, `claim_documents` and `duplicate_claim_uses`: attested insurance claims, the
-//! anchored documents each used, and documents used again for the same patient.
+//! anchored documents each used, and documents (or other versions of their records) used
+//! again for the same patient, by the same insurer or another.
 
 use super::At;
 use crate::types::ChainEvent;
@@ -21,7 +22,7 @@ static DOCUMENT: Insert = Insert {
 
 static DUPLICATE: Insert = Insert {
     into: "duplicate_claim_uses (block_number, event_index, patient, insurer, commitment,
-             claim_ref, first_insurer, first_claim_ref, at)",
+             claim_ref, first_insurer, first_claim_ref, at, reuse, overlap)",
     tail: "",
     action: "record a duplicate claim use",
     replaces: false,
@@ -69,6 +70,8 @@ pub(super) fn apply(w: &mut Ops, at: &At<'_>, event: &ChainEvent) {
             claim_ref,
             first_insurer,
             first_claim_ref,
+            reuse,
+            overlap,
         } => {
             w.append(
                 &DUPLICATE,
@@ -82,6 +85,8 @@ pub(super) fn apply(w: &mut Ops, at: &At<'_>, event: &ChainEvent) {
                     first_insurer.to_string().into(),
                     first_claim_ref.to_string().into(),
                     at.time.into(),
+                    (*reuse).into(),
+                    (*overlap).into(),
                 ],
             );
         }

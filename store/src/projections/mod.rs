@@ -34,13 +34,16 @@ pub(crate) struct At<'a> {
 pub(crate) fn project(w: &mut Ops, at: &At<'_>, event: &ChainEvent) {
     use ChainEvent as E;
     match event {
-        E::OrgRegistered { .. } | E::OrgSuspended { .. } | E::OrgReinstated { .. } => {
-            organizations::apply(w, at, event)
-        }
+        E::OrgRegistered { .. }
+        | E::OrgUpdated { .. }
+        | E::OrgSuspended { .. }
+        | E::OrgReinstated { .. } => organizations::apply(w, at, event),
         E::RegistrarProposed { .. } | E::RegistrarChanged { .. } | E::PolicyChanged { .. } => {
             registrar::apply(w, at, event)
         }
-        E::ContractUpgraded { .. } => contracts::apply(w, at, event),
+        E::ContractUpgraded { .. } | E::UpgradeAnnounced { .. } | E::UpgradeCancelled { .. } => {
+            contracts::apply(w, at, event)
+        }
         E::ConsentGranted { .. } | E::ConsentRevoked { .. } => consents::apply(w, at, event),
         E::DelegateSet { .. } | E::DelegateRemoved { .. } => delegations::apply(w, at, event),
         E::EmergencyAccessOpened { .. }
