@@ -279,7 +279,8 @@ impl From<ClaimRow> for Claim {
     }
 }
 
-/// A document used again in another claim for the same patient: the duplicate signal.
+/// A document of a claim that an earlier claim of the same patient used, itself or through
+/// another version of its record: the duplicate signal.
 #[derive(SimpleObject)]
 pub struct DuplicateClaimUse {
     pub block: u64,
@@ -288,11 +289,35 @@ pub struct DuplicateClaimUse {
     /// The insurer of the later claim.
     pub insurer: AccountIdScalar,
     pub claim_ref: HashScalar,
+    /// The later claim's document.
     pub commitment: HashScalar,
-    /// The claim that used the document first.
+    /// The earlier claim: this insurer's own when `reuse` is SAME_INSURER, else the first
+    /// insurer's.
     pub first_insurer: AccountIdScalar,
     pub first_claim_ref: HashScalar,
+    /// SAME_INSURER: claimed before by the same insurer (possibly billed twice).
+    /// OTHER_INSURER: claimed before by other insurers only (a document shared by two
+    /// payers, as in coordination of benefits).
+    pub reuse: ClaimReuse,
+    /// The same document, or another version of the same record.
+    pub overlap: ClaimOverlap,
     pub at: DateTime<Utc>,
+}
+
+/// Who claimed a reused document before.
+#[derive(Enum, Clone, Copy, PartialEq, Eq, Debug)]
+pub enum ClaimReuse {
+    SameInsurer,
+    OtherInsurer,
+}
+
+/// What a reused claim document has in common with the earlier claim's.
+#[derive(Enum, Clone, Copy, PartialEq, Eq, Debug)]
+pub enum ClaimOverlap {
+    /// The very same anchored document.
+    SameDocument,
+    /// Another version of the same record (same custodian and record id).
+    SameRecord,
 }
 
 impl From<DuplicateUseRow> for DuplicateClaimUse {
@@ -306,6 +331,16 @@ impl From<DuplicateUseRow> for DuplicateClaimUse {
             commitment: HashScalar(d.commitment),
             first_insurer: AccountIdScalar(d.first_insurer),
             first_claim_ref: HashScalar(d.first_claim_ref),
+            reuse: if d.reuse == "SameInsurer" {
+                ClaimReuse::SameInsurer
+            } else {
+                ClaimReuse::OtherInsurer
+            },
+            overlap: if d.overlap == "SameRecord" {
+                ClaimOverlap::SameRecord
+            } else {
+                ClaimOverlap::SameDocument
+            },
             at: time(d.at),
         }
     }

@@ -1,9 +1,9 @@
 //! The API's output and input types, and how store rows become them.
 
-use async_graphql::{ComplexObject, Enum, Json, Object, SimpleObject};
+use async_graphql::{ComplexObject, Context, Enum, Json, Object, Result, SimpleObject};
 use chrono::{DateTime, TimeZone, Utc};
 use medledger_store::{
-    ACCESS_NAMES, CATEGORY_NAMES, ClaimRow, ConsentChange, ConsentRow,
+    ACCESS_NAMES, CATEGORY_NAMES, ClaimRow, ConsentChange, ConsentRow, EmergencyBlockRow,
     EmergencyWindow as WindowRow, OrganizationRow, PURPOSE_NAMES, RecordVersionRow, names_of_bits,
 };
 
@@ -317,6 +317,132 @@ impl Anchor {
     async fn superseded_by(&self) -> Option<HashScalar> {
         self.0.superseded_by.map(HashScalar)
     }
+    /// The categories the custodian's Write consent (for treatment, what anchoring needs)
+    /// covered at the end of the anchoring block; null when the patient anchored it (an own
+    /// upload needs none). A receipt holder checks the record's category against it without
+    /// telling anyone the category; `categoryCheck` is the same check made here.
+    async fn write_consent_categories(
+        &self,
+        ctx: &Context<'_>,
+    ) -> Result<Option<Vec<DataCategory>>> {
+        let row = &self.0;
+        if row.custodian == row.patient {
+            return Ok(None);
+        }
+        let history = anchoring_history(ctx, row).await?;
+        Ok(Some(
+            medledger_events::DataCategory::ALL
+                .into_iter()
+                .filter(|c| written_under_consent(&history, row, *c))
+                .map(DataCategory::from)
+                .collect(),
+        ))
+    }
+    /// Opens the record's category commitment with the category and salt its receipt holds,
+    /// and says whether the custodian's Write consent covered that category when this
+    /// version was anchored. The chain cannot check it at anchoring (it holds only the
+    /// salted commitment), so this is where a record anchored outside the consent is found.
+    async fn category_check(
+        &self,
+        ctx: &Context<'_>,
+        category: DataCategory,
+        #[graphql(desc = "The category salt of the record's receipt.")] salt: HashScalar,
+    ) -> Result<CategoryCheck> {
+        let c: medledger_events::DataCategory = category.into();
+        let opened = medledger_proofs::category_commitment(&salt.0.0, c.index());
+        let row = &self.0;
+        let check = |opens, within: Option<bool>, explanation: String| CategoryCheck {
+            category,
+            opens,
+            own_upload: row.custodian == row.patient,
+            within_write_consent: within,
+            explanation,
+        };
+        if opened != row.category_commitment.0 {
+            return Ok(check(
+                false,
+                None,
+                format!(
+                    "the salt does not open this record's category commitment to {c:?}: the \
+                     receipt is not this record's, or names another category"
+                ),
+            ));
+        }
+        if row.custodian == row.patient {
+            return Ok(check(
+                true,
+                None,
+                "the patient anchored it: their own upload needs no consent".into(),
+            ));
+        }
+        let history = anchoring_history(ctx, row).await?;
+        Ok(match written_under_consent(&history, row, c) {
+            true => check(
+                true,
+                Some(true),
+                format!("{c:?}: covered by the custodian's Write consent when it anchored this"),
+            ),
+            false => check(
+                true,
+                Some(false),
+                format!(
+                    "{c:?}: NOT covered by the custodian's Write consent when it anchored this \
+                     version (block {}): it wrote outside what the patient allowed",
+                    row.block_number
+                ),
+            ),
+        })
+    }
+}
+
+/// The patient's history with the custodian up to the end of the block that anchored `row`.
+async fn anchoring_history(
+    ctx: &Context<'_>,
+    row: &RecordVersionRow,
+) -> Result<medledger_store::PatientHistory> {
+    crate::schema::store(ctx)
+        .history(
+            &row.patient,
+            Some(&row.custodian),
+            medledger_store::Upto::Block(row.block_number),
+        )
+        .await
+        .map_err(crate::schema::internal)
+}
+
+/// Whether the custodian's consent allowed writing `category` for treatment when it
+/// anchored `row`, as the contract's rule judges it.
+fn written_under_consent(
+    history: &medledger_store::PatientHistory,
+    row: &RecordVersionRow,
+    category: medledger_events::DataCategory,
+) -> bool {
+    let q = crate::rule::Question {
+        category,
+        purpose: medledger_events::Purpose::Treatment,
+        access: medledger_events::Access::Write,
+    };
+    matches!(
+        crate::rule::judge(history, &row.patient, &row.custodian, &q, row.anchored_at),
+        crate::rule::Judgement::ByConsent(_)
+    )
+}
+
+/// A record's category, opened with its receipt's salt, against the custodian's consent.
+#[derive(SimpleObject)]
+pub struct CategoryCheck {
+    /// The category asked about.
+    pub category: DataCategory,
+    /// Whether the salt opens the record's category commitment to this category.
+    pub opens: bool,
+    /// Whether the patient anchored it (an own upload needs no consent).
+    pub own_upload: bool,
+    /// Whether the custodian's Write consent (for treatment) covered the category at the end
+    /// of the anchoring block; null when it does not open, or for an own upload. False is
+    /// the flag: a record anchored outside what the patient allowed.
+    pub within_write_consent: Option<bool>,
+    /// The answer in words.
+    pub explanation: String,
 }
 
 /// A watched contract and the code it runs now.
@@ -330,6 +456,18 @@ pub struct WatchedContract {
     pub storage_version: Option<u32>,
     /// The block of its deployment or last upgrade.
     pub updated_block: u64,
+    /// The upgrade the registrar announced and has not applied or withdrawn: the code the
+    /// contract will run, and from when. What an app watching for upgrades shows its users.
+    pub pending_upgrade: Option<PendingUpgrade>,
+}
+
+/// An announced upgrade.
+#[derive(SimpleObject)]
+pub struct PendingUpgrade {
+    /// The uploaded code the contract will run.
+    pub code_hash: HashScalar,
+    /// The earliest chain time the registrar may apply it.
+    pub effective_at: DateTime<Utc>,
 }
 
 /// The operators' view of the mirror.
@@ -359,10 +497,45 @@ pub struct IndexerStatus {
 /// How many finalized blocks the mirror may lag before `indexerStatus` calls it unhealthy.
 pub const HEALTHY_LAG: u64 = 10;
 
-/// A registered organization.
+/// A provider a patient barred from breaking glass, as last changed.
+#[derive(SimpleObject)]
+pub struct EmergencyBlock {
+    pub patient: AccountIdScalar,
+    pub provider: AccountIdScalar,
+    /// False once it was lifted (listed with `blockedOnly: false` only).
+    pub blocked: bool,
+    /// The patient, or the delegate who changed it.
+    pub changed_by: AccountIdScalar,
+    pub changed_block: u64,
+    pub changed_at: DateTime<Utc>,
+}
+
+impl From<EmergencyBlockRow> for EmergencyBlock {
+    fn from(b: EmergencyBlockRow) -> Self {
+        EmergencyBlock {
+            patient: AccountIdScalar(b.patient),
+            provider: AccountIdScalar(b.provider),
+            blocked: b.blocked,
+            changed_by: AccountIdScalar(b.changed_by),
+            changed_block: b.changed_block,
+            changed_at: time(b.changed_at),
+        }
+    }
+}
+
+/// A registered organization, with the name people know it by.
 #[derive(SimpleObject)]
 pub struct Organization {
     pub account: AccountIdScalar,
+    /// The name the registrar gave it, e.g. "Riverside Clinic"; null for an organization of
+    /// the contracts' second release that was not named since.
+    pub name: Option<String>,
+    /// Hospital, Clinic, Laboratory, Pharmacy, Insurer, Research, PublicHealth or App; null
+    /// with `name`.
+    pub kind: Option<String>,
+    /// Identifiers it is known by elsewhere (a national provider identifier, its FHIR
+    /// `Organization` URL, ...).
+    pub identifiers: Vec<OrgIdentifier>,
     /// Provider, Insurer, Researcher, Auditor or App.
     pub role: String,
     /// Bit 0: may open emergency windows.
@@ -373,10 +546,32 @@ pub struct Organization {
     pub registered_at: DateTime<Utc>,
 }
 
+/// An identifier, FHIR-style: the issuing system (a URI) and the value within it.
+#[derive(SimpleObject)]
+pub struct OrgIdentifier {
+    /// e.g. `http://hl7.org/fhir/sid/us-npi` for a US National Provider Identifier, or
+    /// `urn:ietf:rfc:3986` for a URL.
+    pub system: String,
+    pub value: String,
+}
+
 impl From<OrganizationRow> for Organization {
     fn from(o: OrganizationRow) -> Self {
+        let (name, kind, identifiers) = match o.profile {
+            Some(p) => (Some(p.name), Some(p.kind), p.identifiers),
+            None => (None, None, Vec::new()),
+        };
         Organization {
             account: AccountIdScalar(o.account),
+            name,
+            kind,
+            identifiers: identifiers
+                .into_iter()
+                .map(|i| OrgIdentifier {
+                    system: i.system,
+                    value: i.value,
+                })
+                .collect(),
             role: o.role,
             flags: o.flags,
             active: o.active,

@@ -14,8 +14,9 @@ use crate::lists::{
 };
 use crate::live::LazyHub;
 use crate::objects::{
-    Access, Anchor, AsOf, Consent, ConsentStatus, DataCategory, EmergencyWindow, HEALTHY_LAG,
-    IndexerStatus, Organization, Purpose, RecordDetail, WatchedContract, time,
+    Access, Anchor, AsOf, Consent, ConsentStatus, DataCategory, EmergencyBlock, EmergencyWindow,
+    HEALTHY_LAG, IndexerStatus, Organization, PendingUpgrade, Purpose, RecordDetail,
+    WatchedContract, time,
 };
 use crate::rule::{Missing, Question, Standing, consents_at, standing};
 use crate::scalars::{AccountIdScalar, HashScalar};
@@ -149,6 +150,13 @@ impl QueryRoot {
         #[graphql(desc = "At most this many (default 50, at most 100).")] first: Option<i32>,
         #[graphql(desc = "The `endCursor` of the page before.")] after: Option<String>,
     ) -> Result<Connection<usize, Consent, ConsentPage>> {
+        // A cursor of this list is a position; anything else gets the same sentence as the
+        // other lists' bad cursors, not the parser's.
+        if let Some(a) = after.as_deref().filter(|a| a.parse::<usize>().is_err()) {
+            return Err(Error::new(format!(
+                "{a:?} is not an endCursor of this list"
+            )));
+        }
         let store = store(ctx).clone();
         query(after, None, first, None, |after, _, first, _| async move {
             let first = page_size(first)?;
@@ -233,6 +241,25 @@ impl QueryRoot {
             (Some(t), None) => Upto::Time(millis(t)),
             (None, Some(b)) => Upto::Block(b),
         };
+        // Before the mirror's first block nothing was mirrored: no answer is better than the
+        // empty history's "not registered".
+        if at.is_some() || at_block.is_some() {
+            let status = store.status().await.map_err(internal)?;
+            if let Some((first, first_time)) = status.first_block {
+                let before = match (at, at_block) {
+                    (Some(t), _) => millis(t) < first_time,
+                    (None, Some(b)) => b < first,
+                    (None, None) => false,
+                };
+                if before {
+                    return Err(Error::new(format!(
+                        "cannot judge before the mirror's first block #{first} ({}): nothing \
+                         earlier was mirrored (the contracts had no consents yet)",
+                        time(first_time).to_rfc3339()
+                    )));
+                }
+            }
+        }
         // The history and where the mirror stands come from one read.
         let history = store
             .history(&patient.0, Some(&grantee.0), upto)
@@ -344,11 +371,14 @@ impl QueryRoot {
     }
 
     /// Registered organizations (of `role` when given: Provider, Insurer, Researcher,
-    /// Auditor or App), by account.
+    /// Auditor or App; whose name contains `name` when given, ignoring case), by account.
     async fn organizations(
         &self,
         ctx: &Context<'_>,
         role: Option<String>,
+        #[graphql(desc = "Part of the organization's name, e.g. \"riverside\".")] name: Option<
+            String,
+        >,
         first: Option<i32>,
         after: Option<String>,
     ) -> Result<Connection<String, Organization, ListInfo>> {
@@ -358,13 +388,26 @@ impl QueryRoot {
                 ROLE_NAMES.join(", ")
             )));
         }
+        if name
+            .as_ref()
+            .is_some_and(|n| n.trim().is_empty() || n.len() > 64)
+        {
+            return Err(Error::new(
+                "name must be 1 to 64 characters of the organization's name",
+            ));
+        }
         let store = store(ctx);
         list(
             first,
             after,
             |after, n| async move {
                 store
-                    .organizations(role.as_deref(), after.as_deref(), n)
+                    .organizations(
+                        role.as_deref(),
+                        name.as_deref().map(str::trim),
+                        after.as_deref(),
+                        n,
+                    )
                     .await
             },
             Organization::from,
@@ -441,6 +484,30 @@ impl QueryRoot {
                     .await
             },
             EmergencyWindow::from,
+        )
+        .await
+    }
+
+    /// The providers `patient` barred from breaking glass (with `blockedOnly: false`, also
+    /// those barred once and allowed again), by provider.
+    async fn emergency_blocks(
+        &self,
+        ctx: &Context<'_>,
+        patient: AccountIdScalar,
+        #[graphql(default = true)] blocked_only: bool,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> Result<Connection<String, EmergencyBlock, ListInfo>> {
+        let store = store(ctx);
+        list(
+            first,
+            after,
+            |after, n| async move {
+                store
+                    .emergency_blocks(Some(&patient.0), blocked_only, after.as_deref(), n)
+                    .await
+            },
+            EmergencyBlock::from,
         )
         .await
     }
@@ -605,6 +672,12 @@ impl QueryRoot {
                     code_hash: HashScalar(c.code_hash),
                     storage_version: c.storage_version,
                     updated_block: c.updated_block,
+                    pending_upgrade: c.pending_upgrade.map(|(code_hash, effective_at)| {
+                        PendingUpgrade {
+                            code_hash: HashScalar(code_hash),
+                            effective_at: time(effective_at),
+                        }
+                    }),
                 })
                 .collect(),
             undecoded_events: status.undecoded_events,

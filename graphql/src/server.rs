@@ -3,7 +3,6 @@ use std::num::NonZeroUsize;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use async_graphql::http::GraphiQLSource;
 use async_graphql::parser::parse_query;
 use async_graphql::parser::types::ExecutableDocument;
 use async_graphql_axum::{GraphQLRequest, GraphQLResponse, GraphQLSubscription};
@@ -13,6 +12,7 @@ use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::response::{Html, IntoResponse};
 use axum::routing::get;
 use lru::LruCache;
+use medledger_store::Store;
 use tokio::net::TcpListener;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::limit::RequestBodyLimitLayer;
@@ -83,14 +83,19 @@ impl Default for HttpOptions {
     }
 }
 
+/// GraphiQL's page. Its code and style (`/graphiql.js`, `/graphiql.css`) are built into the
+/// binary with the patient's page (`medledger-web`): nothing is loaded from anywhere else,
+/// so it works offline and sends no visitor to a third party.
 async fn graphiql() -> impl IntoResponse {
-    Html(
-        GraphiQLSource::build()
-            .endpoint("/graphql")
-            .subscription_endpoint("/graphql/ws")
-            .finish(),
-    )
+    Html(GRAPHIQL)
 }
+
+const GRAPHIQL: &str = "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">\
+<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+<title>medledger GraphQL API</title><link rel=\"stylesheet\" href=\"/graphiql.css\">\
+<style>html,body,#graphiql{height:100%;margin:0}</style></head><body>\
+<div id=\"graphiql\"><noscript>GraphiQL needs JavaScript. The API answers POST requests at \
+this address.</noscript></div><script src=\"/graphiql.js\"></script></body></html>";
 
 /// How many parsed documents a server keeps.
 const DOCUMENTS: NonZeroUsize = NonZeroUsize::new(256).expect("not zero");
@@ -122,9 +127,44 @@ impl Documents {
     }
 }
 
+/// A request body that is no GraphQL request, answered as GraphQL errors are (JSON, one
+/// sentence) rather than with the parser's debug output.
+struct BadRequest(async_graphql::ParseRequestError);
+
+impl From<async_graphql::ParseRequestError> for BadRequest {
+    fn from(e: async_graphql::ParseRequestError) -> Self {
+        BadRequest(e)
+    }
+}
+
+impl axum::response::IntoResponse for BadRequest {
+    fn into_response(self) -> axum::response::Response {
+        use async_graphql::ParseRequestError as E;
+        let (status, message) = match self.0 {
+            E::PayloadTooLarge => (
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "the request body is over the server's limit".to_string(),
+            ),
+            E::InvalidRequest(e) => (
+                StatusCode::BAD_REQUEST,
+                format!(
+                    "the request body is not a GraphQL request ({e}): send JSON such as \
+                     {{\"query\": \"{{ indexerStatus {{ healthy }} }}\"}}"
+                ),
+            ),
+            other => (
+                StatusCode::BAD_REQUEST,
+                format!("the request is not a GraphQL request: {other}"),
+            ),
+        };
+        let body = serde_json::json!({ "errors": [{ "message": message }] });
+        (status, axum::Json(body)).into_response()
+    }
+}
+
 async fn graphql(
     State((schema, documents)): State<(MedledgerSchema, Documents)>,
-    req: GraphQLRequest,
+    req: GraphQLRequest<BadRequest>,
 ) -> GraphQLResponse {
     let mut request = req.into_inner();
     if let Some(document) = documents.get(&request.query) {
@@ -157,7 +197,8 @@ async fn healthz() -> &'static str {
 /// The HTTP routes: `GET /graphql` (GraphiQL), `POST /graphql`, subscriptions over WebSocket
 /// at `/graphql/ws` (`graphql-transport-ws`, and the older `graphql-ws`), `GET /healthz`,
 /// with the body limit, the timeout and CORS of `options`.
-pub fn router(schema: MedledgerSchema, options: &HttpOptions) -> Router {
+pub fn router(store: Arc<dyn Store>, options: &HttpOptions) -> Router {
+    let schema = crate::schema::build_schema(store.clone());
     let cors = match &options.cors {
         Cors::SameOrigin => None,
         Cors::Any => Some(AllowOrigin::any()),
@@ -175,6 +216,15 @@ pub fn router(schema: MedledgerSchema, options: &HttpOptions) -> Router {
         .route_service("/graphql/ws", GraphQLSubscription::new(schema.clone()))
         .route("/healthz", get(healthz))
         .with_state((schema, Documents::new()))
+        .merge(
+            Router::new()
+                .route("/cds-services", get(crate::cds::discovery))
+                .route(
+                    &format!("/cds-services/{}", crate::cds::HOOK),
+                    axum::routing::post(crate::cds::consult),
+                )
+                .with_state(store),
+        )
         .layer(RequestBodyLimitLayer::new(options.max_body_bytes))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
@@ -192,11 +242,11 @@ pub fn router(schema: MedledgerSchema, options: &HttpOptions) -> Router {
 /// The I/O error that stopped the server.
 pub async fn serve(
     listener: TcpListener,
-    schema: MedledgerSchema,
+    store: Arc<dyn Store>,
     options: HttpOptions,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router(schema, &options))
+    axum::serve(listener, router(store, &options))
         .with_graceful_shutdown(shutdown)
         .await
 }

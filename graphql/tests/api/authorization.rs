@@ -127,9 +127,18 @@ async fn past_instants_are_judged_by_the_history_up_to_them() {
     let v = ask(&s, PROVIDER, "LAB_RESULTS", "TREATMENT", "").await;
     assert_eq!(reason(&v), "REVOKED", "{v}");
     assert_eq!(v["data"]["authorization"]["atBlock"], 20);
-    // before anyone registered
-    let v = ask(&s, PROVIDER, "LAB_RESULTS", "TREATMENT", &at(11, 0)).await;
-    assert_eq!(reason(&v), "GRANTEE_NOT_REGISTERED", "{v}");
+    // before the mirror's first block: one line saying so, not an answer from no history
+    for moment in [at(11, 0), ", atBlock: 11".to_string()] {
+        let v = ask(&s, PROVIDER, "LAB_RESULTS", "TREATMENT", &moment).await;
+        let message = v["errors"][0]["message"].as_str().unwrap_or_default();
+        assert!(
+            message.starts_with("cannot judge before the mirror's first block #12 ("),
+            "{v}"
+        );
+    }
+    // the first block itself is judged: the provider registered and was granted in it
+    let v = ask(&s, PROVIDER, "LAB_RESULTS", "TREATMENT", &at(12, 0)).await;
+    assert_eq!(reason(&v), "CONSENT", "{v}");
 }
 
 #[tokio::test]

@@ -28,6 +28,7 @@ pub fn registered(org: AccountId, role: &'static str) -> ChainEvent {
         org,
         role,
         flags: 1,
+        profile: None,
     }
 }
 
@@ -130,14 +131,9 @@ pub async fn spawn_app(store: Arc<dyn Store>, options: HttpOptions) -> App {
         .expect("bind");
     let base = format!("http://{}", listener.local_addr().expect("addr"));
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(medledger_graphql::serve(
-        listener,
-        build_schema(store),
-        options,
-        async {
-            let _ = stopped.await;
-        },
-    ));
+    let server = tokio::spawn(medledger_graphql::serve(listener, store, options, async {
+        let _ = stopped.await;
+    }));
     App {
         base,
         stop: Some(stop),

@@ -6,9 +6,9 @@ use std::time::Duration;
 use medledger_graphql::{Cors, HttpOptions};
 use medledger_store::{
     AccessRow, AccountId, BatchRow, ClaimRow, ConsentChange, ConsentRow, ContractRow, Cursor,
-    DelegationRow, DuplicateUseRow, EmergencyWindow, EventKey, Hash32, IndexerStatus, Mirror,
-    OrganizationRow, Page, PatientHistory, PreparedBlock, RecordRow, RecordVersionRow, Store,
-    StoreError, StoredEvent, Upto,
+    DelegationRow, DuplicateUseRow, EmergencyBlockRow, EmergencyWindow, EventKey, Hash32,
+    IndexerStatus, Mirror, OrganizationRow, Page, PatientHistory, PreparedBlock, RecordRow,
+    RecordVersionRow, Store, StoreError, StoredEvent, Upto,
 };
 use serde_json::{Value, json};
 
@@ -40,6 +40,32 @@ async fn http_serves_queries_graphiql_and_health() {
         .await
         .expect("healthz");
     assert_eq!(health.text().await.expect("body"), "ok");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_body_that_is_no_graphql_request_is_one_clear_json_error() {
+    let s = seeded().await;
+    let app = spawn_app(s.store.clone(), HttpOptions::default()).await;
+    let http = reqwest::Client::new();
+    for body in ["hello", "{\"query\": 1}", ""] {
+        let answer = http
+            .post(format!("{}/graphql", app.base))
+            .header("content-type", "application/json")
+            .body(body)
+            .send()
+            .await
+            .expect("post");
+        assert_eq!(answer.status(), 400, "{body:?}");
+        let json: Value = answer.json().await.expect("a JSON answer");
+        let message = json["errors"][0]["message"].as_str().unwrap_or_default();
+        assert!(
+            message.starts_with("the request body is not a GraphQL request")
+                && message.contains("send JSON such as")
+                && !message.contains('\n'),
+            "{body:?}: {json}"
+        );
+    }
     app.stop().await;
 }
 
@@ -222,6 +248,7 @@ impl Store for Broken {
         &self,
         _: Option<&str>,
         _: Option<&str>,
+        _: Option<&str>,
         _: usize,
     ) -> Result<Page<OrganizationRow>, StoreError> {
         self.fail().await
@@ -251,6 +278,15 @@ impl Store for Broken {
         _: Option<&str>,
         _: usize,
     ) -> Result<Page<EmergencyWindow>, StoreError> {
+        self.fail().await
+    }
+    async fn emergency_blocks(
+        &self,
+        _: Option<&AccountId>,
+        _: bool,
+        _: Option<&str>,
+        _: usize,
+    ) -> Result<Page<EmergencyBlockRow>, StoreError> {
         self.fail().await
     }
     async fn access_log(

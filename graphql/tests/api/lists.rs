@@ -91,6 +91,8 @@ async fn everything() -> Seeded {
                     claim_ref: h(0x22),
                     first_insurer: INSURER,
                     first_claim_ref: h(0x21),
+                    reuse: "OtherInsurer",
+                    overlap: "SameDocument",
                 },
                 ChainEvent::AccessRecorded {
                     patient: PATIENT,
@@ -159,6 +161,16 @@ async fn organizations_are_listed_by_role_a_page_at_a_time() {
     .await;
     assert!(
         error(&bad).contains("is not an endCursor of this list"),
+        "{bad}"
+    );
+    let bad = run(
+        &s.store,
+        &format!(r#"{{ consents(patient: "{PATIENT}", after: "x") {{ totalCount }} }}"#),
+    )
+    .await;
+    assert_eq!(
+        error(&bad),
+        "\"x\" is not an endCursor of this list",
         "{bad}"
     );
 }

@@ -1,6 +1,6 @@
 //! Look-ups: commitments, organizations, the indexer's status, and malformed input.
 
-use medledger_store::{AccountId, Hash32, Mirror};
+use medledger_store::{AccountId, ChainEvent, Hash32, Mirror};
 use serde_json::{Value, json};
 
 use crate::helpers::*;
@@ -131,5 +131,134 @@ async fn the_mirror_is_unhealthy_before_its_first_block_and_when_far_behind() {
         v["data"]["indexerStatus"],
         json!({"healthy": false, "lag": 11}),
         "11 finalized blocks behind"
+    );
+}
+
+/// A provider named Riverside Clinic, with a Write consent for lab results only, that
+/// anchored two records in block 12: one of lab results (category salt 0x11…) and one of
+/// mental health (category salt 0x22…), which it was not allowed to write.
+async fn named_provider_with_two_records() -> Seeded {
+    use medledger_store::{OrgIdentifier, OrgProfile};
+    let category =
+        |salt: u8, index: u8| Hash32(medledger_proofs::category_commitment(&[salt; 32], index));
+    let anchored = |record: u8, commitment: u8, category| ChainEvent::RecordAnchored {
+        patient: PATIENT,
+        custodian: PROVIDER,
+        commitment: Hash32([commitment; 32]),
+        record_id: Hash32([record; 32]),
+        category_commitment: category,
+        version: 1,
+    };
+    store_with(&[block(
+        12,
+        vec![
+            ChainEvent::OrgRegistered {
+                org: PROVIDER,
+                role: "Provider",
+                flags: 1,
+                profile: Some(OrgProfile {
+                    name: "Riverside Clinic".into(),
+                    kind: "Clinic".into(),
+                    identifiers: vec![OrgIdentifier {
+                        system: "http://hl7.org/fhir/sid/us-npi".into(),
+                        value: "1234567893".into(),
+                    }],
+                }),
+            },
+            registered(INSURER, "Insurer"),
+            ChainEvent::ConsentGranted {
+                patient: PATIENT,
+                grantee: PROVIDER,
+                categories: 1 << 4,
+                purposes: 1,
+                access: 0b10,
+                valid_from: 0,
+                expires_at: None,
+                terms_hash: Hash32([7; 32]),
+                version: 1,
+                by: PATIENT,
+            },
+            anchored(0xa1, 0xc1, category(0x11, 4)),
+            anchored(0xa2, 0xc2, category(0x22, 10)),
+        ],
+    )])
+    .await
+}
+
+#[tokio::test]
+async fn organizations_carry_their_names_and_are_found_by_a_part_of_one() {
+    let s = named_provider_with_two_records().await;
+    let v = run(
+        &s.store,
+        r#"{ found: organizations(name: "RIVERSIDE") { totalCount nodes { account name kind
+               identifiers { system value } role } }
+             none: organizations(name: "lakeside") { totalCount }
+             all: organizations { nodes { name } } }"#,
+    )
+    .await;
+    assert_eq!(v["errors"], Value::Null, "{v}");
+    assert_eq!(
+        v["data"]["found"],
+        json!({"totalCount": 1, "nodes": [{
+            "account": PROVIDER.to_string(),
+            "name": "Riverside Clinic",
+            "kind": "Clinic",
+            "identifiers": [{"system": "http://hl7.org/fhir/sid/us-npi", "value": "1234567893"}],
+            "role": "Provider",
+        }]})
+    );
+    assert_eq!(v["data"]["none"]["totalCount"], 0);
+    // an organization registered without a profile (the second release) has no name
+    assert_eq!(
+        v["data"]["all"]["nodes"],
+        json!([{"name": "Riverside Clinic"}, {"name": null}])
+    );
+    let bad = run(&s.store, r#"{ organizations(name: "  ") { totalCount } }"#).await;
+    assert!(error(&bad).contains("name must be 1 to 64"), "{bad}");
+}
+
+#[tokio::test]
+async fn a_record_anchored_outside_the_custodians_write_consent_is_flagged() {
+    let s = named_provider_with_two_records().await;
+    let check = |commitment: u8, category: &str, salt: u8| {
+        format!(
+            r#"verifyCommitment(commitment: "0x{}") {{ writeConsentCategories
+                 categoryCheck(category: {category}, salt: "0x{}") {{ opens ownUpload
+                 withinWriteConsent explanation }} }}"#,
+            format!("{commitment:02x}").repeat(32),
+            format!("{salt:02x}").repeat(32)
+        )
+    };
+    let v = run(
+        &s.store,
+        &format!(
+            "{{ labs: {} mental: {} wrongSalt: {} }}",
+            check(0xc1, "LAB_RESULTS", 0x11),
+            check(0xc2, "MENTAL_HEALTH", 0x22),
+            check(0xc2, "LAB_RESULTS", 0x22)
+        ),
+    )
+    .await;
+    assert_eq!(v["errors"], Value::Null, "{v}");
+    let labs = &v["data"]["labs"][0];
+    assert_eq!(labs["writeConsentCategories"], json!(["LAB_RESULTS"]));
+    assert_eq!(labs["categoryCheck"]["opens"], true);
+    assert_eq!(labs["categoryCheck"]["withinWriteConsent"], true);
+    let mental = &v["data"]["mental"][0]["categoryCheck"];
+    assert_eq!(
+        (&mental["opens"], &mental["withinWriteConsent"]),
+        (&json!(true), &json!(false)),
+        "the flag: {mental}"
+    );
+    assert!(
+        mental["explanation"]
+            .as_str()
+            .is_some_and(|e| e.contains("NOT covered")),
+        "{mental}"
+    );
+    let wrong = &v["data"]["wrongSalt"][0]["categoryCheck"];
+    assert_eq!(
+        (&wrong["opens"], &wrong["withinWriteConsent"]),
+        (&json!(false), &Value::Null)
     );
 }

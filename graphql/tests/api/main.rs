@@ -2,6 +2,7 @@
 //! checked-in SDL, and the HTTP server's routes and limits against a running server.
 
 mod authorization;
+mod cds;
 mod consents;
 mod fhir;
 mod helpers;
