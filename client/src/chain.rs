@@ -1,4 +1,6 @@
 use std::marker::PhantomData;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU8, Ordering};
 use std::time::Duration;
 
 use ink::env::DefaultEnvironment;
@@ -8,6 +10,9 @@ use scale::{Decode, Encode};
 use scale_decode::DecodeAsType;
 use scale_encode::EncodeAsType;
 use scale_value::{At, Value};
+use subxt::backend::LegacyBackend;
+use subxt::config::{DefaultExtrinsicParamsBuilder, RpcConfigFor};
+use subxt::rpcs::{LegacyRpcMethods, RpcClient};
 use subxt::utils::{AccountId32, H256, MultiAddress};
 use subxt::{OnlineClient, SubstrateConfig};
 use subxt_signer::sr25519::Keypair;
@@ -66,6 +71,18 @@ impl<R> Message<R> {
     pub fn from_builder<Args: Encode>(builder: MessageBuilder<Args, R>) -> Self {
         Message {
             data: builder.params().exec_input().encode(),
+            _returns: PhantomData,
+        }
+    }
+
+    /// A message of a contract release whose crate this build no longer has (a deployment
+    /// of an earlier release, before its upgrade): its selector as that release's metadata
+    /// lists it, and its SCALE-encoded arguments.
+    pub fn of_release(selector: [u8; 4], args: impl Encode) -> Self {
+        let mut data = selector.to_vec();
+        args.encode_to(&mut data);
+        Message {
+            data,
             _returns: PhantomData,
         }
     }
@@ -195,12 +212,57 @@ enum DeterminismDto {
     Enforced,
 }
 
+/// How far the last transaction of a [`Chain`] got: what a caller interrupted while it
+/// waits can tell its user.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Sending {
+    /// Nothing was handed to the node (dry runs only, or the node refused it at once): the
+    /// chain is unchanged.
+    Nothing,
+    /// The transaction was being handed to the node: it may or may not have reached it.
+    InFlight,
+    /// The node accepted the transaction into its pool: it may land.
+    Sent,
+}
+
+/// A handle on how far a [`Chain`]'s transactions got, readable from anywhere (a Ctrl-C
+/// handler) while the chain is busy.
+#[derive(Debug, Clone, Default)]
+pub struct SendProgress(Arc<AtomicU8>);
+
+impl SendProgress {
+    /// Where the last transaction stands.
+    pub fn get(&self) -> Sending {
+        match self.0.load(Ordering::SeqCst) {
+            0 => Sending::Nothing,
+            1 => Sending::InFlight,
+            _ => Sending::Sent,
+        }
+    }
+
+    fn set(&self, to: Sending) {
+        let v = match to {
+            Sending::Nothing => 0,
+            Sending::InFlight => 1,
+            Sending::Sent => 2,
+        };
+        self.0.store(v, Ordering::SeqCst);
+    }
+}
+
+/// How often a transaction is signed again with a fresh nonce when another one of the same
+/// signer took its nonce first (two commands at once).
+const NONCE_ATTEMPTS: usize = 5;
+
 /// A connection to a node of a chain with pallet-contracts.
 #[derive(Clone)]
 pub struct Chain {
     api: Api,
+    rpc: LegacyRpcMethods<RpcConfigFor<SubstrateConfig>>,
     url: String,
     finality_timeout: Duration,
+    progress: SendProgress,
 }
 
 impl Chain {
@@ -214,21 +276,55 @@ impl Chain {
                 url: url.to_string(),
             });
         }
-        let api = tokio::time::timeout(CONNECT_TIMEOUT, Api::from_insecure_url(url))
+        let connect = async {
+            let rpc = RpcClient::from_insecure_url(url)
+                .await
+                .map_err(|e| e.to_string())?;
+            // The legacy RPC backend, not chainHead: a node allows few chainHead_follow
+            // subscriptions, and two commands at once (or a command beside the indexer and
+            // the page) ran out of them mid-transaction ("Maximum number of chainHead_follow
+            // has been reached").
+            let backend = LegacyBackend::<SubstrateConfig>::builder().build(rpc.clone());
+            let api = Api::from_backend(Arc::new(backend))
+                .await
+                .map_err(|e| e.to_string())?;
+            Ok::<_, String>((api, LegacyRpcMethods::new(rpc)))
+        };
+        let (api, rpc) = tokio::time::timeout(CONNECT_TIMEOUT, connect)
             .await
             .map_err(|_| ConnectError::Timeout {
                 url: url.to_string(),
                 seconds: CONNECT_TIMEOUT.as_secs(),
             })?
-            .map_err(|e| ConnectError::Unreachable {
+            .map_err(|reason| ConnectError::Unreachable {
                 url: url.to_string(),
-                reason: e.to_string(),
+                reason,
             })?;
         Ok(Chain {
             api,
+            rpc,
             url: url.to_string(),
             finality_timeout: DEFAULT_FINALITY_TIMEOUT,
+            progress: SendProgress::default(),
         })
+    }
+
+    /// A handle telling how far this chain's transactions got (shared by its clones).
+    pub fn send_progress(&self) -> SendProgress {
+        self.progress.clone()
+    }
+
+    /// The hash of block `number`.
+    ///
+    /// # Errors
+    /// [`CallError::Node`] when the node does not have it or fails.
+    pub async fn block_hash(&self, number: u64) -> Result<H256, CallError> {
+        Ok(self
+            .api
+            .at_block(number)
+            .await
+            .map_err(|e| CallError::node("read the block asked for", e))?
+            .block_hash())
     }
 
     /// Waits at most `timeout` for a sent transaction to be finalized
@@ -248,6 +344,24 @@ impl Chain {
         &self.api
     }
 
+    /// Dry-runs a read-only message as `origin` against the state and time of block
+    /// `block` (which a pruning node may no longer hold: a [`CallError::Node`] then).
+    ///
+    /// # Errors
+    /// As [`Chain::query`].
+    pub async fn query_at<R: Decode>(
+        &self,
+        origin: &AccountId32,
+        contract: &AccountId32,
+        message: &Message<R>,
+        block: u64,
+    ) -> Result<R, CallError> {
+        let dry = self
+            .dry_run_call(origin, contract, message.data(), Some(block))
+            .await?;
+        decode_output::<R>(&dry.output)
+    }
+
     /// Runs `message` on `contract` as `origin` without a transaction, and decodes what it
     /// returns.
     ///
@@ -259,7 +373,9 @@ impl Chain {
         contract: &AccountId32,
         message: &Message<R>,
     ) -> Result<R, CallError> {
-        let dry = self.dry_run_call(origin, contract, message.data()).await?;
+        let dry = self
+            .dry_run_call(origin, contract, message.data(), None)
+            .await?;
         decode_output::<R>(&dry.output)
     }
 
@@ -274,7 +390,7 @@ impl Chain {
         message: &Message<R>,
     ) -> Result<Estimate, CallError> {
         Ok(self
-            .dry_run_call(origin, contract, message.data())
+            .dry_run_call(origin, contract, message.data(), None)
             .await?
             .estimate)
     }
@@ -293,7 +409,9 @@ impl Chain {
         message: &Message<Result<T, E>>,
     ) -> Result<CallOutcome, CallError> {
         let origin = signer.public_key().to_account_id();
-        let dry = self.dry_run_call(&origin, contract, message.data()).await?;
+        let dry = self
+            .dry_run_call(&origin, contract, message.data(), None)
+            .await?;
         if let Err(e) = decode_output::<Result<T, E>>(&dry.output)? {
             return Err(rejected(&e));
         }
@@ -332,7 +450,9 @@ impl Chain {
             .first()
             .ok_or_else(|| CallError::Dispatch("an empty batch of messages".into()))?;
         let origin = signer.public_key().to_account_id();
-        let dry = self.dry_run_call(&origin, contract, first.data()).await?;
+        let dry = self
+            .dry_run_call(&origin, contract, first.data(), None)
+            .await?;
         if let Err(e) = decode_output::<Result<T, E>>(&dry.output)? {
             return Err(rejected(&e));
         }
@@ -350,6 +470,17 @@ impl Chain {
             })
             .collect();
         let tx = subxt::dynamic::tx("Utility", "batch_all", (calls,));
+        self.sign_and_finalize(&tx, signer).await
+    }
+
+    /// Sends a `System.remark` and waits until it is finalized: a block at the chain's time
+    /// now, which a chain that makes blocks only for transactions (a dev node) otherwise
+    /// lacks; dry runs judge time by the last finalized block.
+    ///
+    /// # Errors
+    /// [`CallError`] when the node refuses or fails.
+    pub async fn remark(&self, signer: &Keypair, note: &[u8]) -> Result<CallOutcome, CallError> {
+        let tx = subxt::dynamic::tx("System", "remark", (note.to_vec(),));
         self.sign_and_finalize(&tx, signer).await
     }
 
@@ -381,6 +512,7 @@ impl Chain {
                 "instantiate",
                 args,
                 "dry-run the instantiation",
+                None,
             )
             .await?;
         if is_revert(&ok.result.flags) {
@@ -428,6 +560,7 @@ impl Chain {
         origin: &AccountId32,
         contract: &AccountId32,
         data: &[u8],
+        block: Option<u64>,
     ) -> Result<DryRun, CallError> {
         let args = (
             *origin,
@@ -438,7 +571,7 @@ impl Chain {
             data.to_vec(),
         );
         let (estimate, exec) = self
-            .dry_run::<_, ExecReturnDto>(origin, "call", args, "dry-run the call")
+            .dry_run::<_, ExecReturnDto>(origin, "call", args, "dry-run the call", block)
             .await?;
         Ok(DryRun {
             estimate,
@@ -447,15 +580,17 @@ impl Chain {
         })
     }
 
-    /// Calls `ContractsApi_<method>` as `origin` at the finalized block: the gas it needs and
-    /// what it returned, or the dispatch error by name ([`CallError::CannotPay`] when the
-    /// origin's balance cannot cover the storage deposit).
+    /// Calls `ContractsApi_<method>` as `origin` at the finalized block (or at `block`, with
+    /// that block's state and time): the gas it needs and what it returned, or the dispatch
+    /// error by name ([`CallError::CannotPay`] when the origin's balance cannot cover the
+    /// storage deposit).
     async fn dry_run<Args, Ok>(
         &self,
         origin: &AccountId32,
         method: &str,
         args: Args,
         action: &'static str,
+        block: Option<u64>,
     ) -> Result<(Estimate, Ok), CallError>
     where
         Args: subxt::ext::frame_decode::runtime_apis::IntoEncodableValues,
@@ -464,11 +599,18 @@ impl Chain {
     {
         let payload =
             subxt::dynamic::runtime_api_call::<_, DryRunDto<Ok>>("ContractsApi", method, args);
-        let at = self
-            .api
-            .at_current_block()
-            .await
-            .map_err(|e| CallError::node("read the finalized block", e))?;
+        let at = match block {
+            None => self
+                .api
+                .at_current_block()
+                .await
+                .map_err(|e| CallError::node("read the finalized block", e))?,
+            Some(number) => self
+                .api
+                .at_block(number)
+                .await
+                .map_err(|e| CallError::node("read the block asked for", e))?,
+        };
         let answer = at
             .runtime_apis()
             .call(payload)
@@ -500,24 +642,54 @@ impl Chain {
         tx: &subxt::tx::DynamicPayload<CallData>,
         signer: &Keypair,
     ) -> Result<CallOutcome, CallError> {
-        let progress = self
-            .api
-            .tx()
-            .await
-            .map_err(|e| CallError::node("read the finalized block", e))?
-            .sign_and_submit_then_watch_default(tx, signer)
-            .await
-            .map_err(|e| {
-                // The transaction pool's refusal of an account that cannot pay
-                // (`InvalidTransaction::Payment`).
-                if e.to_string().contains("Inability to pay") {
-                    CallError::CannotPay {
-                        account: signer.public_key().to_account_id().to_string(),
+        let account = signer.public_key().to_account_id();
+        let mut attempt = 0;
+        let progress = loop {
+            attempt += 1;
+            // The next nonce as the node's pool sees it (counting the signer's transactions
+            // not yet in a block), not as the finalized state does: two commands of one
+            // signer in quick succession then take two nonces.
+            let nonce = self
+                .rpc
+                .system_account_next_index(&account)
+                .await
+                .map_err(|e| CallError::node("tell the signer's next nonce", e))?;
+            let params = DefaultExtrinsicParamsBuilder::<SubstrateConfig>::new()
+                .nonce(nonce)
+                .build();
+            let mut signing = self
+                .api
+                .tx()
+                .await
+                .map_err(|e| CallError::node("read the finalized block", e))?;
+            self.progress.set(Sending::InFlight);
+            match signing.sign_and_submit_then_watch(tx, signer, params).await {
+                Ok(progress) => break progress,
+                Err(e) => {
+                    let text = e.to_string();
+                    // Another transaction of this signer took the nonce in between (the
+                    // pool's "priority is too low" or "outdated"): sign again.
+                    let taken = text.contains("Priority is too low")
+                        || text.contains("Transaction is outdated")
+                        || text.contains("1014");
+                    if taken && attempt < NONCE_ATTEMPTS {
+                        self.progress.set(Sending::Nothing);
+                        tokio::time::sleep(Duration::from_millis(200)).await;
+                        continue;
                     }
-                } else {
-                    CallError::node("accept the transaction", e)
+                    // The transaction pool's refusal of an account that cannot pay
+                    // (`InvalidTransaction::Payment`).
+                    if text.contains("Inability to pay") {
+                        self.progress.set(Sending::Nothing);
+                        return Err(CallError::CannotPay {
+                            account: account.to_string(),
+                        });
+                    }
+                    return Err(CallError::node("accept the transaction", e));
                 }
-            })?;
+            }
+        };
+        self.progress.set(Sending::Sent);
         let in_block = tokio::time::timeout(self.finality_timeout, progress.wait_for_finalized())
             .await
             .map_err(|_| CallError::NotFinalized {

@@ -3,12 +3,10 @@
 use ink::codegen::TraitCallBuilder;
 use ink::env::call::FromAccountId;
 use ink::primitives::Hash;
-use medledger_consent::consent_registry::{
-    Consent, ConsentRegistryRef, Emergency, Error, Org, Scope, Standing,
-};
+use medledger_consent::consent_registry::{ConsentRegistryRef, Error, Org, Scope, Standing};
 use medledger_events::{
-    Access, AccessSet, CategorySet, DataCategory, EmergencyReason, Policy, Purpose, PurposeSet,
-    Role, Timestamp,
+    Access, AccessSet, CategorySet, DataCategory, EmergencyReason, OrgProfile, Policy, Purpose,
+    PurposeSet, Role, Timestamp, UpgradeTerms,
 };
 use subxt::utils::AccountId32;
 
@@ -31,35 +29,69 @@ fn registry(address: &AccountId32) -> ConsentRegistryRef {
     FromAccountId::from_account_id(to_ink(address))
 }
 
-/// `register_org(account, role, flags)`.
+/// `register_org(account, role, flags, profile)`.
 pub fn register_org(
     address: &AccountId32,
     account: &AccountId32,
     role: Role,
     flags: u32,
+    profile: OrgProfile,
 ) -> Message<Result<(), Error>> {
     let mut r = registry(address);
-    Message::from_builder(r.call_mut().register_org(to_ink(account), role, flags))
+    Message::from_builder(r.call_mut().register_org(
+        to_ink(account),
+        role,
+        flags,
+        profile.to_bytes(),
+    ))
 }
 
-/// `grant(grantee, categories, purposes, access, valid_from, expires_at, terms_hash)`.
-pub fn grant(address: &AccountId32, args: &GrantArgs) -> Message<Result<(), Error>> {
+/// `update_org(account, profile)`: the registrar changes an organization's name, kind or
+/// identifiers.
+pub fn update_org(
+    address: &AccountId32,
+    account: &AccountId32,
+    profile: OrgProfile,
+) -> Message<Result<(), Error>> {
+    let mut r = registry(address);
+    Message::from_builder(r.call_mut().update_org(to_ink(account), profile.to_bytes()))
+}
+
+/// `org_profile(account)`: the profile's bytes (read them with `OrgProfile::from_bytes`).
+pub fn org_profile(address: &AccountId32, account: &AccountId32) -> Message<Option<Vec<u8>>> {
+    Message::from_builder(registry(address).call().org_profile(to_ink(account)))
+}
+
+/// `grant(patient, grantee, scope, terms_hash)`, signed by the patient or their delegate.
+pub fn grant(
+    address: &AccountId32,
+    patient: &AccountId32,
+    args: &GrantArgs,
+) -> Message<Result<(), Error>> {
+    let scope = Scope {
+        categories: args.categories,
+        purposes: args.purposes,
+        access: args.access,
+        valid_from: args.valid_from,
+        expires_at: args.expires_at,
+    };
     let mut r = registry(address);
     Message::from_builder(r.call_mut().grant(
+        to_ink(patient),
         to_ink(&args.grantee),
-        args.categories,
-        args.purposes,
-        args.access,
-        args.valid_from,
-        args.expires_at,
+        scope,
         Hash::from(args.terms_hash),
     ))
 }
 
-/// `revoke(grantee)`.
-pub fn revoke(address: &AccountId32, grantee: &AccountId32) -> Message<Result<(), Error>> {
+/// `revoke(patient, grantee)`, signed by the patient or their delegate.
+pub fn revoke(
+    address: &AccountId32,
+    patient: &AccountId32,
+    grantee: &AccountId32,
+) -> Message<Result<(), Error>> {
     let mut r = registry(address);
-    Message::from_builder(r.call_mut().revoke(to_ink(grantee)))
+    Message::from_builder(r.call_mut().revoke(to_ink(patient), to_ink(grantee)))
 }
 
 /// `is_authorized(patient, grantee, category, purpose, access)`.
@@ -79,16 +111,6 @@ pub fn is_authorized(
         purpose,
         access,
     ))
-}
-
-/// `consent(patient, grantee)`.
-pub fn consent(
-    address: &AccountId32,
-    patient: &AccountId32,
-    grantee: &AccountId32,
-) -> Message<Option<Consent>> {
-    let r = registry(address);
-    Message::from_builder(r.call().consent(to_ink(patient), to_ink(grantee)))
 }
 
 /// `org(account)`.
@@ -129,35 +151,29 @@ pub fn set_policy(address: &AccountId32, policy: Policy) -> Unit {
     Message::from_builder(registry(address).call_mut().set_policy(policy))
 }
 
-/// `upgrade(code_hash)`: the new code migrates the storage in the same call.
-pub fn upgrade(address: &AccountId32, code_hash: [u8; 32]) -> Unit {
-    Message::from_builder(registry(address).call().upgrade(Hash::from(code_hash)))
-}
-
-/// `grant_for(patient, grantee, scope, terms_hash)`, by a delegate.
-pub fn grant_for(address: &AccountId32, patient: &AccountId32, args: &GrantArgs) -> Unit {
-    let scope = Scope {
-        categories: args.categories,
-        purposes: args.purposes,
-        access: args.access,
-        valid_from: args.valid_from,
-        expires_at: args.expires_at,
-    };
-    Message::from_builder(registry(address).call_mut().grant_for(
-        to_ink(patient),
-        to_ink(&args.grantee),
-        scope,
-        Hash::from(args.terms_hash),
-    ))
-}
-
-/// `revoke_for(patient, grantee)`, by a delegate.
-pub fn revoke_for(address: &AccountId32, patient: &AccountId32, grantee: &AccountId32) -> Unit {
+/// `announce_upgrade(code_hash)`: the upgrade may apply once the upgrade delay has passed.
+pub fn announce_upgrade(address: &AccountId32, code_hash: [u8; 32]) -> Unit {
     Message::from_builder(
         registry(address)
             .call_mut()
-            .revoke_for(to_ink(patient), to_ink(grantee)),
+            .announce_upgrade(Hash::from(code_hash)),
     )
+}
+
+/// `cancel_upgrade()`.
+pub fn cancel_upgrade(address: &AccountId32) -> Unit {
+    Message::from_builder(registry(address).call_mut().cancel_upgrade())
+}
+
+/// `upgrade(code_hash)`: applies the announced upgrade; the new code migrates the storage in
+/// the same call.
+pub fn upgrade(address: &AccountId32, code_hash: [u8; 32]) -> Unit {
+    Message::from_builder(registry(address).call_mut().upgrade(Hash::from(code_hash)))
+}
+
+/// `upgrade_terms()`: the upgrade delay, and the upgrade announced, if any.
+pub fn upgrade_terms(address: &AccountId32) -> Message<UpgradeTerms> {
+    Message::from_builder(registry(address).call().upgrade_terms())
 }
 
 /// `set_delegate(delegate, expires_at)`.
@@ -192,41 +208,23 @@ pub fn break_glass(
     ))
 }
 
-/// `end_emergency(provider)`, by the patient.
-pub fn end_emergency(address: &AccountId32, provider: &AccountId32) -> Unit {
-    Message::from_builder(registry(address).call_mut().end_emergency(to_ink(provider)))
-}
-
-/// `end_emergency_for(patient, provider)`, by a delegate.
-pub fn end_emergency_for(
-    address: &AccountId32,
-    patient: &AccountId32,
-    provider: &AccountId32,
-) -> Unit {
+/// `end_emergency(patient, provider)`, by the patient or their delegate.
+pub fn end_emergency(address: &AccountId32, patient: &AccountId32, provider: &AccountId32) -> Unit {
     Message::from_builder(
         registry(address)
             .call_mut()
-            .end_emergency_for(to_ink(patient), to_ink(provider)),
+            .end_emergency(to_ink(patient), to_ink(provider)),
     )
 }
 
-/// `set_emergency_block(provider, blocked)`, by the patient.
-pub fn set_emergency_block(address: &AccountId32, provider: &AccountId32, blocked: bool) -> Unit {
-    Message::from_builder(
-        registry(address)
-            .call_mut()
-            .set_emergency_block(to_ink(provider), blocked),
-    )
-}
-
-/// `set_emergency_block_for(patient, provider, blocked)`, by a delegate.
-pub fn set_emergency_block_for(
+/// `set_emergency_block(patient, provider, blocked)`, by the patient or their delegate.
+pub fn set_emergency_block(
     address: &AccountId32,
     patient: &AccountId32,
     provider: &AccountId32,
     blocked: bool,
 ) -> Unit {
-    Message::from_builder(registry(address).call_mut().set_emergency_block_for(
+    Message::from_builder(registry(address).call_mut().set_emergency_block(
         to_ink(patient),
         to_ink(provider),
         blocked,
@@ -249,19 +247,6 @@ pub fn consents_to(
         purpose,
         access,
     ))
-}
-
-/// `emergency(patient, provider)`.
-pub fn emergency(
-    address: &AccountId32,
-    patient: &AccountId32,
-    provider: &AccountId32,
-) -> Message<Option<Emergency>> {
-    Message::from_builder(
-        registry(address)
-            .call()
-            .emergency(to_ink(patient), to_ink(provider)),
-    )
 }
 
 /// `policy()`.

@@ -33,24 +33,37 @@ impl ContractError for ConsentError {
             NoActiveConsent => "there is no active consent for this organization to revoke",
             NotDelegate => "the signer is not an unexpired delegate of the patient",
             NoDelegate => "the patient has no such delegate",
-            DelegateSelfGrant => "a delegate cannot grant consent to itself",
+            DelegateActsForItself => {
+                "a delegate cannot act for itself: no consent to itself, no block or emergency window of its own"
+            }
             OutlivesDelegation => "a delegate's grant must end, and no later than the delegation",
             DelegationTooLong => {
                 "the delegation would last longer than the registrar's policy allows"
             }
             NotEmergencyProvider => {
-                "only active providers allowed emergency access may break the glass"
+                "only registered providers allowed emergency access may break the glass, or be blocked from it"
             }
             EmergencyBlocked => "the patient has blocked this provider from emergency access",
             EmergencyOpen => "this provider already has an open emergency window for the patient",
             EmergencyCoolingDown => {
-                "the patient ended this provider's last emergency window recently; the cool-down has not passed"
+                "this provider's last emergency window for the patient ended recently; the cool-down has not passed"
             }
-            NoOpenEmergency => "this provider has no open emergency window for the patient",
+            NoWindowToEnd => {
+                "this provider has no emergency window on the patient to end (none was opened, or it was ended already)"
+            }
             UpgradeFailed => "the upgrade failed and nothing changed",
             NotUpgrading => "migrate runs only inside an upgrade",
             UnsupportedStorageVersion => "the stored data is of a version this code cannot migrate",
             Overflow => "a counter or a time would overflow",
+            InvalidProfile => {
+                "the organization's name, kind or identifiers are out of bounds (a name of 1 to 64 bytes, at most 4 identifiers)"
+            }
+            GranteeSuspended => {
+                "the organization is suspended by the registrar; a consent to it would have no effect"
+            }
+            BlockUnchanged => "the provider is already blocked, or not blocked, as asked",
+            UpgradeNotAnnounced => "no upgrade to this code was announced",
+            UpgradeTooEarly => "the announced upgrade's waiting time has not passed yet",
         }
     }
 }
@@ -83,12 +96,15 @@ impl ContractError for RecordsError {
             }
             InvalidCategories => "the categories are empty or unknown",
             NotRegistered => "only registered organizations may write the access log",
-            CategoryMismatch => "the named record is not of the one category declared",
             NotRegistrar => "only the consent registry's registrar may upgrade this contract",
             UpgradeFailed => "the upgrade failed and nothing changed",
             NotUpgrading => "migrate runs only inside an upgrade",
             UnsupportedStorageVersion => "the stored data is of a version this code cannot migrate",
-            Overflow => "a version counter would overflow",
+            Overflow => "a version counter or a time would overflow",
+            UpgradeNotAnnounced => "no upgrade of the record registry to this code was announced",
+            UpgradeTooEarly => {
+                "the announced upgrade of the record registry has not waited its delay yet"
+            }
         }
     }
 }
@@ -122,12 +138,12 @@ mod tests {
 
     #[test]
     fn every_consent_registry_error_has_its_own_sentence() {
-        check::<ConsentError>(29);
+        check::<ConsentError>(34);
     }
 
     #[test]
     fn every_record_registry_error_has_its_own_sentence() {
-        check::<RecordsError>(24);
+        check::<RecordsError>(25);
     }
 
     #[test]

@@ -18,7 +18,7 @@ pub mod records;
 
 pub use chain::{
     CallOutcome, Chain, DEFAULT_FINALITY_TIMEOUT, EmittedEvent, Estimate, Instantiated, Message,
-    Weight,
+    SendProgress, Sending, Weight,
 };
 pub use convert::{to_ink, to_subxt};
 pub use error::{CallError, ConnectError, SignerError};

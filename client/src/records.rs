@@ -3,10 +3,10 @@
 use ink::codegen::TraitCallBuilder;
 use ink::env::call::FromAccountId;
 use ink::primitives::Hash;
-use medledger_events::{AmendReason, AnchorInfo, AnchorKey, BatchInfo, CategorySet, Purpose};
-use medledger_records::record_registry::{
-    ClaimInfo, ClaimKey, Error, Record, RecordOpening, RecordRegistryRef,
+use medledger_events::{
+    AmendReason, AnchorInfo, AnchorKey, BatchInfo, CategorySet, PendingUpgrade, Purpose, RecordKey,
 };
+use medledger_records::record_registry::{ClaimKey, Error, Record, RecordRegistryRef};
 use subxt::utils::AccountId32;
 
 use crate::chain::Message;
@@ -81,12 +81,12 @@ pub fn attest_claim(
     ))
 }
 
-/// A record named in the access log: its custodian, id and category salt.
+/// A record named in the access log: its custodian and the custodian's id of it. Nothing that
+/// opens its category goes with it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NamedRecord {
     pub custodian: AccountId32,
     pub record_id: [u8; 32],
-    pub category_salt: [u8; 32],
 }
 
 /// `record_access(patient, categories, purpose, record)`: `Ok(true)` when allowed.
@@ -97,10 +97,9 @@ pub fn record_access(
     purpose: Purpose,
     record: Option<&NamedRecord>,
 ) -> Message<Result<bool, Error>> {
-    let record = record.map(|r| RecordOpening {
+    let record = record.map(|r| RecordKey {
         custodian: to_ink(&r.custodian),
         record_id: Hash::from(r.record_id),
-        category_salt: Hash::from(r.category_salt),
     });
     Message::from_builder(registry(address).call_mut().record_access(
         to_ink(patient),
@@ -110,10 +109,29 @@ pub fn record_access(
     ))
 }
 
-/// `upgrade(code_hash)`, by the ConsentRegistry's registrar: the new code migrates the
-/// storage in the same call.
+/// `announce_upgrade(code_hash)`, by the ConsentRegistry's registrar.
+pub fn announce_upgrade(address: &AccountId32, code_hash: [u8; 32]) -> Unit {
+    Message::from_builder(
+        registry(address)
+            .call_mut()
+            .announce_upgrade(Hash::from(code_hash)),
+    )
+}
+
+/// `cancel_upgrade()`, by the ConsentRegistry's registrar.
+pub fn cancel_upgrade(address: &AccountId32) -> Unit {
+    Message::from_builder(registry(address).call_mut().cancel_upgrade())
+}
+
+/// `upgrade(code_hash)`, by the ConsentRegistry's registrar, once announced and due: the new
+/// code migrates the storage in the same call.
 pub fn upgrade(address: &AccountId32, code_hash: [u8; 32]) -> Unit {
-    Message::from_builder(registry(address).call().upgrade(Hash::from(code_hash)))
+    Message::from_builder(registry(address).call_mut().upgrade(Hash::from(code_hash)))
+}
+
+/// `pending_upgrade()`.
+pub fn pending_upgrade(address: &AccountId32) -> Message<Option<PendingUpgrade>> {
+    Message::from_builder(registry(address).call().pending_upgrade())
 }
 
 /// `verify(custodian, commitment)`.
@@ -152,19 +170,6 @@ pub fn record(
         registry(address)
             .call()
             .record(to_ink(custodian), Hash::from(record_id)),
-    )
-}
-
-/// `claim(insurer, claim_ref)`.
-pub fn claim(
-    address: &AccountId32,
-    insurer: &AccountId32,
-    claim_ref: [u8; 32],
-) -> Message<Option<ClaimInfo>> {
-    Message::from_builder(
-        registry(address)
-            .call()
-            .claim(to_ink(insurer), Hash::from(claim_ref)),
     )
 }
 

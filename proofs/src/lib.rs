@@ -50,6 +50,22 @@ pub fn random_salt() -> [u8; 32] {
     rand::random()
 }
 
+/// Domain tag of document salts derived from a custodian's salt key.
+pub const DOCUMENT_SALT_DOMAIN: &[u8] = b"medledger/document-salt/v1";
+
+/// The salt a custodian gives `document` of `patient` (empty for a batch, which names no
+/// patient): `blake2b_256(DOCUMENT_SALT_DOMAIN || salt_key || len(patient) as u64 LE ||
+/// patient || document)` under the custodian's secret `salt_key` (BLAKE2 has no length
+/// extension, so a secret prefix makes it a keyed function). Without the key it is as
+/// unpredictable as a random salt; with it, the same document of the same patient always
+/// gets the same salt, so the custodian anchoring it again makes the same commitment, which
+/// the chain refuses (`CommitmentExists`) instead of taking it for a new document that a
+/// claim could use again unnoticed.
+pub fn document_salt(salt_key: &[u8; 32], patient: &[u8], document: &[u8]) -> [u8; 32] {
+    let length = (patient.len() as u64).to_le_bytes();
+    blake2b_256(&[DOCUMENT_SALT_DOMAIN, salt_key, &length, patient, document])
+}
+
 /// The commitment of `document` under `salt`.
 pub fn commitment(salt: &[u8; 32], document: &[u8]) -> Hash {
     blake2b_256(&[COMMITMENT_DOMAIN, salt, document])

@@ -17,11 +17,31 @@ fn a_commitment_depends_on_salt_and_every_byte() {
     assert_ne!(random_salt(), random_salt());
 }
 
+#[test]
+fn a_document_salt_is_the_same_for_the_same_document_and_no_other() {
+    let key = [7; 32];
+    let (alice, bob) = ([1; 32], [2; 32]);
+    let salt = document_salt(&key, &alice, b"HbA1c 5.4%");
+    // Anchoring the same document again gives the same commitment, which the chain refuses.
+    assert_eq!(salt, document_salt(&key, &alice, b"HbA1c 5.4%"));
+    assert_ne!(salt, document_salt(&key, &alice, b"HbA1c 5.5%"));
+    assert_ne!(salt, document_salt(&key, &bob, b"HbA1c 5.4%"));
+    // Another custodian's key, or a guess without one, gives another salt.
+    assert_ne!(salt, document_salt(&[8; 32], &alice, b"HbA1c 5.4%"));
+    // The patient's length is hashed, so moving bytes between patient and document changes
+    // the salt.
+    assert_ne!(
+        document_salt(&key, b"ab", b"c"),
+        document_salt(&key, b"a", b"bc")
+    );
+}
+
 #[derive(Deserialize)]
 struct Vectors {
     record_commitments: Vec<DocumentVector>,
     category_commitments: Vec<CategoryVector>,
     terms_commitments: Vec<DocumentVector>,
+    document_salts: Vec<SaltVector>,
     claim_references: Vec<ClaimVector>,
     merkle_trees: Vec<TreeVector>,
 }
@@ -42,6 +62,17 @@ struct DocumentVector {
     document_utf8: String,
     #[serde(with = "hex32")]
     commitment: Hash,
+}
+
+#[derive(Deserialize)]
+struct SaltVector {
+    #[serde(with = "hex32")]
+    salt_key: Hash,
+    /// 0x-hex of any length (a batch names no patient).
+    patient: String,
+    document_utf8: String,
+    #[serde(with = "hex32")]
+    salt: Hash,
 }
 
 #[derive(Deserialize)]
@@ -86,6 +117,14 @@ fn the_checked_in_commitment_vectors_hold() {
         assert_eq!(
             terms_commitment(&t.salt, t.document_utf8.as_bytes()),
             t.commitment
+        );
+    }
+    assert!(v.document_salts.len() >= 3);
+    for d in &v.document_salts {
+        let patient = hex::decode(d.patient.trim_start_matches("0x")).expect("patient hex");
+        assert_eq!(
+            document_salt(&d.salt_key, &patient, d.document_utf8.as_bytes()),
+            d.salt
         );
     }
     for c in &v.claim_references {

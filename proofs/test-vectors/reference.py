@@ -32,6 +32,10 @@ def terms_commitment(salt: bytes, document: bytes) -> bytes:
     return h(b"medledger/terms/v1", salt, document)
 
 
+def document_salt(salt_key: bytes, patient: bytes, document: bytes) -> bytes:
+    return h(b"medledger/document-salt/v1", salt_key, len(patient).to_bytes(8, "little"), patient, document)
+
+
 def claim_reference(text: str) -> bytes:
     return h(b"medledger/claim/v1", text.encode())
 
@@ -116,6 +120,15 @@ def vectors():
     ]
     terms = [{"salt": hx(s), "document_utf8": d, "commitment": hx(terms_commitment(s, d.encode()))}
              for s, d in terms_docs]
+    document_salts = [
+        {"salt_key": hx(k), "patient": hx(p), "document_utf8": d,
+         "salt": hx(document_salt(k, p, d.encode()))}
+        for k, p, d in [
+            (salt(0x33), salt(0x01), "HbA1c 5.4 %"),
+            (salt(0x33), salt(0x02), "HbA1c 5.4 %"),
+            (bytes(range(32)), b"", "scans/a.txt contents"),
+        ]
+    ]
     claims = [{"text": t, "claim_ref": hx(claim_reference(t))} for t in ["CLM-2026-0042", "\u00e4"]]
     trees = []
     for n in (1, 2, 3, 4, 5, 7, 8, 13):
@@ -132,6 +145,7 @@ def vectors():
         "record_commitments": records,
         "category_commitments": categories,
         "terms_commitments": terms,
+        "document_salts": document_salts,
         "claim_references": claims,
         "merkle_trees": trees,
     }
@@ -147,6 +161,9 @@ def check(path: str) -> int:
         bad += hx(category_commitment(unhx(r["category_salt"]), r["index"])) != r["commitment"]
     for r in v["terms_commitments"]:
         bad += hx(terms_commitment(unhx(r["salt"]), r["document_utf8"].encode())) != r["commitment"]
+    for r in v["document_salts"]:
+        bad += hx(document_salt(unhx(r["salt_key"]), unhx(r["patient"]),
+                                r["document_utf8"].encode())) != r["salt"]
     for r in v["claim_references"]:
         bad += hx(claim_reference(r["text"])) != r["claim_ref"]
     for t in v["merkle_trees"]:
