@@ -36,6 +36,12 @@ pub async fn query(url: &str, query: &str, variables: Value) -> Result<Value> {
         url: url.to_string(),
         reason,
     };
+    let parsed = reqwest::Url::parse(url).ok();
+    if !parsed.is_some_and(|u| matches!(u.scheme(), "http" | "https") && u.has_host()) {
+        return Err(anyhow!(
+            "--api {url:?} is not an http:// or https:// URL (e.g. {DEFAULT_API})"
+        ));
+    }
     let client = reqwest::Client::builder()
         .timeout(Duration::from_secs(30))
         .build()
@@ -68,4 +74,52 @@ fn without_url(e: reqwest::Error) -> String {
         reason = format!("{reason}: {source}");
     }
     reason
+}
+
+/// The names of the organizations among `accounts` (SS58), in one question: an account that
+/// is no named organization is left out. For labels only: a failure leaves every name out.
+pub async fn org_names(
+    url: &str,
+    accounts: &[String],
+) -> std::collections::HashMap<String, String> {
+    let mut unique: Vec<&String> = accounts.iter().collect();
+    unique.sort();
+    unique.dedup();
+    if unique.is_empty() {
+        return Default::default();
+    }
+    let fields: Vec<String> = unique
+        .iter()
+        .enumerate()
+        .map(|(i, a)| {
+            format!(
+                "o{i}: organization(account: {}) {{ account name }}",
+                json!(a)
+            )
+        })
+        .collect();
+    let Ok(data) = query(url, &format!("{{ {} }}", fields.join(" ")), json!({})).await else {
+        return Default::default();
+    };
+    (0..unique.len())
+        .filter_map(|i| {
+            let o = &data[format!("o{i}")];
+            Some((
+                o["account"].as_str()?.to_string(),
+                o["name"].as_str()?.to_string(),
+            ))
+        })
+        .collect()
+}
+
+/// `account` (SS58) as people see it, given the names `org_names` found: the name with the
+/// short address beside it, or the address alone.
+pub fn labelled(names: &std::collections::HashMap<String, String>, account: &str) -> String {
+    match names.get(account) {
+        Some(name) => match account.parse() {
+            Ok(id) => crate::names::named(name, &id),
+            Err(_) => format!("{name} ({account})"),
+        },
+        None => account.to_string(),
+    }
 }

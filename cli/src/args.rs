@@ -6,7 +6,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::commands::{
     AccessCommand, BatchCommand, ClaimCommand, ConsentCommand, DelegateCommand, EmergencyCommand,
-    OrgCommand, RecordCommand, RegistrarCommand, VerifyArgs,
+    OrgCommand, RecordCommand, RegistrarCommand, TokenArgs, VerifyArgs,
 };
 
 /// Printed under `--help`: what the exit status means.
@@ -21,6 +21,10 @@ Exit status:
   5  verify: the document does not match, was never anchored, or its receipt's category
      does not open the anchored one
   6  verify: the document matches a version that was superseded by an amendment
+  7  verify: it matches, but its record's category was outside the custodian's Write
+     consent when it was anchored
+130  interrupted (Ctrl-C): the line says whether the transaction was sent; a receipt or
+     batch it may still complete is kept (medledger record resume / batch resume)
 
 Signing, the first given wins: --key-file FILE (a wallet's JSON export; password from
 MEDLEDGER_KEY_PASSWORD or asked on the terminal), --suri for dev accounts (alice, //Alice),
@@ -49,6 +53,15 @@ pub struct Cli {
     pub json: bool,
     #[command(subcommand)]
     pub command: Command,
+}
+
+/// Whether `--json` was on the command line, for a command line clap refused (so `Cli`
+/// could not be built to say so).
+pub fn json_requested() -> bool {
+    std::env::args_os()
+        .skip(1)
+        .take_while(|a| a != "--")
+        .any(|a| a == "--json")
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -96,6 +109,10 @@ pub enum Command {
     /// uploaded anywhere.
     #[command(after_help = EXIT_CODES)]
     Verify(VerifyArgs),
+    /// Make a short-lived bearer token for a medledger FHIR gateway, signed by your
+    /// organization's account (printed on stdout).
+    #[command(after_help = EXIT_CODES)]
+    Token(TokenArgs),
 }
 
 /// Where the contracts are and how to reach the chain.

@@ -27,6 +27,7 @@ impl Ctx {
         let chain = Chain::connect(&url)
             .await?
             .with_finality_timeout(args.finality_timeout);
+        crate::interrupt::arm(chain.send_progress());
         Ok(Ctx {
             chain,
             consent,

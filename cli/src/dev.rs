@@ -5,17 +5,58 @@ use std::sync::Arc;
 use anyhow::{Context, Result, anyhow};
 use medledger_client::{Chain, consent, signer_from_suri};
 use medledger_deploy::devnode::DevNode;
-use medledger_events::{FLAG_EMERGENCY, Role};
+use medledger_events::{
+    FLAG_EMERGENCY, NPI_SYSTEM, OrgIdentifier, OrgKind, OrgProfile, Role, URL_SYSTEM,
+};
 
 use crate::args::DevArgs;
 use crate::args::IndexTuning;
 use crate::run::{bind, ctrl_c, indexer_for};
 
-/// Dev accounts and the roles `medledger dev` registers them with.
-const DEMO_ORGS: [(&str, Role, u32); 2] = [
-    ("//Bob", Role::Provider, FLAG_EMERGENCY),
-    ("//Charlie", Role::Insurer, 0),
+/// Dev accounts and the roles, names and kinds `medledger dev` registers them with.
+const DEMO_ORGS: [(&str, Role, u32, &str, OrgKind); 2] = [
+    (
+        "//Bob",
+        Role::Provider,
+        FLAG_EMERGENCY,
+        "Riverside Clinic",
+        OrgKind::Clinic,
+    ),
+    (
+        "//Charlie",
+        Role::Insurer,
+        0,
+        "Acme Health Insurance",
+        OrgKind::Insurer,
+    ),
 ];
+
+/// How long an announced upgrade waits on a dev chain: long enough to see the announcement,
+/// short enough to try an upgrade.
+pub const DEV_UPGRADE_DELAY_MS: u64 = 60_000;
+
+/// A demo organization's profile: its name and kind, a made-up NPI and FHIR URL.
+fn demo_profile(name: &str, kind: OrgKind, n: usize) -> OrgProfile {
+    let slug: String = name
+        .split_whitespace()
+        .next()
+        .unwrap_or("org")
+        .to_ascii_lowercase();
+    OrgProfile {
+        name: name.into(),
+        kind,
+        identifiers: vec![
+            OrgIdentifier {
+                system: NPI_SYSTEM.into(),
+                value: format!("123456789{n}"),
+            },
+            OrgIdentifier {
+                system: URL_SYSTEM.into(),
+                value: format!("https://fhir.{slug}.example/Organization/1"),
+            },
+        ],
+    }
+}
 
 pub async fn run(args: DevArgs) -> Result<()> {
     // Fail on missing bundles or a busy port before doing anything slow.
@@ -42,9 +83,15 @@ pub async fn run(args: DevArgs) -> Result<()> {
     println!("node: {url}");
 
     let registrar = signer_from_suri("//Alice")?;
-    let deployment = medledger_deploy::deploy(&chain, &registrar, &args.contracts, "dev")
-        .await
-        .context("deploying the contracts")?;
+    let deployment = medledger_deploy::deploy(
+        &chain,
+        &registrar,
+        &args.contracts,
+        "dev",
+        Some(DEV_UPGRADE_DELAY_MS),
+    )
+    .await
+    .context("deploying the contracts")?;
     deployment.save(&args.deployment)?;
     println!(
         "contracts: ConsentRegistry {} / RecordRegistry {} (written to {})",
@@ -53,17 +100,20 @@ pub async fn run(args: DevArgs) -> Result<()> {
         args.deployment.display()
     );
     let (consent_addr, _) = deployment.accounts().map_err(|e| anyhow!(e))?;
-    for (suri, role, flags) in DEMO_ORGS {
+    let mut registered_at = deployment.block_number;
+    for (n, (suri, role, flags, name, kind)) in DEMO_ORGS.into_iter().enumerate() {
         let org = medledger_client::account_of(&signer_from_suri(suri)?);
-        chain
+        let profile = demo_profile(name, kind, n);
+        let outcome = chain
             .submit(
                 &registrar,
                 &consent_addr,
-                &consent::register_org(&consent_addr, &org, role, flags),
+                &consent::register_org(&consent_addr, &org, role, flags, profile),
             )
             .await
             .with_context(|| format!("registering {suri} as {role:?}"))?;
-        println!("registered {suri} ({org}) as {role:?}");
+        registered_at = registered_at.max(outcome.block_number);
+        println!("registered {name} ({suri}, {org}) as {role:?}");
     }
 
     if node.is_some() {
@@ -100,13 +150,22 @@ pub async fn run(args: DevArgs) -> Result<()> {
         stopped(stop_rx),
     ));
 
+    // The API is announced once the mirror has the organizations, so that they can be found
+    // by name from the first command on.
+    let stats = indexer.stats();
+    let waiting = std::time::Instant::now();
+    while stats.indexed.load(std::sync::atomic::Ordering::Relaxed) < registered_at
+        && !indexing.is_finished()
+        && waiting.elapsed() < std::time::Duration::from_secs(60)
+    {
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
     println!();
     println!("GraphQL API: http://{addr}/graphql");
     println!("patient's page: http://{addr}/");
     println!("Try, as patient //Dave:");
     println!(
-        "  medledger consent grant --suri //Dave --grantee {} --categories lab-results --purposes treatment",
-        medledger_client::account_of(&signer_from_suri("//Bob")?)
+        "  medledger consent grant --suri dave --grantee \"Riverside Clinic\" --categories lab-results --purposes treatment"
     );
     println!("Press Ctrl-C to stop.");
 

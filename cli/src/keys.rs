@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Result, anyhow, bail};
 use medledger_client::{Keypair, signer_from_suri};
 use secrecy::{ExposeSecret, SecretString};
+use subxt_signer::DeriveJunction;
 use subxt_signer::sr25519::dev;
 
 use crate::args::SignerArgs;
@@ -27,6 +28,18 @@ pub fn dev_account(name: &str) -> Option<Keypair> {
         "ferdie" => dev::ferdie(),
         _ => return None,
     })
+}
+
+/// The signer's key for the salts of the documents it anchors
+/// (`medledger_proofs::document_salt`): the public key of its hard-derived child
+/// `//medledger/document-salt-key/v1`. Hard derivation needs the signer's secret, so nobody
+/// else can compute it, and the same key file or secret gives the same key on any machine,
+/// so that anchoring a document again gives the same commitment.
+pub fn salt_key(signer: &Keypair) -> [u8; 32] {
+    signer
+        .derive([DeriveJunction::hard("medledger/document-salt-key/v1")])
+        .public_key()
+        .0
 }
 
 /// The signer the flags name. A flag beats the environment: `--key-file`, then `--suri`,
@@ -121,6 +134,18 @@ fn from_key_file(file: &Path, password: SecretString) -> Result<Keypair> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_signers_salt_key_is_its_own_and_never_its_public_key() {
+        let (alice, bob) = (dev::alice(), dev::bob());
+        assert_eq!(
+            salt_key(&alice),
+            salt_key(&dev::alice()),
+            "the same on every run"
+        );
+        assert_ne!(salt_key(&alice), salt_key(&bob));
+        assert_ne!(salt_key(&alice), alice.public_key().0);
+    }
 
     #[test]
     fn dev_names_are_the_dev_keys_in_any_spelling() {

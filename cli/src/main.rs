@@ -17,9 +17,11 @@ mod chain;
 mod commands;
 mod dev;
 mod files;
+mod interrupt;
 mod keys;
 mod names;
 mod ops;
+mod orgs;
 mod report;
 mod run;
 
@@ -33,13 +35,15 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
-    let cli = args::Cli::parse();
+    let cli = match args::Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => return report::usage_error(e, args::json_requested()),
+    };
     run::init_logs(&cli.log_format);
+    let json = cli.json;
+    interrupt::set_json(json);
     match run::run(cli).await {
         Ok(code) => std::process::ExitCode::from(code),
-        Err(e) => {
-            eprintln!("error: {e:#}");
-            std::process::ExitCode::from(report::exit_code(&e))
-        }
+        Err(e) => std::process::ExitCode::from(report::failed(&e, json)),
     }
 }

@@ -4,7 +4,10 @@
 
 use anyhow::{Result, anyhow};
 use medledger_client::AccountId32;
-use medledger_events::{Access, AmendReason, DataCategory, EmergencyReason, Purpose, Role};
+use medledger_events::{
+    Access, AmendReason, DataCategory, EmergencyReason, NPI_SYSTEM, OrgIdentifier, OrgKind,
+    OrgProfile, ProfileProblem, Purpose, Role, URL_SYSTEM,
+};
 
 /// An account given with `flag`: an SS58 address, or a dev account's name (`alice`).
 pub fn account(s: &str, flag: &str) -> Result<AccountId32> {
@@ -79,6 +82,113 @@ fn pick<T: Copy + std::fmt::Debug>(what: &str, all: &[T], name: &str) -> Result<
 
 pub fn role(name: &str) -> Result<Role> {
     pick("role", &Role::ALL, name)
+}
+
+pub fn org_kind(name: &str) -> Result<OrgKind> {
+    pick("organization kind", &OrgKind::ALL, name)
+}
+
+/// An account shortened for people: its first six and last four characters.
+pub fn short(account: &AccountId32) -> String {
+    let s = account.to_string();
+    match (s.get(..6), s.get(s.len().saturating_sub(4)..)) {
+        (Some(head), Some(tail)) if s.len() > 12 => format!("{head}…{tail}"),
+        _ => s,
+    }
+}
+
+/// `name` with the short address of `account` beside it.
+pub fn named(name: &str, account: &AccountId32) -> String {
+    format!("{name} ({})", short(account))
+}
+
+/// An organization as people see it: its name with the short address beside it, or the
+/// short address alone when it has no name.
+pub fn org_label(profile: Option<&OrgProfile>, account: &AccountId32) -> String {
+    match profile {
+        Some(p) => named(&p.name, account),
+        None => format!("unnamed organization {}", short(account)),
+    }
+}
+
+/// A profile from what was typed: the name, the kind, a national provider identifier, a
+/// FHIR `Organization` URL and any `SYSTEM=VALUE` identifiers; checked as the contract
+/// checks it, so that a mistake is one line here rather than a refused transaction.
+pub fn org_profile(
+    name: &str,
+    kind: &str,
+    npi: Option<&str>,
+    fhir_url: Option<&str>,
+    others: &[String],
+) -> Result<OrgProfile> {
+    let mut identifiers = Vec::new();
+    if let Some(npi) = npi {
+        let npi = npi.trim();
+        if npi.len() != 10 || !npi.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(anyhow!(
+                "--npi {npi:?} is not a National Provider Identifier (ten digits)"
+            ));
+        }
+        identifiers.push(OrgIdentifier {
+            system: NPI_SYSTEM.into(),
+            value: npi.into(),
+        });
+    }
+    if let Some(url) = fhir_url {
+        let url = url.trim();
+        let parsed = reqwest::Url::parse(url).map_err(|e| {
+            anyhow!(
+                "--fhir-url {url:?} is not a URL like https://fhir.example.org/Organization/1: {e}"
+            )
+        })?;
+        if !matches!(parsed.scheme(), "https" | "http") {
+            return Err(anyhow!("--fhir-url {url:?} is not an http(s) URL"));
+        }
+        identifiers.push(OrgIdentifier {
+            system: URL_SYSTEM.into(),
+            value: url.into(),
+        });
+    }
+    for other in others {
+        let (system, value) = other.split_once('=').ok_or_else(|| {
+            anyhow!("--identifier {other:?} is not SYSTEM=VALUE (e.g. urn:oid:2.16.840.1.113883.4.7=12345)")
+        })?;
+        identifiers.push(OrgIdentifier {
+            system: system.trim().into(),
+            value: value.trim().into(),
+        });
+    }
+    let profile = OrgProfile {
+        name: name.trim().into(),
+        kind: org_kind(kind)?,
+        identifiers,
+    };
+    profile.check().map_err(|problem| {
+        anyhow!(match problem {
+            ProfileProblem::NameLength => format!(
+                "--name must be 1 to {} bytes long",
+                medledger_events::MAX_ORG_NAME
+            ),
+            ProfileProblem::BadText => {
+                "a name or identifier may not hold control characters such as line breaks".into()
+            }
+            ProfileProblem::TooManyIdentifiers => format!(
+                "at most {} identifiers (--npi, --fhir-url and --identifier together)",
+                medledger_events::MAX_ORG_IDENTIFIERS
+            ),
+            ProfileProblem::IdentifierLength => format!(
+                "an identifier's system must be 1 to {} bytes and its value 1 to {}",
+                medledger_events::MAX_IDENTIFIER_SYSTEM,
+                medledger_events::MAX_IDENTIFIER_VALUE
+            ),
+            ProfileProblem::TooLong | ProfileProblem::Undecodable => format!(
+                "the name and identifiers take more than the {} bytes an organization's \
+                 profile may hold: shorten them, or give fewer identifiers",
+                medledger_events::MAX_PROFILE_BYTES
+            ),
+        })
+    })?;
+    Ok(profile)
 }
 
 pub fn category(name: &str) -> Result<DataCategory> {
@@ -186,6 +296,73 @@ mod tests {
             hash32(&format!("0x{}", "ab".repeat(32)), "--x").ok(),
             Some([0xab; 32])
         );
+    }
+
+    #[test]
+    fn a_profile_is_checked_before_anything_is_signed() {
+        let p = org_profile(
+            " Riverside Clinic ",
+            "clinic",
+            Some("1234567893"),
+            Some("https://fhir.riverside.example/Organization/1"),
+            &["urn:oid:2.16.840.1.113883.4.7=12345".into()],
+        )
+        .expect("a good profile");
+        assert_eq!(
+            (p.name.as_str(), p.kind),
+            ("Riverside Clinic", OrgKind::Clinic)
+        );
+        assert_eq!(p.identifiers.len(), 3);
+        assert_eq!(p.identifiers[0].system, NPI_SYSTEM);
+        for (name, kind, npi, url, others, says) in [
+            ("", "clinic", None, None, vec![], "--name must be 1 to 64"),
+            (
+                "X",
+                "castle",
+                None,
+                None,
+                vec![],
+                "unknown organization kind",
+            ),
+            ("X", "clinic", Some("12345"), None, vec![], "ten digits"),
+            (
+                "X",
+                "clinic",
+                None,
+                Some("fhir.example"),
+                vec![],
+                "is not a URL",
+            ),
+            (
+                "X",
+                "clinic",
+                None,
+                None,
+                vec!["nosystem".to_string()],
+                "SYSTEM=VALUE",
+            ),
+            (
+                "Line\nbreak",
+                "clinic",
+                None,
+                None,
+                vec![],
+                "control characters",
+            ),
+        ] {
+            let err = org_profile(name, kind, npi, url, &others).expect_err(says);
+            assert!(err.to_string().contains(says), "{err}");
+        }
+    }
+
+    #[test]
+    fn an_organization_shows_its_name_beside_a_short_address() {
+        let bob: AccountId32 = "5FHneW46xGXgs5mUiveU4sbTyGBzmstUspZC92UhjJM694ty"
+            .parse()
+            .expect("address");
+        let p = org_profile("Riverside Clinic", "clinic", None, None, &[]).expect("profile");
+        assert_eq!(org_label(Some(&p), &bob), "Riverside Clinic (5FHneW…94ty)");
+        assert_eq!(org_label(None, &bob), "unnamed organization 5FHneW…94ty");
     }
 
     #[test]

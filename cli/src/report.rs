@@ -7,10 +7,15 @@ use serde_json::{Value, json};
 /// Exit statuses (see `EXIT_CODES` in args.rs).
 pub mod exit {
     pub const FAILURE: u8 = 1;
+    /// The command line itself is wrong (clap's own status).
+    pub const USAGE: u8 = 2;
     pub const REFUSED: u8 = 3;
     pub const NODE: u8 = 4;
     pub const MISMATCH: u8 = 5;
     pub const SUPERSEDED: u8 = 6;
+    /// The document matches, but its record's category was outside the custodian's Write
+    /// consent when it was anchored.
+    pub const OUTSIDE_CONSENT: u8 = 7;
 }
 
 /// A command's result.
@@ -57,6 +62,40 @@ impl Report {
             println!("{}", self.human);
         }
     }
+}
+
+/// Tells of a failure: one line on stderr, and with `--json` also one JSON object on stdout
+/// (`{"error": …, "exit": …}`), so that a script reading stdout is never left with nothing.
+/// Returns the exit status.
+pub fn failed(error: &anyhow::Error, as_json: bool) -> u8 {
+    let code = exit_code(error);
+    let line = format!("{error:#}");
+    eprintln!("error: {line}");
+    if as_json {
+        println!("{}", json!({"error": line, "exit": code}));
+    }
+    code
+}
+
+/// A command line clap refused (or `--help` / `--version`, which clap answers by "failing"):
+/// clap's own message, and with `--json` one JSON object as for any other failure.
+pub fn usage_error(error: clap::Error, as_json: bool) -> std::process::ExitCode {
+    let code = u8::try_from(error.exit_code()).unwrap_or(exit::USAGE);
+    if as_json && error.use_stderr() {
+        // clap's message without its usage and help hints, on one line.
+        let text = error.to_string();
+        let line = text
+            .lines()
+            .map(str::trim)
+            .take_while(|l| !l.starts_with("Usage:") && !l.starts_with("For more information"))
+            .filter(|l| !l.is_empty())
+            .collect::<Vec<_>>()
+            .join(" ");
+        let line = line.trim_start_matches("error: ");
+        println!("{}", json!({"error": line, "exit": code}));
+    }
+    let _ = error.print();
+    std::process::ExitCode::from(code)
 }
 
 /// A refusal decided here rather than by the contract (e.g. an access that would be denied

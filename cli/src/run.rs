@@ -149,8 +149,7 @@ pub async fn serve(
     page: Option<PageConfig>,
     stop: impl Future<Output = ()> + Send + 'static,
 ) -> Result<()> {
-    let schema = medledger_graphql::build_schema(store);
-    let app = medledger_graphql::router(schema, &options).merge(medledger_web::router(page));
+    let app = medledger_graphql::router(store, &options).merge(medledger_web::router(page));
     axum::serve(listener, app)
         .with_graceful_shutdown(stop)
         .await

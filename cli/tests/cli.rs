@@ -5,7 +5,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-const BIN: &str = env!("CARGO_BIN_EXE_medledger");
+mod common;
+
+use common::{BIN, Running, graphql};
 const BOB: &str = "5FHneW46xGXgs5mUiveU4sbTyGBzmstUspZC92UhjJM694ty";
 
 fn medledger(args: &[&str], dir: &Path) -> Output {
@@ -145,15 +147,37 @@ fn bad_names_and_addresses_are_one_clear_line() {
             "--suri",
             "//Dave",
             "--grantee",
-            "5Nope",
+            "5FHneW46xGXgs5mUiveU4sbTyGBzmstUspZC92UhjJM694tX",
             "--categories",
             "imaging",
         ],
         dir.path(),
     );
+    // An address with a typo is said to be one, not looked up as a name.
     assert_one_line_error(
         &out,
-        "--grantee \"5Nope\" is neither an SS58 address nor a dev account (alice, bob",
+        "--grantee \"5FHneW46xGXgs5mUiveU4sbTyGBzmstUspZC92UhjJM694tX\" is neither an SS58 address nor a dev account (alice, bob",
+    );
+    // A name needs the API to be found: when it is down, the line says so (exit 4).
+    let out = medledger(
+        &[
+            "consent",
+            "grant",
+            "--suri",
+            "//Dave",
+            "--grantee",
+            "Nowhere Clinic",
+            "--api",
+            "http://127.0.0.1:1/graphql",
+            "--categories",
+            "imaging",
+        ],
+        dir.path(),
+    );
+    assert_one_line_failure(
+        &out,
+        4,
+        "--grantee \"Nowhere Clinic\" is not an address or a dev account, and looking it up as an organization's name needs the API: cannot reach the API at http://127.0.0.1:1/graphql",
     );
     let out = medledger(
         &[
@@ -226,6 +250,10 @@ fn a_wallet_export_signs_with_its_password_and_a_wrong_one_is_one_clear_line() {
         "bob",
         "--role",
         "provider",
+        "--name",
+        "Riverside Clinic",
+        "--kind",
+        "clinic",
         "--deployment",
         dep,
     ];
@@ -351,6 +379,7 @@ fn missing_files_malformed_hashes_and_unknown_accounts_are_one_clear_line() {
             "amend",
             "--suri",
             "bob",
+            "--record-id",
             "0x12",
             "lab.pdf",
             "--previous",
@@ -360,7 +389,7 @@ fn missing_files_malformed_hashes_and_unknown_accounts_are_one_clear_line() {
     );
     assert_one_line_error(
         &out,
-        "RECORD_ID \"0x12\" is not a 0x-prefixed 32-byte hex hash",
+        "--record-id \"0x12\" is not a 0x-prefixed 32-byte hex hash",
     );
     let out = medledger(
         &[
@@ -497,43 +526,165 @@ fn verify_says_no_match_for_a_changed_document_without_asking_anyone() {
 /// A one-shot GraphQL "API" on a free port: answers `answer` to the first request and hands
 /// back what was sent to it.
 fn fake_api(answer: serde_json::Value) -> (String, std::thread::JoinHandle<String>) {
-    use std::io::{Read, Write};
     let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
     let url = format!("http://{}/graphql", listener.local_addr().expect("addr"));
     let handle = std::thread::spawn(move || {
         let (mut conn, _) = listener.accept().expect("accept");
-        conn.set_read_timeout(Some(Duration::from_secs(10)))
-            .expect("timeout");
-        let mut request = Vec::new();
-        let mut buf = [0u8; 4096];
-        // read headers, then the body by Content-Length
-        loop {
-            let n = conn.read(&mut buf).expect("read");
-            request.extend_from_slice(&buf[..n]);
-            let text = String::from_utf8_lossy(&request).to_string();
-            if let Some(end) = text.find("\r\n\r\n") {
-                let length = text
-                    .lines()
-                    .find_map(|l| {
-                        l.to_ascii_lowercase()
-                            .strip_prefix("content-length:")
-                            .map(|v| v.trim().parse::<usize>().unwrap_or(0))
-                    })
-                    .unwrap_or(0);
-                if request.len() >= end + 4 + length || n == 0 {
-                    break;
-                }
-            }
-        }
-        let body = answer.to_string();
-        let _ = write!(
-            conn,
-            "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
-            body.len()
-        );
-        String::from_utf8_lossy(&request).to_string()
+        answer_one(&mut conn, &answer)
     });
     (url, handle)
+}
+
+/// The same one-shot "API" over TLS, with a self-signed certificate for 127.0.0.1 written to
+/// `cert_file` (a client trusts it through `SSL_CERT_FILE`).
+fn fake_https_api(
+    answer: serde_json::Value,
+    cert_file: &Path,
+) -> (String, std::thread::JoinHandle<String>) {
+    let signed = rcgen::generate_simple_self_signed(vec!["127.0.0.1".to_string()]).expect("cert");
+    std::fs::write(cert_file, signed.cert.pem()).expect("write cert");
+    let key = rustls::pki_types::PrivateKeyDer::Pkcs8(signed.key_pair.serialize_der().into());
+    let config = rustls::ServerConfig::builder_with_provider(std::sync::Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .expect("TLS versions")
+    .with_no_client_auth()
+    .with_single_cert(vec![signed.cert.der().clone()], key)
+    .expect("TLS config");
+    let config = std::sync::Arc::new(config);
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let url = format!("https://{}/graphql", listener.local_addr().expect("addr"));
+    let handle = std::thread::spawn(move || {
+        let (conn, _) = listener.accept().expect("accept");
+        let tls = rustls::ServerConnection::new(config).expect("TLS session");
+        let mut stream = rustls::StreamOwned::new(tls, conn);
+        let request = answer_one(&mut stream, &answer);
+        stream.conn.send_close_notify();
+        let _ = std::io::Write::flush(&mut stream);
+        request
+    });
+    (url, handle)
+}
+
+/// Reads one HTTP request from `conn`, answers `answer` as JSON, and returns the request.
+fn answer_one(
+    conn: &mut (impl std::io::Read + std::io::Write),
+    answer: &serde_json::Value,
+) -> String {
+    let mut request = Vec::new();
+    let mut buf = [0u8; 4096];
+    // read headers, then the body by Content-Length
+    loop {
+        let n = conn.read(&mut buf).expect("read");
+        request.extend_from_slice(&buf[..n]);
+        let text = String::from_utf8_lossy(&request).to_string();
+        if let Some(end) = text.find("\r\n\r\n") {
+            let length = text
+                .lines()
+                .find_map(|l| {
+                    l.to_ascii_lowercase()
+                        .strip_prefix("content-length:")
+                        .map(|v| v.trim().parse::<usize>().unwrap_or(0))
+                })
+                .unwrap_or(0);
+            if request.len() >= end + 4 + length || n == 0 {
+                break;
+            }
+        }
+        if n == 0 {
+            break;
+        }
+    }
+    let body = answer.to_string();
+    let _ = write!(
+        conn,
+        "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    String::from_utf8_lossy(&request).to_string()
+}
+
+#[test]
+fn the_api_is_reached_over_https() {
+    let dir = tempfile::tempdir().expect("dir");
+    let d = dir.path();
+    let document = b"HbA1c 5.4 %";
+    std::fs::write(d.join("lab.pdf"), document).expect("write");
+    let receipt = receipt_for(document);
+    std::fs::write(
+        d.join("lab.pdf.medledger.json"),
+        serde_json::to_string(&receipt).expect("json"),
+    )
+    .expect("write");
+    let cert = d.join("api-cert.pem");
+    let (url, sent) = fake_https_api(
+        serde_json::json!({"data": {
+            "indexerStatus": {"genesisHash": format!("0x{}", "ee".repeat(32)), "contracts": []},
+            "verifyCommitment": []
+        }}),
+        &cert,
+    );
+    let cert = cert.to_string_lossy().to_string();
+    let out = medledger_env(
+        &["verify", "lab.pdf", "--api", &url],
+        d,
+        &[("SSL_CERT_FILE", cert.as_str())],
+    );
+    // The question went over TLS and was answered: the verdict is about the API's chain.
+    assert_one_line_error(&out, &format!("the API at {url} mirrors none yet"));
+    let sent = sent.join().expect("the request");
+    assert!(sent.starts_with("POST /graphql"), "{sent}");
+}
+
+#[test]
+fn with_json_a_failure_is_one_json_object_on_stdout_too() {
+    let dir = tempfile::tempdir().expect("dir");
+    let d = dir.path();
+    std::fs::write(d.join("x.pdf"), "x").expect("write");
+    // a failure of the command: the same line on stderr, and a JSON object on stdout
+    let out = medledger(&["--json", "verify", "x.pdf"], d);
+    assert_one_line_error(&out, "no receipt or proof for x.pdf");
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("one JSON object");
+    assert_eq!(json["exit"], 1, "{json}");
+    assert!(
+        json["error"]
+            .as_str()
+            .is_some_and(|e| e.starts_with("no receipt or proof for x.pdf")),
+        "{json}"
+    );
+    // a command line clap refuses: its status 2, and JSON as well
+    let out = medledger(&["consent", "grant", "--json", "--suri", "dave"], d);
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("one JSON object");
+    assert_eq!(json["exit"], 2, "{json}");
+    assert!(
+        json["error"]
+            .as_str()
+            .is_some_and(|e| e.contains("--grantee")),
+        "{json}"
+    );
+    // without --json, stdout stays empty
+    let out = medledger(&["verify", "x.pdf"], d);
+    assert!(out.stdout.is_empty(), "{out:?}");
+}
+
+#[test]
+fn an_api_address_that_is_not_a_url_is_bad_input() {
+    let dir = tempfile::tempdir().expect("dir");
+    let d = dir.path();
+    let document = b"HbA1c 5.4 %";
+    std::fs::write(d.join("lab.pdf"), document).expect("write");
+    std::fs::write(
+        d.join("lab.pdf.medledger.json"),
+        serde_json::to_string(&receipt_for(document)).expect("json"),
+    )
+    .expect("write");
+    let out = medledger(&["verify", "lab.pdf", "--api", "not-a-url"], d);
+    assert_one_line_error(
+        &out,
+        "--api \"not-a-url\" is not an http:// or https:// URL",
+    );
 }
 
 #[test]
@@ -662,38 +813,13 @@ fn a_port_in_use_is_one_clear_line() {
     assert_one_line_error(&out, "the port is in use");
 }
 
-/// Stops `medledger dev` with Ctrl-C (SIGINT) when dropped, if still running.
-struct Running(Child);
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
+/// Sends Ctrl-C (SIGINT) to `child`.
 fn interrupt(child: &Child) {
     let status = Command::new("kill")
         .args(["-INT", &child.id().to_string()])
         .status()
         .expect("run kill");
     assert!(status.success());
-}
-
-fn graphql(url: &str, query: &str) -> serde_json::Value {
-    let body = serde_json::json!({ "query": query }).to_string();
-    let out = Command::new("curl")
-        .args([
-            "-sS",
-            "-H",
-            "content-type: application/json",
-            "--data",
-            &body,
-            url,
-        ])
-        .output()
-        .expect("run curl");
-    serde_json::from_slice(&out.stdout).unwrap_or(serde_json::Value::Null)
 }
 
 fn wait_for_status(url: &str, query: &str, want: &str) -> serde_json::Value {
@@ -716,47 +842,19 @@ fn wait_for_status(url: &str, query: &str, want: &str) -> serde_json::Value {
 #[test]
 fn dev_serves_graphql_and_consents_granted_with_the_cli_show_up() {
     let dir = tempfile::tempdir().expect("dir");
-    let contracts = concat!(env!("CARGO_MANIFEST_DIR"), "/../artifacts/contracts");
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("free port")
-        .port();
-    let listen = format!("127.0.0.1:{port}");
-    let mut child = Command::new(BIN)
-        .args(["dev", "--contracts", contracts, "--listen", &listen])
-        .current_dir(dir.path())
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("start medledger dev");
-    let stdout = child.stdout.take().expect("stdout");
-    let dev = Running(child);
-
-    // Read stdout until the API URL is printed.
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            let _ = tx.send(line);
-        }
-    });
-    let started = Instant::now();
-    let url = loop {
-        match rx.recv_timeout(Duration::from_secs(120)) {
-            Ok(line) => {
-                if let Some(url) = line.strip_prefix("GraphQL API: ") {
-                    break url.to_string();
-                }
-            }
-            Err(e) => panic!(
-                "medledger dev printed no GraphQL URL ({e}) after {:?}",
-                started.elapsed()
-            ),
-        }
-    };
-    assert_eq!(url, format!("http://{listen}/graphql"));
+    let common::Dev {
+        process: dev,
+        graphql: url,
+        lines: rx,
+    } = common::spawn_dev(dir.path());
+    let listen = url
+        .trim_start_matches("http://")
+        .trim_end_matches("/graphql")
+        .to_string();
 
     let dave = "5DAAnrj7VHTznn2AWBemMuyBwZWs6FNFjdyVXUeYum3PTXFy";
+    // dev says where the API is once the mirror has its organizations: the clinic is found
+    // by its name from the first command on.
     let terms = "I let Bob's clinic read my lab results and imaging for my treatment.";
     std::fs::write(dir.path().join("terms.txt"), terms).expect("write the consent document");
     let out = medledger(
@@ -766,7 +864,9 @@ fn dev_serves_graphql_and_consents_granted_with_the_cli_show_up() {
             "--suri",
             "//Dave",
             "--grantee",
-            BOB,
+            "riverside clinic",
+            "--api",
+            &url,
             "--categories",
             "lab-results,imaging",
             "--purposes",
@@ -783,7 +883,12 @@ fn dev_serves_graphql_and_consents_granted_with_the_cli_show_up() {
         "grant failed: {}",
         String::from_utf8_lossy(&out.stderr)
     );
-    assert!(String::from_utf8_lossy(&out.stdout).contains("granted consent v1"));
+    // The clinic was found by its name (ignoring case), and is shown by it.
+    assert!(
+        String::from_utf8_lossy(&out.stdout)
+            .starts_with("granted consent v1 to Riverside Clinic (5FHneW…94ty)"),
+        "{out:?}"
+    );
     // the terms hash is the document's salted commitment; the salt stays with the patient
     let receipt: serde_json::Value = serde_json::from_slice(
         &std::fs::read(dir.path().join("terms.txt.terms.json")).expect("the terms receipt"),
@@ -825,7 +930,48 @@ fn dev_serves_graphql_and_consents_granted_with_the_cli_show_up() {
         ],
         dir.path(),
     );
-    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "authorized");
+    assert!(
+        String::from_utf8_lossy(&out.stdout).starts_with(
+            "authorized: Riverside Clinic (5FHneW…94ty) may use Imaging for Treatment (Read)"
+        ),
+        "{out:?}"
+    );
+    // A name that is no organization's is one line, naming what was typed.
+    let out = medledger(
+        &[
+            "consent",
+            "revoke",
+            "--suri",
+            "//Dave",
+            "--grantee",
+            "Lakeside",
+            "--api",
+            &url,
+        ],
+        dir.path(),
+    );
+    assert_one_line_error(
+        &out,
+        "--grantee \"Lakeside\" is neither an address, a dev account",
+    );
+    // Part of a name is not taken as a choice: the line names what it matches.
+    let out = medledger(
+        &[
+            "consent",
+            "revoke",
+            "--suri",
+            "//Dave",
+            "--grantee",
+            "Riverside",
+            "--api",
+            &url,
+        ],
+        dir.path(),
+    );
+    assert_one_line_error(
+        &out,
+        "--grantee \"Riverside\" is part of the name of Riverside Clinic (5FHneW46xGXgs5mUiveU4sbTyGBzmstUspZC92UhjJM694ty): give the whole name",
+    );
 
     let out = medledger(
         &["consent", "revoke", "--suri", "//Dave", "--grantee", BOB],
@@ -850,9 +996,9 @@ fn dev_serves_graphql_and_consents_granted_with_the_cli_show_up() {
         ],
         dir.path(),
     );
-    assert_eq!(
-        String::from_utf8_lossy(&out.stdout).trim(),
-        "not authorized"
+    assert!(
+        String::from_utf8_lossy(&out.stdout).starts_with("not authorized: "),
+        "{out:?}"
     );
 
     // Ctrl-C stops everything cleanly.
@@ -994,9 +1140,74 @@ fn serve_tells_the_page_where_the_chain_is() {
         page.contains("id=\"connect\""),
         "the built page, not the how-to-build one: {page}"
     );
+    // GraphiQL comes from this server alone: its page names no other host, and its code and
+    // style are served here.
+    let (code, graphiql) = get(&format!("{base}/graphql"));
+    assert_eq!(code, "200");
+    assert!(graphiql.contains("src=\"/graphiql.js\""), "{graphiql}");
+    assert!(
+        !graphiql.contains("http://") && !graphiql.contains("https://"),
+        "GraphiQL loads something from elsewhere: {graphiql}"
+    );
+    for asset in ["graphiql.js", "graphiql.css"] {
+        let (code, body) = get(&format!("{base}/{asset}"));
+        assert_eq!(code, "200", "{asset}");
+        assert!(body.len() > 10_000, "{asset} is GraphiQL's, not a stub");
+        assert!(
+            !body.contains("unpkg.com") && !body.contains("cdn.jsdelivr"),
+            "{asset}"
+        );
+    }
 
     let (_bare, base, _out2) = start(&[]);
     let (code, body) = get(&format!("{base}/config.json"));
     assert_eq!(code, "404");
     assert!(body.contains("medledger serve --deployment FILE"), "{body}");
+}
+
+#[test]
+fn a_token_for_a_gateway_is_signed_by_the_organization_and_accepted_once() {
+    let dir = tempfile::tempdir().expect("dir");
+    let gateway = "https://fhir.riverside.example/gateway";
+    let out = medledger(
+        &[
+            "token",
+            "--suri",
+            "bob",
+            "--audience",
+            gateway,
+            "--purpose",
+            "treatment",
+        ],
+        dir.path(),
+    );
+    assert!(out.status.success(), "{out:?}");
+    let token = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    let verifier = medledger_gateway::token::Verifier::new(gateway, 300);
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("time")
+        .as_secs();
+    let claims = verifier
+        .verify(&token, now)
+        .expect("the gateway accepts it");
+    assert_eq!(claims.iss, BOB);
+    assert_eq!(claims.pou, "TREAT");
+    assert!(claims.exp > now && claims.exp <= now + 61, "{claims:?}");
+    assert!(verifier.verify(&token, now).is_err(), "accepted twice");
+    assert_one_line_error(
+        &medledger(
+            &[
+                "token",
+                "--suri",
+                "bob",
+                "--audience",
+                gateway,
+                "--purpose",
+                "shopping",
+            ],
+            dir.path(),
+        ),
+        "unknown purpose \"shopping\"",
+    );
 }

@@ -486,10 +486,15 @@ async fn a_dev_chain_started_afresh_under_the_indexer_is_refused_and_dev_says_so
         .await
         .expect("connect");
     let registrar = medledger_client::signer_from_suri("//Alice").expect("alice");
-    let deployed =
-        medledger_deploy::deploy(&chain, &registrar, &medledger_e2e::contracts_dir(), "other")
-            .await
-            .expect("deploy on the fresh chain");
+    let deployed = medledger_deploy::deploy(
+        &chain,
+        &registrar,
+        &medledger_e2e::contracts_dir(),
+        "other",
+        None,
+    )
+    .await
+    .expect("deploy on the fresh chain");
     let (consent_registry, _) = deployed.accounts().expect("addresses");
     let mut n = 0;
     while head(fresh.url().to_string()).await <= indexed {
@@ -504,6 +509,7 @@ async fn a_dev_chain_started_afresh_under_the_indexer_is_refused_and_dev_says_so
                     &medledger_client::account_of(&org),
                     medledger_events::Role::App,
                     0,
+                    medledger_e2e::walk::profile("An App", medledger_events::OrgKind::App),
                 ),
             )
             .await

@@ -28,9 +28,14 @@ const REGISTER_CLINIC: &[&str] = &[
     "--role",
     "provider",
     "--emergency",
+    "--name",
+    "Riverside Clinic",
+    "--kind",
+    "clinic",
+    "--npi",
+    "1234567893",
 ];
 const FERDIE: &str = "5CiPPseXPECbkjWCa6MnjNokrgYjMqmKndv2rSnekmSK2DjL";
-const CHARLIE: &str = "5FLSigC9HGRKVhB9FiEo4Y3koPsNmBmLJbpXg2mp1hXcS59Y";
 const EVE: &str = "5HGjWAeFDfFCWPsjFQdVV2Msvz2XtMktvgocEZcCj68kUMaw";
 
 /// Runs `medledger` in one folder against one deployment.
@@ -156,7 +161,7 @@ async fn the_whole_story_from_registration_to_a_denied_access() -> Result<()> {
     let out = sh.ok(REGISTER_CLINIC).await?;
     has(
         &out,
-        &format!("registered {CHARLIE} as Provider (emergency access)"),
+        "registered Riverside Clinic (5FLSig…S59Y) as Provider (emergency access)",
     )?;
     sh.ok(&[
         "org",
@@ -166,6 +171,10 @@ async fn the_whole_story_from_registration_to_a_denied_access() -> Result<()> {
         "--account",
         EVE,
         "--role",
+        "insurer",
+        "--name",
+        "Acme Health Insurance",
+        "--kind",
         "insurer",
     ])
     .await?;
@@ -186,20 +195,35 @@ async fn the_whole_story_from_registration_to_a_denied_access() -> Result<()> {
             "read,write",
         ])
         .await?;
-    has(&out, &format!("granted consent v1 to {CHARLIE}"))?;
-    sh.as_patient(&[
-        "consent",
-        "grant",
-        "--grantee",
-        "eve",
-        "--categories",
-        "lab-results",
-        "--purposes",
-        "payment",
-        "--access",
-        "read",
-    ])
-    .await?;
+    has(&out, "granted consent v1 to Riverside Clinic (5FLSig…S59Y)")?;
+    // The insurer is found by its name, once the mirror has it.
+    system
+        .wait_for(
+            r#"{ organizations(name: "acme") { totalCount } }"#,
+            Duration::from_secs(30),
+            |d| d["organizations"]["totalCount"] == 1,
+        )
+        .await?;
+    let out = sh
+        .as_patient(&[
+            "consent",
+            "grant",
+            "--grantee",
+            "Acme Health Insurance",
+            "--api",
+            &api,
+            "--categories",
+            "lab-results",
+            "--purposes",
+            "payment",
+            "--access",
+            "read",
+        ])
+        .await?;
+    has(
+        &out,
+        "granted consent v1 to Acme Health Insurance (5HGjWA…UMaw)",
+    )?;
 
     // The clinic anchors a lab report, then amends it.
     sh.write("lab-v1.txt", "Ferdie, HbA1c 5.4 %, 2026-11-30")?;
@@ -241,7 +265,6 @@ async fn the_whole_story_from_registration_to_a_denied_access() -> Result<()> {
             "amend",
             "--suri",
             "charlie",
-            &record_id,
             "lab-v2.txt",
             "--previous",
             "lab-v1.txt.medledger.json",
@@ -250,6 +273,32 @@ async fn the_whole_story_from_registration_to_a_denied_access() -> Result<()> {
         ])
         .await?;
     has(&out, "as version 2 of record")?;
+    // The same report saved under another name is still the same document: the clinic
+    // cannot anchor it a second time as if it were new (a claim could then use it twice).
+    sh.write("lab-copy.txt", "Ferdie, HbA1c 5.4 %, 2026-11-30")?;
+    sh.fails(
+        &[
+            "record",
+            "anchor",
+            "--suri",
+            "charlie",
+            "--patient",
+            FERDIE,
+            "--category",
+            "lab-results",
+            "lab-copy.txt",
+        ],
+        &[],
+        3,
+        &format!(
+            "lab-copy.txt is already anchored by the signer, as version 1 of record {record_id}"
+        ),
+    )
+    .await?;
+    assert!(
+        !dir.path().join("lab-copy.txt.medledger.json").exists(),
+        "a refused anchoring leaves no receipt"
+    );
 
     // The insurer verifies both files on the chain: the amended one is current, the old one
     // superseded, and a changed copy matches nothing.
@@ -257,7 +306,7 @@ async fn the_whole_story_from_registration_to_a_denied_access() -> Result<()> {
     has(
         &out,
         &format!(
-            "MATCH: lab-v2.txt is version 2 of record {record_id} of patient {FERDIE}, anchored by {CHARLIE}"
+            "MATCH: lab-v2.txt is version 2 of record {record_id} of patient {FERDIE}, anchored by Riverside Clinic (5FLSig…S59Y)"
         ),
     )?;
     has(&out, ": CURRENT")?;
@@ -315,7 +364,7 @@ async fn the_whole_story_from_registration_to_a_denied_access() -> Result<()> {
     has(
         &out,
         &format!(
-            "DUPLICATE USE: document 0x{} was already used by claim 0x{} of insurer {EVE}",
+            "DUPLICATE USE: document 0x{} was already claimed by this insurer, in claim 0x{}",
             hex::encode(receipt_of(dir.path(), "lab-v2.txt")?.commitment),
             hex::encode(first_ref)
         ),
@@ -376,7 +425,7 @@ async fn the_whole_story_from_registration_to_a_denied_access() -> Result<()> {
     let out = sh.verdict(&["verify", "scans/b.txt"], 0).await?;
     has(
         &out,
-        &format!("MATCH: scans/b.txt is one of the 3 documents anchored by {CHARLIE}"),
+        "MATCH: scans/b.txt is one of the 3 documents anchored by Riverside Clinic (5FLSig…S59Y)",
     )?;
     sh.write("scans/c-copy.txt", "scan C, edited")?;
     sh.verdict(
@@ -424,12 +473,15 @@ async fn the_whole_story_from_registration_to_a_denied_access() -> Result<()> {
     has(&out, ": CURRENT")?;
     has(
         &out,
-        &format!("claim: 0x{} of insurer {EVE}", hex::encode(first_ref)),
+        &format!(
+            "claim: 0x{} of insurer Acme Health Insurance (5HGjWA…UMaw)",
+            hex::encode(first_ref)
+        ),
     )?;
     has(
         &out,
         &format!(
-            "claim: 0x{} of insurer {EVE}",
+            "claim: 0x{} of insurer Acme Health Insurance (5HGjWA…UMaw)",
             hex::encode(medledger_proofs::claim_reference("CLM-2026-0043"))
         ),
     )?;
@@ -444,8 +496,8 @@ async fn the_whole_story_from_registration_to_a_denied_access() -> Result<()> {
     let out = sh
         .ok(&["consent", "list", "--api", &api, "--patient", FERDIE])
         .await?;
-    has(&out, &format!("ACTIVE {CHARLIE} v1: LabResults"))?;
-    has(&out, &format!("REVOKED {EVE}"))?;
+    has(&out, "ACTIVE Riverside Clinic (5FLSig…S59Y) v1: LabResults")?;
+    has(&out, "REVOKED Acme Health Insurance (5HGjWA…UMaw)")?;
     let dupes = system
         .query(&format!(
             r#"{{ duplicateClaimUses(patient: "{FERDIE}") {{ totalCount }} accessLog(patient: "{FERDIE}", outcome: DENIED) {{ nodes {{ accessor }} }} }}"#
@@ -492,6 +544,10 @@ async fn refusals_on_a_live_chain_are_one_clear_line_and_leave_nothing_behind() 
             "--account",
             "eve",
             "--role",
+            "insurer",
+            "--name",
+            "Acme Health Insurance",
+            "--kind",
             "insurer",
         ],
         &[],
@@ -667,18 +723,35 @@ async fn every_other_command_changes_the_chain_as_it_says() -> Result<()> {
         "imaging",
     ];
 
-    // A delegate grants for the patient; removing the delegate ends that grant.
+    // Two commands of one signer at once (two delegations) take two nonces: both land.
+    let expires = in_hours(24);
+    let delegate = |who: &'static str| {
+        [
+            "delegate",
+            "set",
+            "--suri",
+            "dave",
+            "--delegate",
+            who,
+            "--expires-at",
+            expires.as_str(),
+        ]
+    };
+    let (eve, ferdie) = (delegate("eve"), delegate("ferdie"));
+    let (first, second) = tokio::join!(sh.ok(&eve), sh.ok(&ferdie));
+    first?;
+    second?;
     sh.ok(&[
         "delegate",
-        "set",
+        "remove",
         "--suri",
         "dave",
         "--delegate",
-        "eve",
-        "--expires-at",
-        &in_hours(24),
+        "ferdie",
     ])
     .await?;
+
+    // A delegate grants for the patient; removing the delegate ends that grant.
     let out = sh
         .ok(&[
             "consent",
@@ -695,14 +768,11 @@ async fn every_other_command_changes_the_chain_as_it_says() -> Result<()> {
             &in_hours(12),
         ])
         .await?;
-    has(
-        &out,
-        "granted consent v1 to 5FHneW46xGXgs5mUiveU4sbTyGBzmstUspZC92UhjJM694ty",
-    )?;
-    assert_eq!(sh.ok(&check).await?.trim(), "authorized");
+    has(&out, "granted consent v1 to Riverside Clinic (5FHneW…94ty)")?;
+    assert!(sh.ok(&check).await?.starts_with("authorized:"));
     sh.ok(&["delegate", "remove", "--suri", "dave", "--delegate", "eve"])
         .await?;
-    assert_eq!(sh.ok(&check).await?.trim(), "not authorized");
+    assert!(sh.ok(&check).await?.starts_with("not authorized:"));
 
     // A blocked provider cannot break glass; unblocked, it can.
     sh.ok(REGISTER_CLINIC).await?;
@@ -755,8 +825,15 @@ async fn every_other_command_changes_the_chain_as_it_says() -> Result<()> {
         "write",
     ])
     .await?;
-    sh.ok(&["org", "suspend", "--suri", "alice", "--account", "charlie"])
-        .await?;
+    has(
+        &sh.ok(&["org", "suspend", "--suri", "alice", "--account", "charlie"])
+            .await?,
+        "suspended Riverside Clinic (5FLSig…S59Y)",
+    )?;
+    has(
+        &sh.ok(&["org", "show", "--account", "charlie"]).await?,
+        "Riverside Clinic (5FLSig…S59Y): Provider that may break glass, SUSPENDED",
+    )?;
     sh.write("a.txt", "A")?;
     let anchor = [
         "record",
@@ -780,6 +857,52 @@ async fn every_other_command_changes_the_chain_as_it_says() -> Result<()> {
     ])
     .await?;
     has(&sh.ok(&anchor).await?, "as version 1 of record")?;
+
+    // The registrar renames the clinic; the chain shows the new name, kind and identifiers.
+    has(
+        &sh.ok(&[
+            "org",
+            "update",
+            "--suri",
+            "alice",
+            "--account",
+            "charlie",
+            "--name",
+            "Riverside Hospital",
+            "--kind",
+            "hospital",
+            "--fhir-url",
+            "https://fhir.riverside.example/Organization/7",
+        ])
+        .await?,
+        "Riverside Clinic (5FLSig…S59Y) is now Riverside Hospital (5FLSig…S59Y)",
+    )?;
+    let shown = sh.ok(&["org", "show", "--account", "charlie"]).await?;
+    has(&shown, "Riverside Hospital (5FLSig…S59Y): Provider")?;
+    has(&shown, "kind: Hospital")?;
+    has(
+        &shown,
+        "identifier: urn:ietf:rfc:3986 https://fhir.riverside.example/Organization/7",
+    )?;
+    // a name that cannot be registered is one line, and nothing is sent
+    sh.fails(
+        &[
+            "org",
+            "update",
+            "--suri",
+            "alice",
+            "--account",
+            "charlie",
+            "--name",
+            &"x".repeat(65),
+            "--kind",
+            "clinic",
+        ],
+        &[],
+        1,
+        "--name must be 1 to 64 bytes long",
+    )
+    .await?;
 
     // The registrar role handed over in two steps: the old registrar can no longer register.
     sh.ok(&[
@@ -805,6 +928,10 @@ async fn every_other_command_changes_the_chain_as_it_says() -> Result<()> {
             "ferdie",
             "--role",
             "app",
+            "--name",
+            "Ferdie's App",
+            "--kind",
+            "app",
         ],
         &[],
         3,
@@ -820,8 +947,194 @@ async fn every_other_command_changes_the_chain_as_it_says() -> Result<()> {
         "ferdie",
         "--role",
         "app",
+        "--name",
+        "Ferdie's App",
+        "--kind",
+        "app",
     ])
     .await?;
+    system.shutdown().await;
+    Ok(())
+}
+
+/// A receipt written for an anchoring that a crash (here: an edited file), a finality
+/// timeout or Ctrl-C left unfinished: `resume` finds out what landed and finishes it, sends
+/// it again, or clears it; Ctrl-C itself says whether the transaction was sent.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn interrupted_anchorings_are_told_and_finished_by_resume() -> Result<()> {
+    let system = spawn_system().await?;
+    let dir = tempfile::tempdir()?;
+    let sh = Shell::new(&system, dir.path())?;
+    sh.ok(&[
+        "consent",
+        "grant",
+        "--suri",
+        "dave",
+        "--grantee",
+        "bob",
+        "--categories",
+        "lab-results",
+        "--access",
+        "write",
+    ])
+    .await?;
+    let anchor = |file: &'static str, extra: &'static [&'static str]| {
+        let mut args = vec![
+            "record",
+            "anchor",
+            "--suri",
+            "bob",
+            "--patient",
+            "dave",
+            "--category",
+            "lab-results",
+        ];
+        args.extend_from_slice(extra);
+        args.push(file);
+        args
+    };
+
+    // Sent, not finalized in time: the receipt is pending, and resume completes it.
+    sh.write("a.txt", "HbA1c 5.4 %")?;
+    sh.fails(
+        &anchor("a.txt", &["--finality-timeout", "50ms"]),
+        &[],
+        4,
+        "may still land",
+    )
+    .await?;
+    assert!(receipt_of(dir.path(), "a.txt")?.anchored.is_none());
+    // Anchoring it again is refused with what to do instead...
+    sh.fails(&anchor("a.txt", &[]), &[], 1, "record resume a.txt")
+        .await?;
+    // ...which finishes it, once it landed (or by sending it again if it had not).
+    let out = sh
+        .ok(&["record", "resume", "--suri", "bob", "a.txt"])
+        .await?;
+    has(
+        &out,
+        "a.txt.medledger.json is complete (version 1 of record 0x",
+    )?;
+    let done = receipt_of(dir.path(), "a.txt")?;
+    let at = done.anchored.context("completed")?;
+    let hash = system.chain.block_hash(at.block_number).await?;
+    assert_eq!(hash.0, at.block_hash, "the block the receipt names");
+    sh.verdict(&["verify", "a.txt"], 0).await?;
+    let out = sh
+        .ok(&["record", "resume", "--suri", "bob", "a.txt"])
+        .await?;
+    has(&out, "is complete already")?;
+
+    // A receipt written just before a crash, its anchoring never sent: resume sends it.
+    sh.write("b.txt", "LDL 2.9 mmol/l")?;
+    let mut never_sent = done.clone();
+    never_sent.document = "b.txt".into();
+    never_sent.salt = medledger_proofs::random_salt();
+    never_sent.commitment = medledger_proofs::commitment(&never_sent.salt, b"LDL 2.9 mmol/l");
+    never_sent.record_id = medledger_proofs::random_salt();
+    never_sent.anchored = None;
+    std::fs::write(
+        dir.path().join("b.txt.medledger.json"),
+        serde_json::to_string(&never_sent)?,
+    )?;
+    let out = sh
+        .ok(&["record", "resume", "--suri", "bob", "b.txt"])
+        .await?;
+    has(&out, "the anchoring landed in block #")?;
+    sh.verdict(&["verify", "b.txt"], 0).await?;
+    // Only its custodian can send it again; --clear removes a receipt that never landed.
+    let mut other = never_sent.clone();
+    other.document = "c.txt".into();
+    other.salt = medledger_proofs::random_salt();
+    other.commitment = medledger_proofs::commitment(&other.salt, b"c");
+    other.record_id = medledger_proofs::random_salt();
+    sh.write("c.txt", "c")?;
+    std::fs::write(
+        dir.path().join("c.txt.medledger.json"),
+        serde_json::to_string(&other)?,
+    )?;
+    sh.fails(
+        &["record", "resume", "--suri", "dave", "c.txt"],
+        &[],
+        1,
+        "only its custodian",
+    )
+    .await?;
+    let out = sh
+        .ok(&["record", "resume", "--suri", "dave", "--clear", "c.txt"])
+        .await?;
+    has(&out, "was removed")?;
+    assert!(!dir.path().join("c.txt.medledger.json").exists());
+
+    // A batch not finalized in time: resume writes its proofs.
+    std::fs::create_dir(dir.path().join("scans"))?;
+    sh.write("scans/x.txt", "scan X")?;
+    sh.write("scans/y.txt", "scan Y")?;
+    sh.fails(
+        &[
+            "batch",
+            "anchor",
+            "--suri",
+            "bob",
+            "--finality-timeout",
+            "50ms",
+            "scans",
+        ],
+        &[],
+        4,
+        "may still land",
+    )
+    .await?;
+    assert!(!dir.path().join("scans/x.txt.medledger-proof.json").exists());
+    let out = sh
+        .ok(&["batch", "resume", "--suri", "bob", "scans"])
+        .await?;
+    has(&out, "a proof beside each of its 2 documents")?;
+    sh.verdict(&["verify", "scans/y.txt"], 0).await?;
+
+    // Ctrl-C while anchoring: the line says whether the transaction was sent, and what it
+    // says is what happened.
+    sh.write("d.txt", "TSH 1.9 mIU/l")?;
+    let child = tokio::process::Command::new(BIN)
+        .args(anchor("d.txt", &[]))
+        .current_dir(dir.path())
+        .env("MEDLEDGER_DEPLOYMENT", &sh.deployment)
+        .env("RUST_LOG", "off")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()?;
+    let receipt = dir.path().join("d.txt.medledger.json");
+    let started = std::time::Instant::now();
+    while !receipt.exists() && started.elapsed() < Duration::from_secs(30) {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    let pid = child.id().context("running")?.to_string();
+    std::process::Command::new("kill")
+        .args(["-INT", &pid])
+        .status()?;
+    let out = child.wait_with_output().await?;
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    if out.status.code() == Some(0) {
+        // It finished before the signal arrived: nothing to tell.
+        sh.verdict(&["verify", "d.txt"], 0).await?;
+    } else {
+        assert_eq!(out.status.code(), Some(130), "{stderr}");
+        assert_eq!(stderr.trim_end().lines().count(), 1, "{stderr}");
+        if stderr.contains("before anything was sent: nothing changed") {
+            assert!(!receipt.exists(), "a receipt of nothing sent is removed");
+            sh.fails(&["verify", "d.txt"], &[], 1, "no receipt or proof")
+                .await?;
+        } else {
+            assert!(
+                stderr
+                    .contains("d.txt.medledger.json is kept; run `medledger record resume d.txt`"),
+                "{stderr}"
+            );
+            sh.ok(&["record", "resume", "--suri", "bob", "d.txt"])
+                .await?;
+            sh.verdict(&["verify", "d.txt"], 0).await?;
+        }
+    }
     system.shutdown().await;
     Ok(())
 }

@@ -32,6 +32,14 @@ pub fn contracts_dir() -> PathBuf {
         })
 }
 
+/// Now, in milliseconds since the Unix epoch: a dev node's block times follow the clock.
+pub fn now_millis() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+        .unwrap_or(0)
+}
+
 fn init_logs() {
     if std::env::var_os("TEST_LOG").is_some() {
         let _ = tracing_subscriber::fmt()
@@ -79,22 +87,38 @@ pub fn patient() -> Result<Keypair> {
     Ok(signer_from_suri("//Dave")?)
 }
 
+/// How long an announced upgrade waits in [`spawn_system`]'s deployment: long enough to see
+/// an early attempt refused, short enough for a test.
+pub const TEST_UPGRADE_DELAY_MS: u64 = 3_000;
+
 /// Starts the node, deploys, registers //Bob as a provider, and starts indexer and API.
 pub async fn spawn_system() -> Result<TestSystem> {
     init_logs();
     let node = DevNode::start().await?;
     let chain = Chain::connect(node.url()).await?;
     let registrar = registrar()?;
-    let deployment = medledger_deploy::deploy(&chain, &registrar, &contracts_dir(), "test")
-        .await
-        .context("deploying (build the bundles with `cargo xtask contracts`)")?;
+    let deployment = medledger_deploy::deploy(
+        &chain,
+        &registrar,
+        &contracts_dir(),
+        "test",
+        Some(TEST_UPGRADE_DELAY_MS),
+    )
+    .await
+    .context("deploying (build the bundles with `cargo xtask contracts`)")?;
     let (consent_registry, record_registry) = deployment.accounts().map_err(anyhow::Error::msg)?;
     let bob = account_of(&provider()?);
     chain
         .submit(
             &registrar,
             &consent_registry,
-            &consent::register_org(&consent_registry, &bob, Role::Provider, 0),
+            &consent::register_org(
+                &consent_registry,
+                &bob,
+                Role::Provider,
+                0,
+                walk::profile("Riverside Clinic", medledger_events::OrgKind::Clinic),
+            ),
         )
         .await
         .context("registering //Bob")?;
@@ -128,7 +152,7 @@ pub async fn spawn_system() -> Result<TestSystem> {
     });
     tokio::spawn(medledger_graphql::serve(
         listener,
-        medledger_graphql::build_schema(store),
+        store,
         medledger_graphql::HttpOptions::default(),
         until_stopped(stopped),
     ));

@@ -8,7 +8,7 @@ use anyhow::{Context, Result};
 use medledger_client::{Chain, account_of, consent, signer_from_suri};
 use medledger_deploy::Deployment;
 use medledger_deploy::devnode::DevNode;
-use medledger_events::{Access, DataCategory, Purpose, Role};
+use medledger_events::{Access, DataCategory, OrgKind, Purpose, Role};
 
 use crate::contracts_dir;
 
@@ -34,17 +34,31 @@ pub async fn deployed_chain(deployment_file: Option<&Path>) -> Result<DeployedCh
     let node = DevNode::start().await?;
     let chain = Chain::connect(node.url()).await?;
     let registrar = signer_from_suri("//Alice")?;
-    let deployment = medledger_deploy::deploy(&chain, &registrar, &contracts_dir(), "seed")
+    let deployment = medledger_deploy::deploy(&chain, &registrar, &contracts_dir(), "seed", None)
         .await
         .context("deploying (build the bundles with `cargo xtask contracts`)")?;
     let (consent_registry, _) = deployment.accounts().map_err(anyhow::Error::msg)?;
-    for (suri, role) in [("//Bob", Role::Provider), ("//Charlie", Role::Insurer)] {
+    for (suri, role, name, kind) in [
+        ("//Bob", Role::Provider, "Riverside Clinic", OrgKind::Clinic),
+        (
+            "//Charlie",
+            Role::Insurer,
+            "Acme Health Insurance",
+            OrgKind::Insurer,
+        ),
+    ] {
         let org = account_of(&signer_from_suri(suri)?);
         chain
             .submit(
                 &registrar,
                 &consent_registry,
-                &consent::register_org(&consent_registry, &org, role, 0),
+                &consent::register_org(
+                    &consent_registry,
+                    &org,
+                    role,
+                    0,
+                    crate::walk::profile(name, kind),
+                ),
             )
             .await
             .with_context(|| format!("registering {suri}"))?;
@@ -94,6 +108,7 @@ pub async fn seed_grants(
     let mut tasks = tokio::task::JoinSet::new();
     for (p, suri) in PATIENTS.iter().enumerate() {
         let signer = signer_from_suri(suri)?;
+        let patient = account_of(&signer);
         let chain = chain.clone();
         // Patient p sends transactions p, p + 4, p + 8, ...
         let mine: Vec<usize> = (p..transactions).step_by(PATIENTS.len()).collect();
@@ -105,6 +120,7 @@ pub async fn seed_grants(
                         let n = tx * grants_per_tx + i;
                         consent::grant(
                             &consent_registry,
+                            &patient,
                             &consent::GrantArgs {
                                 grantee: grantees[n % 2],
                                 categories: categories[n % categories.len()].bit(),

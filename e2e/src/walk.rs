@@ -12,7 +12,10 @@ use medledger_client::{
 use medledger_consent::consent_registry::DEFAULT_POLICY;
 use medledger_deploy::devnode::DevNode;
 use medledger_deploy::{CONSENT_BUNDLE, Deployment, RECORDS_BUNDLE, load_bundle};
-use medledger_events::{Access, AmendReason, DataCategory, EmergencyReason, Policy, Purpose, Role};
+use medledger_events::{
+    Access, AmendReason, DataCategory, EmergencyReason, NPI_SYSTEM, OrgIdentifier, OrgKind,
+    OrgProfile, Policy, Purpose, Role,
+};
 
 use crate::contracts_dir;
 
@@ -145,6 +148,18 @@ fn key(suri: &str) -> Result<Keypair> {
     Ok(signer_from_suri(suri)?)
 }
 
+/// The profile the walk registers an organization with.
+pub fn profile(name: &str, kind: OrgKind) -> OrgProfile {
+    OrgProfile {
+        name: name.into(),
+        kind,
+        identifiers: vec![OrgIdentifier {
+            system: NPI_SYSTEM.into(),
+            value: "1234567893".into(),
+        }],
+    }
+}
+
 /// Starts a dev node, deploys both contracts from `artifacts/contracts` and sends every
 /// message once, each in its own finalized block; with `price`, each is dry-run first and
 /// its estimate kept.
@@ -164,7 +179,8 @@ pub async fn every_message(price: bool) -> Result<Walked> {
         key("//Eve")?,
         key("//Ferdie")?,
     );
-    let deployment = medledger_deploy::deploy(&chain, &alice, &dir, "walk")
+    // Upgrades that wait nothing, so that the walk can announce and apply them at once.
+    let deployment = medledger_deploy::deploy(&chain, &alice, &dir, "walk", Some(0))
         .await
         .context("deploying (build the bundles with `cargo xtask contracts`)")?;
     let (c, r) = deployment.accounts().map_err(anyhow::Error::msg)?;
@@ -187,21 +203,50 @@ pub async fn every_message(price: bool) -> Result<Walked> {
         "register_org",
         &alice,
         &c,
-        &consent::register_org(&c, &bob_id, Role::Provider, emergency),
+        &consent::register_org(
+            &c,
+            &bob_id,
+            Role::Provider,
+            emergency,
+            profile("Riverside Clinic", OrgKind::Clinic),
+        ),
     )
     .await?;
     b.submit(
         "register_org (insurer)",
         &alice,
         &c,
-        &consent::register_org(&c, &charlie_id, Role::Insurer, 0),
+        &consent::register_org(
+            &c,
+            &charlie_id,
+            Role::Insurer,
+            0,
+            profile("Acme Health Insurance", OrgKind::Insurer),
+        ),
     )
     .await?;
     b.submit(
         "register_org (app)",
         &alice,
         &c,
-        &consent::register_org(&c, &ferdie_id, Role::App, 0),
+        &consent::register_org(
+            &c,
+            &ferdie_id,
+            Role::App,
+            0,
+            profile("Ferdie's App", OrgKind::App),
+        ),
+    )
+    .await?;
+    b.call(
+        "update_org",
+        &alice,
+        &c,
+        &consent::update_org(
+            &c,
+            &bob_id,
+            profile("Riverside Hospital", OrgKind::Hospital),
+        ),
     )
     .await?;
     b.call(
@@ -287,7 +332,7 @@ pub async fn every_message(price: bool) -> Result<Walked> {
         expires_at: Some(delegation_ends),
         terms_hash: [2; 32],
     };
-    b.call("grant", &dave, &c, &consent::grant(&c, &to_bob))
+    b.call("grant", &dave, &c, &consent::grant(&c, &dave_id, &to_bob))
         .await?;
     b.call(
         "set_delegate",
@@ -297,24 +342,24 @@ pub async fn every_message(price: bool) -> Result<Walked> {
     )
     .await?;
     b.call(
-        "grant_for",
+        "grant (by a delegate)",
         &eve,
         &c,
-        &consent::grant_for(&c, &dave_id, &to_charlie),
+        &consent::grant(&c, &dave_id, &to_charlie),
     )
     .await?;
     b.call(
-        "revoke_for",
+        "revoke (by a delegate)",
         &eve,
         &c,
-        &consent::revoke_for(&c, &dave_id, &charlie_id),
+        &consent::revoke(&c, &dave_id, &charlie_id),
     )
     .await?;
     b.submit(
         "grant (insurer)",
         &dave,
         &c,
-        &consent::grant(&c, &to_charlie),
+        &consent::grant(&c, &dave_id, &to_charlie),
     )
     .await?;
     b.call(
@@ -325,10 +370,10 @@ pub async fn every_message(price: bool) -> Result<Walked> {
     )
     .await?;
     b.call(
-        "end_emergency_for",
+        "end_emergency (by a delegate)",
         &eve,
         &c,
-        &consent::end_emergency_for(&c, &dave_id, &bob_id),
+        &consent::end_emergency(&c, &dave_id, &bob_id),
     )
     .await?;
     b.submit(
@@ -342,21 +387,21 @@ pub async fn every_message(price: bool) -> Result<Walked> {
         "end_emergency",
         &dave,
         &c,
-        &consent::end_emergency(&c, &bob_id),
+        &consent::end_emergency(&c, &dave_id, &bob_id),
     )
     .await?;
     b.call(
         "set_emergency_block",
         &dave,
         &c,
-        &consent::set_emergency_block(&c, &bob_id, true),
+        &consent::set_emergency_block(&c, &dave_id, &bob_id, true),
     )
     .await?;
     b.call(
-        "set_emergency_block_for",
+        "set_emergency_block (by a delegate)",
         &eve,
         &c,
-        &consent::set_emergency_block_for(&c, &dave_id, &bob_id, false),
+        &consent::set_emergency_block(&c, &dave_id, &bob_id, false),
     )
     .await?;
     b.call(
@@ -446,10 +491,16 @@ pub async fn every_message(price: bool) -> Result<Walked> {
         &records::attest_claim(&r, [31; 32], &dave_id, &[(bob_id, [14; 32])]),
     )
     .await?;
+    b.call(
+        "attest_claim (another version of a claimed record)",
+        &charlie,
+        &r,
+        &records::attest_claim(&r, [32; 32], &dave_id, &[(bob_id, [13; 32])]),
+    )
+    .await?;
     let lab_report = records::NamedRecord {
         custodian: bob_id,
         record_id: [12; 32],
-        category_salt,
     };
     let lab_bit = DataCategory::LabResults.bit();
     b.call(
@@ -481,9 +532,38 @@ pub async fn every_message(price: bool) -> Result<Walked> {
     )
     .await?;
 
-    // Last: upgrades (to the same code: the migration step is a no-op) and revoke.
+    // Last: upgrades (to the same code: the migration step is a no-op), each announced,
+    // one withdrawn and announced again, and revoke.
     let consent_code = load_bundle(&dir.join(CONSENT_BUNDLE))?.code_hash;
     let records_code = load_bundle(&dir.join(RECORDS_BUNDLE))?.code_hash;
+    b.call(
+        "announce_upgrade (ConsentRegistry)",
+        &alice,
+        &c,
+        &consent::announce_upgrade(&c, consent_code),
+    )
+    .await?;
+    b.call(
+        "cancel_upgrade (ConsentRegistry)",
+        &alice,
+        &c,
+        &consent::cancel_upgrade(&c),
+    )
+    .await?;
+    b.submit(
+        "announce_upgrade (ConsentRegistry, again)",
+        &alice,
+        &c,
+        &consent::announce_upgrade(&c, consent_code),
+    )
+    .await?;
+    b.call(
+        "announce_upgrade (RecordRegistry)",
+        &alice,
+        &r,
+        &records::announce_upgrade(&r, records_code),
+    )
+    .await?;
     b.call(
         "upgrade (ConsentRegistry)",
         &alice,
@@ -498,7 +578,7 @@ pub async fn every_message(price: bool) -> Result<Walked> {
         &records::upgrade(&r, records_code),
     )
     .await?;
-    b.call("revoke", &dave, &c, &consent::revoke(&c, &bob_id))
+    b.call("revoke", &dave, &c, &consent::revoke(&c, &dave_id, &bob_id))
         .await?;
 
     Ok(Walked {

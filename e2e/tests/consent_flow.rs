@@ -26,7 +26,11 @@ async fn a_granted_then_revoked_consent_is_seen_through_graphql() -> anyhow::Res
     };
     let granted = system
         .chain
-        .submit(&dave, &registry, &consent::grant(&registry, &grant))
+        .submit(
+            &dave,
+            &registry,
+            &consent::grant(&registry, &dave_id, &grant),
+        )
         .await?;
 
     // then: the consent shows up in GraphQL
@@ -66,7 +70,11 @@ async fn a_granted_then_revoked_consent_is_seen_through_graphql() -> anyhow::Res
     // when: //Dave revokes
     system
         .chain
-        .submit(&dave, &registry, &consent::revoke(&registry, &bob_id))
+        .submit(
+            &dave,
+            &registry,
+            &consent::revoke(&registry, &dave_id, &bob_id),
+        )
         .await?;
 
     // then: GraphQL shows it revoked, and the chain refuses access
@@ -95,6 +103,7 @@ async fn a_grant_to_an_unregistered_account_is_refused_with_the_contract_error()
 -> anyhow::Result<()> {
     let system = spawn_system().await?;
     let dave = patient()?;
+    let dave_id = account_of(&dave);
     let stranger = account_of(&medledger_client::signer_from_suri("//Ferdie")?);
     let registry = system.consent_registry;
     let grant = consent::GrantArgs {
@@ -108,7 +117,11 @@ async fn a_grant_to_an_unregistered_account_is_refused_with_the_contract_error()
     };
     let err = system
         .chain
-        .submit(&dave, &registry, &consent::grant(&registry, &grant))
+        .submit(
+            &dave,
+            &registry,
+            &consent::grant(&registry, &dave_id, &grant),
+        )
         .await
         .expect_err("refused");
     assert!(err.to_string().contains("GranteeNotRegistered"), "{err}");
@@ -134,7 +147,9 @@ async fn a_subscriber_sees_a_grant_a_denied_access_and_an_emergency_window_withi
         (account_of(&charlie), Role::Insurer, 0),
         (account_of(&eve), Role::Provider, FLAG_EMERGENCY),
     ] {
-        let m = consent::register_org(&registry, &org, role, flags);
+        let name = format!("{role:?} organization");
+        let profile = medledger_e2e::walk::profile(&name, medledger_events::OrgKind::Clinic);
+        let m = consent::register_org(&registry, &org, role, flags, profile);
         system.chain.submit(&alice, &registry, &m).await?;
     }
     let mut alerts = system
@@ -159,7 +174,11 @@ async fn a_subscriber_sees_a_grant_a_denied_access_and_an_emergency_window_withi
     };
     let granted = system
         .chain
-        .submit(&dave, &registry, &consent::grant(&registry, &grant))
+        .submit(
+            &dave,
+            &registry,
+            &consent::grant(&registry, &dave_id, &grant),
+        )
         .await?;
     let pushed = alerts.next(second).await?;
     assert_eq!(pushed["patientActivity"]["kind"], "ConsentGranted");

@@ -2,8 +2,8 @@
 //!
 //! - `setup`: installs the toolchains and tools the project needs, skipping what is present.
 //! - `contracts`: builds the ink! contracts into `.contract` bundles in `artifacts/contracts`,
-//!   and their test-only second builds (feature `test-v2`, which prove upgrades) into
-//!   `artifacts/contracts/test-v2`.
+//!   and their test-only next builds (feature `test-next`, which prove upgrades) into
+//!   `artifacts/contracts/test-next`.
 //! - `test`: setup, contracts, web, then every test tier (lint, contract unit and e2e, host),
 //!   printing how long each took.
 //! - `web`: builds the patient's page (`web/page`, npm + esbuild) into `web/dist`, which the
@@ -427,14 +427,14 @@ fn contracts_fingerprint() -> Result<String> {
 }
 
 fn contracts() -> Result<()> {
-    step("contracts: release bundles into artifacts/contracts (and test-v2/)");
+    step("contracts: release bundles into artifacts/contracts (and test-next/)");
     let out = artifacts();
-    let v2 = out.join("test-v2");
+    let next = out.join("test-next");
     let stamp = out.join(".fingerprint");
     let fingerprint = contracts_fingerprint()?;
     let bundles_present = CONTRACTS.iter().all(|(_, name)| {
         out.join(format!("{name}.contract")).is_file()
-            && v2.join(format!("{name}.contract")).is_file()
+            && next.join(format!("{name}.contract")).is_file()
     });
     if bundles_present
         && std::fs::read_to_string(&stamp).ok().as_deref() == Some(fingerprint.as_str())
@@ -442,10 +442,10 @@ fn contracts() -> Result<()> {
         println!("up to date");
         return Ok(());
     }
-    std::fs::create_dir_all(&v2).with_context(|| format!("creating {}", v2.display()))?;
+    std::fs::create_dir_all(&next).with_context(|| format!("creating {}", next.display()))?;
     // The test-only second builds differ by one feature; each build overwrites the same
     // output file, so each bundle is copied away before the next build.
-    for (features, dest) in [(None, &out), (Some("test-v2"), &v2)] {
+    for (features, dest) in [(None, &out), (Some("test-next"), &next)] {
         for (dir, name) in CONTRACTS {
             let mut cmd = Command::new("cargo");
             cmd.args([

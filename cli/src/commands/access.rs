@@ -12,7 +12,7 @@ use serde_json::json;
 
 use crate::args::{ChainArgs, SignerArgs};
 use crate::chain::Ctx;
-use crate::report::{Refused, Report, exit};
+use crate::report::{Report, exit};
 use crate::{files, names};
 
 #[derive(Subcommand)]
@@ -30,7 +30,9 @@ pub enum AccessCommand {
         categories: Vec<String>,
         #[arg(long, default_value = "treatment")]
         purpose: String,
-        /// The receipt of the record used: the access names it, and publishes its category.
+        /// The receipt of the record used: the access names the record. Its category opening
+        /// stays with the receipt holder, but the --categories declared beside it are public:
+        /// naming a record tells everyone its category as declared.
         #[arg(long, value_name = "RECEIPT")]
         receipt: Option<PathBuf>,
     },
@@ -54,26 +56,12 @@ pub async fn run(command: AccessCommand) -> Result<Report> {
             Some(NamedRecord {
                 custodian: names::account(&r.custodian, "the receipt's custodian")?,
                 record_id: r.record_id,
-                category_salt: r.category_salt,
             })
         }
         None => None,
     };
     let (signer, ctx) = Ctx::signed(&chain, signer).await?;
-    let me = medledger_client::account_of(&signer);
     let message = records::record_access(&ctx.records, &patient, set, purpose, named.as_ref());
-    if named.is_some() {
-        // A sent access publishes the named record's category even when denied: ask first.
-        let answer = ctx.chain.query(&me, &ctx.records, &message).await?;
-        if matches!(answer, Ok(false)) {
-            return Err(Refused(
-                "not sent: the patient's consents do not allow this access, and sending it would \
-                 publish the record's category"
-                    .into(),
-            )
-            .into());
-        }
-    }
     let outcome = ctx
         .call(&signer, &ctx.records, &message, "recording the access")
         .await?;

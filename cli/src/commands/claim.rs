@@ -7,15 +7,15 @@ use std::path::PathBuf;
 use anyhow::{Result, bail};
 use clap::Subcommand;
 use medledger_client::records;
-use medledger_events::{ClaimAttested, DuplicateClaimUse};
+use medledger_events::{ClaimAttested, ClaimOverlap, ClaimReuse, DuplicateClaimUse};
 use medledger_proofs::Receipt;
 use serde_json::json;
 
 use crate::args::{ChainArgs, SignerArgs};
 use crate::chain::{Ctx, event_of, events_of};
 use crate::files::{self, hex_of};
-use crate::names;
 use crate::report::Report;
+use crate::{names, orgs};
 
 #[derive(Subcommand)]
 pub enum ClaimCommand {
@@ -92,12 +92,26 @@ pub async fn run(command: ClaimCommand) -> Result<Report> {
         }
     );
     for d in &duplicates {
-        human.push_str(&format!(
-            "\nDUPLICATE USE: document {} was already used by claim {} of insurer {}",
-            files::hex_of(d.commitment),
-            files::hex_of(d.first_claim_ref),
-            medledger_client::to_subxt(&d.first_insurer)
-        ));
+        let first_insurer = medledger_client::to_subxt(&d.first_insurer);
+        let first_insurer = orgs::label(&ctx, &first_insurer).await;
+        let what = match d.overlap {
+            ClaimOverlap::SameDocument => "document",
+            ClaimOverlap::SameRecord => "another version of the record of document",
+        };
+        human.push_str(&match d.reuse {
+            ClaimReuse::SameInsurer => format!(
+                "\nDUPLICATE USE: {what} {} was already claimed by this insurer, in claim {}",
+                files::hex_of(d.commitment),
+                files::hex_of(d.first_claim_ref),
+            ),
+            ClaimReuse::OtherInsurer => format!(
+                "\nSHARED WITH ANOTHER PAYER: {what} {} was first claimed by insurer {} in \
+                 claim {} (coordination of benefits, or that payer claimed it first)",
+                files::hex_of(d.commitment),
+                first_insurer,
+                files::hex_of(d.first_claim_ref),
+            ),
+        });
     }
     Ok(Report::landed(
         human,
@@ -110,6 +124,8 @@ pub async fn run(command: ClaimCommand) -> Result<Report> {
                 "commitment": files::hex_of(d.commitment),
                 "first_claim_ref": files::hex_of(d.first_claim_ref),
                 "first_insurer": medledger_client::to_subxt(&d.first_insurer).to_string(),
+                "reuse": format!("{:?}", d.reuse),
+                "overlap": format!("{:?}", d.overlap),
             })).collect::<Vec<_>>(),
         }),
         &outcome,

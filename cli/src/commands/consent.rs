@@ -13,6 +13,7 @@ use crate::args::{ApiArgs, ChainArgs, SignerArgs};
 use crate::chain::{Ctx, event_of};
 use crate::files;
 use crate::names;
+use crate::orgs;
 use crate::report::Report;
 
 #[derive(Args, Clone)]
@@ -36,7 +37,10 @@ pub enum ConsentCommand {
         chain: ChainArgs,
         #[command(flatten)]
         signer: SignerArgs,
-        /// The organization.
+        #[command(flatten)]
+        api: ApiArgs,
+        /// The organization: its registered name (e.g. "Riverside Clinic", looked up through
+        /// the API and confirmed on chain), an SS58 address or a dev account.
         #[arg(long)]
         grantee: String,
         #[command(flatten)]
@@ -66,7 +70,10 @@ pub enum ConsentCommand {
         chain: ChainArgs,
         #[command(flatten)]
         signer: SignerArgs,
-        /// The organization.
+        #[command(flatten)]
+        api: ApiArgs,
+        /// The organization: its registered name (e.g. "Riverside Clinic", looked up through
+        /// the API and confirmed on chain), an SS58 address or a dev account.
         #[arg(long)]
         grantee: String,
         /// Revoke for this patient, as their delegate.
@@ -85,8 +92,11 @@ pub enum ConsentCommand {
     Check {
         #[command(flatten)]
         chain: ChainArgs,
+        #[command(flatten)]
+        api: ApiArgs,
         #[arg(long)]
         patient: String,
+        /// The organization: its registered name, an SS58 address or a dev account.
         #[arg(long)]
         grantee: String,
         #[arg(long)]
@@ -103,6 +113,7 @@ pub async fn run(command: ConsentCommand) -> Result<Report> {
         ConsentCommand::Grant {
             chain,
             signer,
+            api,
             grantee,
             scope,
             valid_from,
@@ -111,7 +122,6 @@ pub async fn run(command: ConsentCommand) -> Result<Report> {
             terms_hash,
             for_patient,
         } => {
-            let grantee = names::account(&grantee, "--grantee")?;
             let patient = names::optional_account(for_patient.as_deref(), "--for")?;
             let categories = names::categories(&scope.categories)?;
             let purposes = names::purposes(&scope.purposes)?;
@@ -131,7 +141,9 @@ pub async fn run(command: ConsentCommand) -> Result<Report> {
                     Ok::<_, anyhow::Error>((files::read_document(&file).context("--terms")?, file))
                 })
                 .transpose()?;
+            let grantee = orgs::lookup(&api, &grantee, "--grantee").await?;
             let (signer, ctx) = Ctx::signed(&chain, signer).await?;
+            let grantee = orgs::confirm(&ctx, grantee).await?;
             // The salt is written before the grant is sent, so that it can never be lost,
             // and removed again when the grant fails.
             let (terms_hash, receipt) = match &terms {
@@ -156,26 +168,23 @@ pub async fn run(command: ConsentCommand) -> Result<Report> {
                 expires_at,
                 terms_hash: terms_hash.unwrap_or([0; 32]),
             };
-            let outcome = match &patient {
-                None => {
-                    let message = consent::grant(&ctx.consent, &args);
-                    ctx.call(&signer, &ctx.consent, &message, "granting the consent")
-                        .await
-                }
-                Some(p) => {
-                    let message = consent::grant_for(&ctx.consent, p, &args);
-                    ctx.call(
-                        &signer,
-                        &ctx.consent,
-                        &message,
-                        "granting the consent as a delegate",
-                    )
-                    .await
-                }
+            // The signer grants for itself, or for the patient it is a delegate of.
+            let (patient, doing) = match patient {
+                None => (
+                    medledger_client::account_of(&signer),
+                    "granting the consent",
+                ),
+                Some(p) => (p, "granting the consent as a delegate"),
             };
+            let message = consent::grant(&ctx.consent, &patient, &args);
+            let outcome = ctx.call(&signer, &ctx.consent, &message, doing).await;
             let outcome = crate::chain::settle(outcome, receipt.as_deref())?;
             let granted: ConsentGranted = event_of(&outcome)?;
-            let mut human = format!("granted consent v{} to {grantee}", granted.version);
+            let mut human = format!(
+                "granted consent v{} to {}",
+                granted.version,
+                orgs::label(&ctx, &grantee).await
+            );
             if let Some(r) = &receipt {
                 human = format!("{human}; terms salt kept in {}", r.display());
             }
@@ -194,32 +203,30 @@ pub async fn run(command: ConsentCommand) -> Result<Report> {
         ConsentCommand::Revoke {
             chain,
             signer,
+            api,
             grantee,
             for_patient,
         } => {
-            let grantee = names::account(&grantee, "--grantee")?;
             let patient = names::optional_account(for_patient.as_deref(), "--for")?;
+            let grantee = orgs::lookup(&api, &grantee, "--grantee").await?;
             let (signer, ctx) = Ctx::signed(&chain, signer).await?;
-            let outcome = match &patient {
-                None => {
-                    let message = consent::revoke(&ctx.consent, &grantee);
-                    ctx.call(&signer, &ctx.consent, &message, "revoking the consent")
-                        .await?
-                }
-                Some(p) => {
-                    let message = consent::revoke_for(&ctx.consent, p, &grantee);
-                    ctx.call(
-                        &signer,
-                        &ctx.consent,
-                        &message,
-                        "revoking the consent as a delegate",
-                    )
-                    .await?
-                }
+            let grantee = orgs::confirm(&ctx, grantee).await?;
+            let (patient, doing) = match patient {
+                None => (
+                    medledger_client::account_of(&signer),
+                    "revoking the consent",
+                ),
+                Some(p) => (p, "revoking the consent as a delegate"),
             };
+            let message = consent::revoke(&ctx.consent, &patient, &grantee);
+            let outcome = ctx.call(&signer, &ctx.consent, &message, doing).await?;
             let revoked: ConsentRevoked = event_of(&outcome)?;
             Ok(Report::landed(
-                format!("revoked consent v{} of {grantee}", revoked.version),
+                format!(
+                    "revoked consent v{} of {}",
+                    revoked.version,
+                    orgs::label(&ctx, &grantee).await
+                ),
                 json!({"revoked": grantee.to_string(), "version": revoked.version}),
                 &outcome,
             ))
@@ -230,6 +237,7 @@ pub async fn run(command: ConsentCommand) -> Result<Report> {
         }
         ConsentCommand::Check {
             chain,
+            api,
             patient,
             grantee,
             category,
@@ -237,23 +245,26 @@ pub async fn run(command: ConsentCommand) -> Result<Report> {
             access,
         } => {
             let patient = names::account(&patient, "--patient")?;
-            let grantee = names::account(&grantee, "--grantee")?;
             let (category, purpose, access) = (
                 names::category(&category)?,
                 names::purpose(&purpose)?,
                 names::access(&access)?,
             );
+            let grantee = orgs::lookup(&api, &grantee, "--grantee").await?;
             let ctx = Ctx::connect(&chain).await?;
+            let grantee = orgs::confirm(&ctx, grantee).await?;
             let message =
                 consent::is_authorized(&ctx.consent, &patient, &grantee, category, purpose, access);
             let allowed = ctx.chain.query(&patient, &ctx.consent, &message).await?;
+            let who = orgs::label(&ctx, &grantee).await;
+            let what = format!("{category:?} for {purpose:?} ({access:?})");
             Ok(Report::new(
                 if allowed {
-                    "authorized"
+                    format!("authorized: {who} may use {what} of {patient} now")
                 } else {
-                    "not authorized"
+                    format!("not authorized: {who} may not use {what} of {patient} now")
                 },
-                json!({"authorized": allowed}),
+                json!({"authorized": allowed, "grantee": grantee.to_string()}),
             ))
         }
     }
@@ -279,12 +290,14 @@ async fn list(api: &ApiArgs, patient: &AccountId32) -> Result<Report> {
         Value::Null => "-".into(),
         other => other.to_string(),
     };
+    let grantees: Vec<String> = nodes.iter().map(|c| text(&c["grantee"])).collect();
+    let known = api::org_names(&api.url(), &grantees).await;
     let mut human = format!("{} consent(s) of {patient}", nodes.len());
     for c in nodes {
         human.push_str(&format!(
             "\n  {} {} v{}: {} for {} ({}), from {} until {}",
             text(&c["status"]),
-            text(&c["grantee"]),
+            api::labelled(&known, &text(&c["grantee"])),
             text(&c["version"]),
             text(&c["categories"]),
             text(&c["purposes"]),

@@ -9,10 +9,10 @@ use medledger_client::consent;
 use medledger_events::EmergencyAccessOpened;
 use serde_json::json;
 
-use crate::args::{ChainArgs, SignerArgs};
+use crate::args::{ApiArgs, ChainArgs, SignerArgs};
 use crate::chain::{Ctx, event_of};
 use crate::report::Report;
-use crate::{files, names};
+use crate::{files, names, orgs};
 
 #[derive(Subcommand)]
 pub enum EmergencyCommand {
@@ -39,6 +39,10 @@ pub enum EmergencyCommand {
         chain: ChainArgs,
         #[command(flatten)]
         signer: SignerArgs,
+        #[command(flatten)]
+        api: ApiArgs,
+        /// The provider: its registered name (looked up through the API and confirmed on
+        /// chain), an SS58 address or a dev account.
         #[arg(long)]
         provider: String,
         /// End it for this patient, as their delegate.
@@ -51,6 +55,10 @@ pub enum EmergencyCommand {
         chain: ChainArgs,
         #[command(flatten)]
         signer: SignerArgs,
+        #[command(flatten)]
+        api: ApiArgs,
+        /// The provider: its registered name (looked up through the API and confirmed on
+        /// chain), an SS58 address or a dev account.
         #[arg(long)]
         provider: String,
         /// Allow the provider again.
@@ -113,16 +121,16 @@ pub async fn run(command: EmergencyCommand) -> Result<Report> {
         EmergencyCommand::End {
             chain,
             signer,
+            api,
             provider,
             for_patient,
         } => {
-            let provider = names::account(&provider, "--provider")?;
             let patient = names::optional_account(for_patient.as_deref(), "--for")?;
+            let provider = orgs::lookup(&api, &provider, "--provider").await?;
             let (signer, ctx) = Ctx::signed(&chain, signer).await?;
-            let message = match &patient {
-                None => consent::end_emergency(&ctx.consent, &provider),
-                Some(p) => consent::end_emergency_for(&ctx.consent, p, &provider),
-            };
+            let provider = orgs::confirm(&ctx, provider).await?;
+            let patient = patient.unwrap_or_else(|| medledger_client::account_of(&signer));
+            let message = consent::end_emergency(&ctx.consent, &patient, &provider);
             let outcome = ctx
                 .call(
                     &signer,
@@ -132,7 +140,10 @@ pub async fn run(command: EmergencyCommand) -> Result<Report> {
                 )
                 .await?;
             Ok(Report::landed(
-                format!("ended {provider}'s emergency window"),
+                format!(
+                    "ended the emergency window of {}",
+                    orgs::label(&ctx, &provider).await
+                ),
                 json!({"ended": provider.to_string()}),
                 &outcome,
             ))
@@ -140,18 +151,18 @@ pub async fn run(command: EmergencyCommand) -> Result<Report> {
         EmergencyCommand::Block {
             chain,
             signer,
+            api,
             provider,
             unblock,
             for_patient,
         } => {
-            let provider = names::account(&provider, "--provider")?;
             let patient = names::optional_account(for_patient.as_deref(), "--for")?;
+            let provider = orgs::lookup(&api, &provider, "--provider").await?;
             let (signer, ctx) = Ctx::signed(&chain, signer).await?;
+            let provider = orgs::confirm(&ctx, provider).await?;
             let blocked = !unblock;
-            let message = match &patient {
-                None => consent::set_emergency_block(&ctx.consent, &provider, blocked),
-                Some(p) => consent::set_emergency_block_for(&ctx.consent, p, &provider, blocked),
-            };
+            let patient = patient.unwrap_or_else(|| medledger_client::account_of(&signer));
+            let message = consent::set_emergency_block(&ctx.consent, &patient, &provider, blocked);
             let outcome = ctx
                 .call(
                     &signer,
@@ -160,11 +171,12 @@ pub async fn run(command: EmergencyCommand) -> Result<Report> {
                     "changing the emergency block",
                 )
                 .await?;
+            let who = orgs::label(&ctx, &provider).await;
             Ok(Report::landed(
                 if blocked {
-                    format!("{provider} may not break glass on you any more")
+                    format!("{who} may not break glass on you any more")
                 } else {
-                    format!("{provider} may break glass again")
+                    format!("{who} may break glass again")
                 },
                 json!({"provider": provider.to_string(), "blocked": blocked}),
                 &outcome,

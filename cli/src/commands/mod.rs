@@ -9,6 +9,7 @@ mod delegate;
 mod emergency;
 mod org;
 mod record;
+mod token;
 mod verify;
 
 pub use access::AccessCommand;
@@ -19,6 +20,7 @@ pub use delegate::DelegateCommand;
 pub use emergency::EmergencyCommand;
 pub use org::{OrgCommand, RegistrarCommand};
 pub use record::RecordCommand;
+pub use token::TokenArgs;
 pub use verify::VerifyArgs;
 
 use crate::args::Command;
@@ -37,6 +39,7 @@ pub async fn run(command: Command) -> anyhow::Result<Report> {
         Command::Batch(c) => batch::run(c).await,
         Command::Claim(c) => claim::run(c).await,
         Command::Verify(a) => verify::run(a).await,
+        Command::Token(a) => token::run(a),
         Command::Dev(_) | Command::Index(_) | Command::Serve(_) => Err(anyhow::anyhow!(
             "internal error: dev, index and serve are run by run::run"
         )),

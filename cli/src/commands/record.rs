@@ -13,7 +13,7 @@ use serde_json::json;
 
 use crate::args::{ChainArgs, SignerArgs};
 use crate::chain::{Ctx, event_of};
-use crate::report::Report;
+use crate::report::{Refused, Report};
 use crate::{files, names};
 
 /// The receipt beside a document.
@@ -46,8 +46,9 @@ pub enum RecordCommand {
         chain: ChainArgs,
         #[command(flatten)]
         signer: SignerArgs,
-        /// The record's id (0x-hex), as in its receipt.
-        record_id: String,
+        /// The record's id (0x-hex); default: the one in the previous version's receipt.
+        #[arg(long)]
+        record_id: Option<String>,
         /// The new version of the document.
         file: PathBuf,
         /// The receipt of the version before (its category opening carries over).
@@ -56,6 +57,23 @@ pub enum RecordCommand {
         /// correction, addendum or other.
         #[arg(long, default_value = "correction")]
         reason: String,
+    },
+    /// Finish a receipt left unfinished by an interruption, a crash or a finality timeout:
+    /// when its anchoring landed, the receipt is completed; when it did not, it is sent again
+    /// (or, with --clear, the receipt is removed).
+    Resume {
+        #[command(flatten)]
+        chain: ChainArgs,
+        #[command(flatten)]
+        signer: SignerArgs,
+        /// Remove the receipt instead of sending its anchoring again, when it did not land.
+        #[arg(long)]
+        clear: bool,
+        /// For an amendment sent again: correction, addendum or other.
+        #[arg(long, default_value = "correction")]
+        reason: String,
+        /// The document (or its receipt, FILE.medledger.json).
+        file: PathBuf,
     },
 }
 
@@ -78,12 +96,14 @@ pub async fn run(command: RecordCommand) -> Result<Report> {
             let document = files::read_document(&file)?;
             let (signer, ctx) = Ctx::signed(&chain, signer).await?;
             let custodian = medledger_client::account_of(&signer);
-            let salt = medledger_proofs::random_salt();
+            let salt = document_salt(&signer, &patient, &document);
+            let commitment = medledger_proofs::commitment(&salt, &document);
+            refuse_anchored_again(&ctx, &custodian, commitment, &file).await?;
             let receipt = Receipt {
                 format: RECEIPT_FORMAT.into(),
                 document: files::file_name(&file),
                 salt,
-                commitment: medledger_proofs::commitment(&salt, &document),
+                commitment,
                 category: format!("{category:?}"),
                 category_index: category.index(),
                 category_salt: medledger_proofs::random_salt(),
@@ -132,9 +152,12 @@ pub async fn run(command: RecordCommand) -> Result<Report> {
             previous,
             reason,
         } => {
-            let record_id = names::hash32(&record_id, "RECORD_ID")?;
             let reason = names::amend_reason(&reason)?;
+            let given = record_id
+                .map(|id| names::hash32(&id, "--record-id"))
+                .transpose()?;
             let before: Receipt = files::read_json(&previous, "receipt")?;
+            let record_id = given.unwrap_or(before.record_id);
             if before.record_id != record_id {
                 bail!(
                     "{} is the receipt of record {}, not {}",
@@ -163,12 +186,14 @@ pub async fn run(command: RecordCommand) -> Result<Report> {
                     files::hex_of(record_id)
                 );
             }
-            let salt = medledger_proofs::random_salt();
             let patient = medledger_client::to_subxt(&record.patient);
+            let salt = document_salt(&signer, &patient, &document);
+            let commitment = medledger_proofs::commitment(&salt, &document);
+            refuse_anchored_again(&ctx, &custodian, commitment, &file).await?;
             let receipt = Receipt {
                 document: files::file_name(&file),
                 salt,
-                commitment: medledger_proofs::commitment(&salt, &document),
+                commitment,
                 version: record.latest_version.saturating_add(1),
                 patient: patient.to_string(),
                 custodian: custodian.to_string(),
@@ -206,6 +231,54 @@ pub async fn run(command: RecordCommand) -> Result<Report> {
                 &outcome,
             ))
         }
+        RecordCommand::Resume {
+            chain,
+            signer,
+            clear,
+            reason,
+            file,
+        } => resume(&chain, signer, clear, &reason, &file).await,
+    }
+}
+
+/// The salt of `document` of `patient` under the signer's salt key: the same document gets
+/// the same salt, so it cannot be anchored twice as two documents.
+fn document_salt(
+    signer: &medledger_client::Keypair,
+    patient: &medledger_client::AccountId32,
+    document: &[u8],
+) -> [u8; 32] {
+    medledger_proofs::document_salt(&crate::keys::salt_key(signer), &patient.0, document)
+}
+
+/// Refuses, before anything is written or sent, a document the signer already anchored:
+/// saying which record and version it is rather than leaving it to the contract's
+/// `CommitmentExists`.
+async fn refuse_anchored_again(
+    ctx: &Ctx,
+    custodian: &medledger_client::AccountId32,
+    commitment: [u8; 32],
+    file: &Path,
+) -> Result<()> {
+    let anchored = ctx
+        .chain
+        .query(
+            custodian,
+            &ctx.records,
+            &records::verify(&ctx.records, custodian, commitment),
+        )
+        .await?;
+    match anchored {
+        Some(info) => Err(Refused(format!(
+            "{} is already anchored by the signer, as version {} of record {} of {}: the same \
+             document cannot be anchored twice (amend the record with a changed document instead)",
+            file.display(),
+            info.version,
+            files::hex_of(info.record_id),
+            medledger_client::to_subxt(&info.patient)
+        ))
+        .into()),
+        None => Ok(()),
     }
 }
 
@@ -220,7 +293,18 @@ async fn send_with_receipt<E: medledger_client::ContractError>(
     doing: &str,
 ) -> Result<(Receipt, PathBuf, medledger_client::CallOutcome)> {
     let path = files::beside(file, RECEIPT_SUFFIX);
+    if let Ok(left) = files::read_json::<Receipt>(&path, "receipt")
+        && left.anchored.is_none()
+    {
+        bail!(
+            "{} is the unfinished receipt of an anchoring that was interrupted: `medledger \
+             record resume {}` finishes it (or --clear removes it)",
+            path.display(),
+            file.display()
+        );
+    }
     files::write_new(&path, &receipt)?;
+    crate::interrupt::pending(&path, format!("medledger record resume {}", file.display()));
     let outcome = crate::chain::settle(
         ctx.call(signer, &ctx.records, message, doing).await,
         Some(&path),
@@ -230,7 +314,162 @@ async fn send_with_receipt<E: medledger_client::ContractError>(
         block_hash: outcome.block_hash.0,
     });
     files::replace(&path, &receipt)?;
+    crate::interrupt::settled();
     Ok((receipt, path, outcome))
+}
+
+/// `record resume`: finds out whether the receipt's anchoring landed, and completes the
+/// receipt, sends the anchoring again, or (`clear`) removes the receipt.
+async fn resume(
+    chain: &ChainArgs,
+    signer: SignerArgs,
+    clear: bool,
+    reason: &str,
+    file: &Path,
+) -> Result<Report> {
+    let path = if file.to_string_lossy().ends_with(RECEIPT_SUFFIX) {
+        file.to_path_buf()
+    } else {
+        files::beside(file, RECEIPT_SUFFIX)
+    };
+    let mut receipt: Receipt = files::read_json(&path, "receipt")?;
+    if let Some(a) = &receipt.anchored {
+        return Ok(Report::new(
+            format!(
+                "{} is complete already: version {} of record {}, anchored in block #{}",
+                path.display(),
+                receipt.version,
+                files::hex_of(receipt.record_id),
+                a.block_number
+            ),
+            json!({"receipt": path.display().to_string(), "done": "complete already",
+                   "block": a.block_number}),
+        ));
+    }
+    let reason = names::amend_reason(reason)?;
+    let custodian = names::account(&receipt.custodian, "the receipt's custodian")?;
+    let patient = names::account(&receipt.patient, "the receipt's patient")?;
+    // Only the custodian can send it again; reading needs no key, but asking for one first
+    // keeps the command's shape simple: `--suri`/`--key-file` as when it was sent.
+    let (signer, ctx) = Ctx::signed(chain, signer).await?;
+    if receipt.contract != ctx.records.to_string() || receipt.chain != ctx.genesis() {
+        bail!(
+            "{} is a receipt of the RecordRegistry {} on chain {}; the deployment's is {} on {} \
+             (pass its --deployment)",
+            path.display(),
+            receipt.contract,
+            files::hex_of(receipt.chain),
+            ctx.records,
+            files::hex_of(ctx.genesis())
+        );
+    }
+    if let Some(done) = landed(&ctx, &custodian, &mut receipt, &path).await? {
+        return Ok(done);
+    }
+    if clear {
+        std::fs::remove_file(&path)
+            .map_err(|e| anyhow!("cannot remove {}: {e}", path.display()))?;
+        return Ok(Report::new(
+            format!(
+                "{}'s anchoring is not on the chain: the receipt {} was removed (nothing was \
+                 anchored; a transaction sent in the last few minutes could still land, and \
+                 `medledger verify` would then find the document without its receipt)",
+                file.display(),
+                path.display()
+            ),
+            json!({"receipt": path.display().to_string(), "done": "cleared"}),
+        ));
+    }
+    if medledger_client::account_of(&signer) != custodian {
+        bail!(
+            "the anchoring of {} did not land, and only its custodian {custodian} can send it \
+             again (sign as the custodian, or pass --clear to remove the receipt)",
+            path.display()
+        );
+    }
+    let sent = if receipt.version <= 1 {
+        let message = records::anchor(
+            &ctx.records,
+            &patient,
+            receipt.record_id,
+            receipt.commitment,
+            receipt.category_commitment(),
+        );
+        ctx.call(
+            &signer,
+            &ctx.records,
+            &message,
+            "anchoring the record again",
+        )
+        .await
+    } else {
+        let message = records::amend(&ctx.records, receipt.record_id, receipt.commitment, reason);
+        ctx.call(&signer, &ctx.records, &message, "amending the record again")
+            .await
+    };
+    match sent {
+        Ok(_) => {}
+        // The first transaction may have landed meanwhile, and this one been refused.
+        Err(e) => {
+            if let Some(done) = landed(&ctx, &custodian, &mut receipt, &path).await? {
+                return Ok(done);
+            }
+            return Err(e);
+        }
+    }
+    match landed(&ctx, &custodian, &mut receipt, &path).await? {
+        Some(done) => Ok(done),
+        None => bail!(
+            "the anchoring of {} was sent again and finalized, but the chain does not have it",
+            path.display()
+        ),
+    }
+}
+
+/// When the receipt's anchoring is on the chain, completes the receipt and says so.
+async fn landed(
+    ctx: &Ctx,
+    custodian: &medledger_client::AccountId32,
+    receipt: &mut Receipt,
+    path: &Path,
+) -> Result<Option<Report>> {
+    let found = ctx
+        .chain
+        .query(
+            custodian,
+            &ctx.records,
+            &records::verify(&ctx.records, custodian, receipt.commitment),
+        )
+        .await?;
+    let Some(info) = found else {
+        return Ok(None);
+    };
+    if info.record_id.as_ref() != &receipt.record_id[..] {
+        bail!(
+            "the document of {} is anchored, but as record {}, not the receipt's {}",
+            path.display(),
+            files::hex_of(info.record_id),
+            files::hex_of(receipt.record_id)
+        );
+    }
+    let number = u64::from(info.block_number);
+    let hash = ctx.chain.block_hash(number).await?;
+    receipt.version = info.version;
+    receipt.anchored = Some(Anchored {
+        block_number: number,
+        block_hash: hash.0,
+    });
+    files::replace(path, receipt)?;
+    Ok(Some(Report::new(
+        format!(
+            "the anchoring landed in block #{number}: {} is complete (version {} of record {})",
+            path.display(),
+            info.version,
+            files::hex_of(info.record_id)
+        ),
+        json!({"receipt": path.display().to_string(), "done": "completed", "block": number,
+               "version": info.version, "record_id": files::hex_of(info.record_id)}),
+    )))
 }
 
 fn receipt_json(receipt: &Receipt, path: &Path) -> serde_json::Value {

@@ -4,11 +4,13 @@
 //! looked up, on the chain directly or in the GraphQL API (`--api`). The document is never
 //! sent anywhere.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Result, bail};
 use clap::Args;
-use medledger_client::{AccountId32, records, to_subxt};
+use medledger_client::{AccountId32, consent, records, to_subxt};
+use medledger_events::{Access, DataCategory, Purpose};
 use medledger_proofs::{DocumentProof, Receipt};
 use serde_json::{Value, json};
 
@@ -16,7 +18,7 @@ use crate::args::{ApiArgs, ChainArgs};
 use crate::chain::Ctx;
 use crate::files::{self, hex_of};
 use crate::report::{Report, exit};
-use crate::{api, names};
+use crate::{api, names, orgs};
 
 #[derive(Args)]
 pub struct VerifyArgs {
@@ -107,6 +109,18 @@ fn mismatch(human: String) -> Report {
         .with_code(exit::MISMATCH)
 }
 
+/// Whether the record's category was within the custodian's Write consent when this version
+/// was anchored: the chain cannot check it then (it holds only the category's commitment),
+/// so the receipt holder, who can open it, checks it here.
+enum WriteConsent {
+    /// The patient anchored it: their own upload needs no consent.
+    OwnUpload,
+    Covered,
+    NotCovered,
+    /// It could not be told, and why.
+    Unknown(String),
+}
+
 /// An anchored version, from the chain or the API.
 struct Found {
     record_id: String,
@@ -119,7 +133,10 @@ struct Found {
     superseded_by: Option<String>,
     /// (claim reference, insurer, where)
     claims: Vec<(String, String, String)>,
+    write_consent: WriteConsent,
     source: String,
+    /// Organizations' names by account (SS58), for people.
+    names: HashMap<String, String>,
 }
 
 impl Found {
@@ -131,7 +148,7 @@ impl Found {
             self.version,
             self.record_id,
             self.patient,
-            self.custodian,
+            api::labelled(&self.names, &self.custodian),
             self.block,
             self.at,
             match &self.superseded_by {
@@ -150,11 +167,35 @@ impl Found {
                 "NOT PROVEN: the receipt does not open the anchored category commitment".into()
             }
         ));
+        let category = &receipt.category;
+        let outside = category_opens && matches!(self.write_consent, WriteConsent::NotCovered);
+        if category_opens {
+            human.push_str(&format!(
+                "\nwrite consent: {}",
+                match &self.write_consent {
+                    WriteConsent::OwnUpload =>
+                        "the patient anchored it; their own upload needs no consent".into(),
+                    WriteConsent::Covered => format!(
+                        "{category} was covered by the custodian's Write consent when it was anchored"
+                    ),
+                    WriteConsent::NotCovered => format!(
+                        "OUTSIDE THE CONSENT: {category} was NOT covered by the custodian's Write \
+                         consent when it anchored this version (block #{}): it wrote what the \
+                         patient did not allow",
+                        self.block
+                    ),
+                    WriteConsent::Unknown(why) => format!("not checked: {why}"),
+                }
+            ));
+        }
         if self.claims.is_empty() {
             human.push_str("\nclaims: none used it");
         }
         for (claim_ref, insurer, at) in &self.claims {
-            human.push_str(&format!("\nclaim: {claim_ref} of insurer {insurer} ({at})"));
+            human.push_str(&format!(
+                "\nclaim: {claim_ref} of insurer {} ({at})",
+                api::labelled(&self.names, insurer)
+            ));
         }
         human.push_str(&format!("\n(from {})", self.source));
         let json = json!({
@@ -168,6 +209,11 @@ impl Found {
             "anchored_at": self.at,
             "superseded_by": self.superseded_by,
             "category": category_opens.then(|| receipt.category.clone()),
+            "within_write_consent": match (&self.write_consent, category_opens) {
+                (WriteConsent::Covered, true) => json!(true),
+                (WriteConsent::NotCovered, true) => json!(false),
+                _ => Value::Null,
+            },
             "claims": self.claims.iter().map(|(r, i, _)| json!({"claim_ref": r, "insurer": i})).collect::<Vec<_>>(),
             "source": self.source,
         });
@@ -175,6 +221,8 @@ impl Found {
         if !category_opens {
             // The document is anchored, but the receipt was altered: do not pass it.
             report.with_code(exit::MISMATCH)
+        } else if outside {
+            report.with_code(exit::OUTSIDE_CONSENT)
         } else if current {
             report
         } else {
@@ -213,6 +261,14 @@ async fn anchor_from_chain(chain: &ChainArgs, receipt: &Receipt) -> Result<Optio
         return Ok(None);
     };
     let patient = to_subxt(&info.patient);
+    let write_consent = write_consent_on_chain(
+        &ctx,
+        &patient,
+        &custodian,
+        receipt,
+        u64::from(info.block_number),
+    )
+    .await;
     let first_use = ctx
         .chain
         .query(
@@ -221,27 +277,82 @@ async fn anchor_from_chain(chain: &ChainArgs, receipt: &Receipt) -> Result<Optio
             &records::first_claim_use(at, &patient, receipt.commitment),
         )
         .await?;
+    let claims: Vec<(String, String, String)> = first_use
+        .map(|k| {
+            (
+                hex_of(k.claim_ref),
+                to_subxt(&k.insurer).to_string(),
+                "the first claim that used it; the API lists every one".to_string(),
+            )
+        })
+        .into_iter()
+        .collect();
+    let mut names = HashMap::new();
+    let custodian = to_subxt(&info.custodian);
+    let insurers = claims.iter().filter_map(|(_, i, _)| i.parse().ok());
+    for account in std::iter::once(custodian).chain(insurers) {
+        if let Ok(Some(p)) = orgs::profile_of(&ctx, &account).await {
+            names.insert(account.to_string(), p.name);
+        }
+    }
     Ok(Some(Found {
         record_id: hex_of(info.record_id),
         version: u64::from(info.version),
         patient: patient.to_string(),
-        custodian: to_subxt(&info.custodian).to_string(),
+        custodian: custodian.to_string(),
         category_commitment: hex_of(info.category_commitment),
         block: u64::from(info.block_number),
         at: names::time(info.anchored_at),
         superseded_by: info.superseded_by.map(hex_of),
-        claims: first_use
-            .map(|k| {
-                (
-                    hex_of(k.claim_ref),
-                    to_subxt(&k.insurer).to_string(),
-                    "the first claim that used it; the API lists every one".to_string(),
-                )
-            })
-            .into_iter()
-            .collect(),
+        claims,
+        write_consent,
         source: format!("the chain at {}", ctx.chain.url()),
+        names,
     }))
+}
+
+/// The receipt's category, when it names one of the contracts' categories.
+fn receipt_category(receipt: &Receipt) -> Option<DataCategory> {
+    DataCategory::ALL
+        .into_iter()
+        .find(|c| c.index() == receipt.category_index)
+}
+
+/// Asks the ConsentRegistry, as it stood at the anchoring block, whether the custodian held
+/// a Write consent for the receipt's category (for treatment, what anchoring needs).
+async fn write_consent_on_chain(
+    ctx: &Ctx,
+    patient: &AccountId32,
+    custodian: &AccountId32,
+    receipt: &Receipt,
+    block: u64,
+) -> WriteConsent {
+    if patient == custodian {
+        return WriteConsent::OwnUpload;
+    }
+    let Some(category) = receipt_category(receipt) else {
+        return WriteConsent::Unknown("the receipt names no known category".into());
+    };
+    let message = consent::is_authorized(
+        &ctx.consent,
+        patient,
+        custodian,
+        category,
+        Purpose::Treatment,
+        Access::Write,
+    );
+    match ctx
+        .chain
+        .query_at(custodian, &ctx.consent, &message, block)
+        .await
+    {
+        Ok(true) => WriteConsent::Covered,
+        Ok(false) => WriteConsent::NotCovered,
+        Err(e) => WriteConsent::Unknown(format!(
+            "the node cannot answer for block #{block} ({e}); a pruning node keeps recent \
+             blocks only, the API (--api) keeps the whole history"
+        )),
+    }
 }
 
 /// What the API mirrors, asked with every verification: a receipt or proof of another chain
@@ -290,7 +401,7 @@ fn verify_commitment_query() -> String {
     format!(
         "query($c: Hash!, $k: AccountId) {{ {MIRRORED} verifyCommitment(commitment: $c, custodian: $k) {{ \
          recordId version patient custodian categoryCommitment blockNumber anchoredAt supersededBy \
-         claims {{ insurer claimRef block at }} }} }}"
+         writeConsentCategories claims {{ insurer claimRef block at }} }} }}"
     )
 }
 
@@ -322,17 +433,44 @@ async fn anchor_from_api(url: &str, receipt: &Receipt) -> Result<Option<Found>> 
             ),
         ));
     }
+    // The API answers which categories the custodian's Write consent covered then: the
+    // receipt's category is looked up here, and never leaves this machine.
+    let write_consent = match &a["writeConsentCategories"] {
+        Value::Null => WriteConsent::OwnUpload,
+        Value::Array(covered) => {
+            let category = receipt_category(receipt).map(|c| format!("{c:?}"));
+            let named = |v: &Value| v.as_str().map(|s| s.replace('_', "").to_ascii_lowercase());
+            match category {
+                None => WriteConsent::Unknown("the receipt names no known category".into()),
+                Some(c)
+                    if covered
+                        .iter()
+                        .any(|v| named(v) == Some(c.to_ascii_lowercase())) =>
+                {
+                    WriteConsent::Covered
+                }
+                Some(_) => WriteConsent::NotCovered,
+            }
+        }
+        _ => bail!("the API at {url} answered writeConsentCategories that is not a list"),
+    };
+    let custodian = text(a, "custodian", url)?;
+    let mut accounts: Vec<String> = claims.iter().map(|(_, i, _)| i.clone()).collect();
+    accounts.push(custodian.clone());
+    let names = api::org_names(url, &accounts).await;
     Ok(Some(Found {
         record_id: text(a, "recordId", url)?,
         version: number(a, "version", url)?,
         patient: text(a, "patient", url)?,
-        custodian: text(a, "custodian", url)?,
+        custodian,
         category_commitment: text(a, "categoryCommitment", url)?,
         block: number(a, "blockNumber", url)?,
         at: text(a, "anchoredAt", url)?,
         superseded_by,
         claims,
+        write_consent,
         source: format!("the API at {url}"),
+        names,
     }))
 }
 
@@ -361,15 +499,16 @@ async fn inclusion_from_chain(
             "NO MATCH: the root was anchored in block #{}, not in the proof's block #{}",
             b.block_number, proof.bundle.block_number
         )),
-        Some(b) => included(
-            shown,
-            &org.to_string(),
-            b.leaf_count,
-            u64::from(b.block_number),
-            &names::time(b.anchored_at),
-            &hex_of(root),
-            &format!("the chain at {}", ctx.chain.url()),
-        ),
+        Some(b) => Batch {
+            org: org.to_string(),
+            org_label: orgs::label(&ctx, &org).await,
+            leaves: b.leaf_count,
+            block: u64::from(b.block_number),
+            at: names::time(b.anchored_at),
+            root: hex_of(root),
+            source: format!("the chain at {}", ctx.chain.url()),
+        }
+        .included(shown),
     })
 }
 
@@ -400,38 +539,57 @@ async fn inclusion_from_api(url: &str, proof: &DocumentProof, shown: &str) -> Re
             proof.org
         )));
     }
-    Ok(included(
-        shown,
-        &org,
-        u32::try_from(number(batch, "leafCount", url)?).unwrap_or(u32::MAX),
-        number(batch, "block", url)?,
-        &text(batch, "anchoredAt", url)?,
-        &hex_of(proof.bundle.root),
-        &format!("the API at {url}"),
-    ))
+    let names = api::org_names(url, std::slice::from_ref(&org)).await;
+    Ok(Batch {
+        org_label: api::labelled(&names, &org),
+        org,
+        leaves: u32::try_from(number(batch, "leafCount", url)?).unwrap_or(u32::MAX),
+        block: number(batch, "block", url)?,
+        at: text(batch, "anchoredAt", url)?,
+        root: hex_of(proof.bundle.root),
+        source: format!("the API at {url}"),
+    }
+    .included(shown))
 }
 
-fn included(
-    shown: &str,
-    org: &str,
+/// A batch anchoring a document was found in: by whom, how many documents, where and when.
+struct Batch {
+    org: String,
+    org_label: String,
     leaves: u32,
     block: u64,
-    at: &str,
-    root: &str,
-    source: &str,
-) -> Report {
-    Report::new(
-        format!(
-            "MATCH: {shown} is one of the {leaves} documents anchored by {org} in block #{block} at {at} (root {root})\n(from {source})"
-        ),
-        json!({
-            "verified": true,
-            "org": org,
-            "leaf_count": leaves,
-            "block": block,
-            "anchored_at": at,
-            "root": root,
-            "source": source,
-        }),
-    )
+    at: String,
+    root: String,
+    source: String,
+}
+
+impl Batch {
+    fn included(self, shown: &str) -> Report {
+        let Batch {
+            org,
+            org_label,
+            leaves,
+            block,
+            at,
+            root,
+            source,
+        } = self;
+        Report::new(
+            format!(
+                "MATCH: {shown} is one of the {leaves} documents anchored by {org_label} in block #{block} at {at} (root {root})\n\
+             a batch proof attests only that this organization committed to the document then: \
+             it names no patient, and no consent was checked\n(from {source})"
+            ),
+            json!({
+                "verified": true,
+                "org": org,
+                "leaf_count": leaves,
+                "block": block,
+                "anchored_at": at,
+                "root": root,
+                "attests": "the organization committed to the document at this block; no patient, no consent",
+                "source": source,
+            }),
+        )
+    }
 }

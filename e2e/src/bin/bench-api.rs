@@ -19,7 +19,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail, ensure};
-use medledger_graphql::{HttpOptions, build_schema};
+use medledger_graphql::HttpOptions;
 use medledger_pg_runner::Postgres;
 use medledger_store::{
     AccountId, Backend, BlockChanges, ChainEvent, Hash32, IndexedEvent, SqlStore, Store,
@@ -122,6 +122,7 @@ async fn seed(store: &SqlStore, patients: usize) -> Result<u64> {
             org: org(g),
             role: "Provider",
             flags: 1,
+            profile: None,
         })
         .collect();
     store.apply_block(&block(1, orgs)).await?;
@@ -160,18 +161,42 @@ fn bodies(
     document: &str,
     variables: impl Fn(usize, usize) -> Value,
 ) -> Vec<String> {
+    spread(
+        name,
+        patients,
+        |p, g| json!({ "query": document, "variables": variables(p, g) }),
+    )
+}
+
+/// `BODIES` request bodies made by `body` for a spread of patients and grantees, the same
+/// every run.
+fn spread(name: &str, patients: usize, body: impl Fn(usize, usize) -> Value) -> Vec<String> {
     let mut state = 0x2545_f491_4f6c_dd1d_u64 ^ name.len() as u64;
     (0..BODIES)
         .map(|_| {
-            // xorshift: a spread of patients and grantees, the same every run
+            // xorshift
             state ^= state << 13;
             state ^= state >> 7;
             state ^= state << 17;
             let p = (state % patients as u64) as usize;
             let g = ((state >> 32) % GRANTEES as u64) as usize;
-            json!({ "query": document, "variables": variables(p, g) }).to_string()
+            body(p, g).to_string()
         })
         .collect()
+}
+
+/// A CDS Hooks consent consult as an enforcement point built for LEAP sends it.
+fn consult(p: usize, g: usize) -> Value {
+    json!({
+        "hook": "patient-consent-consult",
+        "hookInstance": format!("bench-{p}-{g}"),
+        "context": {
+            "patientId": [{"system": "urn:medledger:account", "value": patient(p).to_string()}],
+            "actor": [{"system": "urn:medledger:account", "value": org(g).to_string()}],
+            "purposeOfUse": ["TREAT"],
+            "class": [{"system": "http://hl7.org/fhir/resource-types", "code": "Observation"}],
+        },
+    })
 }
 
 /// What wrk measured.
@@ -294,14 +319,15 @@ async fn measure(
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let server = tokio::spawn(medledger_graphql::serve(
         listener,
-        build_schema(shared),
+        shared,
         HttpOptions::default(),
         async {
             let _ = stopped.await;
         },
     ));
     let dir = tempfile::tempdir()?;
-    let queries: [(&str, Vec<String>); 3] = [
+    let consults = endpoint.replace("/graphql", "/cds-services/patient-consent-consult");
+    let queries: [(&str, Vec<String>); 4] = [
         (
             "authorization",
             bodies(
@@ -333,6 +359,7 @@ async fn measure(
                 |p, _| json!({ "patient": patient(p).to_string() }),
             ),
         ),
+        ("CDS consent consult", spread("cds", patients, consult)),
     ];
     println!(
         "  {:<22} {:>9} {:>9} {:>12}",
@@ -340,10 +367,15 @@ async fn measure(
     );
     let http = reqwest::Client::new();
     for (name, bodies) in &queries {
+        let url = if name.starts_with("CDS") {
+            &consults
+        } else {
+            &endpoint
+        };
         // Every request answers without errors (checked on a few) before it is timed.
         for body in bodies.iter().take(20) {
             let answer: Value = http
-                .post(&endpoint)
+                .post(url)
                 .header("content-type", "application/json")
                 .body(body.clone())
                 .send()
@@ -351,12 +383,19 @@ async fn measure(
                 .json()
                 .await?;
             ensure!(answer["errors"] == Value::Null, "{name}: {answer}");
+            ensure!(
+                !url.ends_with("consult") || answer["cards"][0]["summary"].is_string(),
+                "{name}: {answer}"
+            );
         }
-        let file = dir.path().join(format!("{}.bodies", name.len()));
+        let file = dir.path().join(format!(
+            "{}.bodies",
+            name.replace(|c: char| !c.is_ascii_alphanumeric(), "_")
+        ));
         std::fs::write(&file, bodies.join("\n"))?;
         let load = tokio::task::spawn_blocking({
-            let endpoint = endpoint.clone();
-            move || wrk(&endpoint, &file, seconds, connections)
+            let url = url.clone();
+            move || wrk(&url, &file, seconds, connections)
         })
         .await??;
         println!(
